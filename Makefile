@@ -1,0 +1,35 @@
+# Two entry points that do all set-up on a fresh Debian machine: `make run` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test setup system-deps clean
+
+run: $(STAMP)
+	$(BIN)/fracfpga demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml | system-deps
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[train,eda,test]'
+	touch $(STAMP)
+
+# Icarus Verilog and g++ come from Debian; installed only when missing and we are root.
+system-deps:
+	@if ! command -v iverilog >/dev/null || ! command -v g++ >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && apt-get install -y -q iverilog g++ make; \
+	  else \
+	    echo "error: iverilog or g++ is missing; run 'sudo apt-get install -y iverilog g++' and retry" >&2; exit 2; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf build $(VENV) .pytest_cache

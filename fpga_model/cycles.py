@@ -1,0 +1,122 @@
+"""Cycle model of one GEMM pass, and the counters the hardware reports for it.
+
+The array works output block by output block (TM x TN outputs, row-major over the blocks).
+For a block it walks the digit-pair rings MSB-first; each digit pair takes one cycle per chunk
+of ``bricks`` reduction indices. With early termination the block checks, after ring R, whether
+every valid output stopped; only then it skips the remaining rings (lockstep group = block).
+
+  cycles = DESC_CYCLES + sum over blocks [BLOCK_CYCLES + pairs * ceil(K / bricks) + ET_CHECK]
+
+The overheads are the RTL's fixed costs (descriptor fetch and decode, pipeline fill/drain and
+write-back handshake per block, one compare cycle after the stop ring); the RTL counts the same
+engine cycles, and tests compare them with ``==``. DMA stalls are not engine cycles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ArrayConfig
+from .digits import kept_digits
+
+__all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
+           "latency_seconds", "utilization"]
+
+
+@dataclass(frozen=True)
+class CycleCosts:
+    """Fixed overheads in cycles (rendered into the HLS config header and the RTL)."""
+
+    desc: int = 4  # fetch and decode one descriptor
+    block: int = 3  # pipeline fill/drain and write-back handshake of one output block
+    et_check: int = 1  # compare |partial| >= tau after the stop ring (early stop only)
+
+    def hdl_parameters(self) -> dict[str, int]:
+        return {"DESC_CYCLES": self.desc, "BLOCK_CYCLES": self.block,
+                "ET_CHECK_CYCLES": self.et_check}
+
+
+CYCLE_COSTS = CycleCosts()
+
+
+def _block_grid(stopped: np.ndarray, tm: int, tn: int) -> np.ndarray:
+    """Per block: True when every valid output in it stopped."""
+    m, n = stopped.shape
+    bm, bn = -(-m // tm), -(-n // tn)
+    pad = np.ones((bm * tm, bn * tn), dtype=bool)  # padding lanes count as stopped
+    pad[:m, :n] = stopped
+    return pad.reshape(bm, tm, bn, tn).all(axis=(1, 3))
+
+
+def _valid_counts(size: int, tile: int) -> np.ndarray:
+    """Valid rows (or cols) per block along one dimension."""
+    nb = -(-size // tile)
+    v = np.full(nb, tile, dtype=np.int64)
+    v[-1] = size - tile * (nb - 1)
+    return v
+
+
+def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
+                  stop_ring: int | None, stopped: np.ndarray | None,
+                  costs: CycleCosts = CYCLE_COSTS) -> dict[str, int]:
+    """Counters of one GEMM pass: cycles, digit_products, tile_cycles, stopped, buffer/dram bits.
+
+    ``stopped`` is the M x N early-stop mask (None without early termination).
+    """
+    tm, tn = cfg.tiles
+    da, db = cfg.digits(a_bits), cfg.digits(b_bits)
+    chunks = -(-k // cfg.bricks)
+    full = da * db
+    vm, vn = _valid_counts(m, tm), _valid_counts(n, tn)
+    valid = np.outer(vm, vn)  # valid outputs per block
+    et = stop_ring is not None
+    if et:
+        assert stopped is not None
+        prefix = kept_digits(stop_ring, a_bits) * kept_digits(stop_ring, b_bits)
+        pairs = np.where(_block_grid(stopped, tm, tn), prefix, full).astype(np.int64)
+    else:
+        pairs = np.full(valid.shape, full, dtype=np.int64)
+    compute = pairs * chunks
+    nblocks = valid.size
+    cycles = costs.desc + nblocks * (costs.block + (costs.et_check if et else 0)) + int(compute.sum())
+    lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
+    return {
+        "cycles": int(cycles),
+        "digit_products": int((valid * pairs).sum()) * k,
+        "tile_cycles": int((valid * compute).sum()),
+        "stopped": int(stopped.sum()) if et else 0,
+        "blocks": int(nblocks),
+        "blocks_skipped": int((pairs < full).sum()),
+        "buffer_bits": int((lanes * compute).sum()) * cfg.bricks * cfg.brick_width,
+        "dram_bits": int(2 * da * m * k * len(vn) + 2 * db * k * n * len(vm)
+                         + cfg.acc_width * m * n),
+        "macs": m * n * k,
+    }
+
+
+def ideal_macs_per_cycle(cfg: ArrayConfig, a_bits: int, b_bits: int) -> dict[str, float]:
+    """The two roofs of DESIGN §4: digit roof N_bricks/(D_a D_b), bit-level N_bricks*B^2/(b_a b_b)."""
+    nb = cfg.num_bricks
+    return {
+        "digit_roof": nb / (cfg.digits(a_bits) * cfg.digits(b_bits)),
+        "bit_limit": nb * cfg.brick_width ** 2 / (a_bits * b_bits),
+    }
+
+
+def utilization(cfg: ArrayConfig, counters: dict[str, int], a_bits: int,
+                b_bits: int) -> dict[str, float]:
+    """Achieved MAC/cycle over each roof (1.0 = the roof)."""
+    achieved = counters["macs"] / counters["cycles"]
+    roofs = ideal_macs_per_cycle(cfg, a_bits, b_bits)
+    return {"macs_per_cycle": achieved,
+            "vs_digit_roof": achieved / roofs["digit_roof"],
+            "vs_bit_limit": achieved / roofs["bit_limit"]}
+
+
+def latency_seconds(cfg: ArrayConfig, counters: dict[str, int]) -> float:
+    """Modeled latency: engine time or DRAM time, whichever is longer (a roofline)."""
+    compute = counters["cycles"] / cfg.clock_hz
+    memory = counters["dram_bits"] / (cfg.board_info.ddr_gbps * 8e9)
+    return max(compute, memory)

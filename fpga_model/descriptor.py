@@ -1,0 +1,151 @@
+"""The descriptor of one GEMM pass and its per-descriptor statistics record (byte layouts).
+
+The host writes a list of descriptors per mini-batch; the kernel walks it and reconfigures per
+descriptor. This module is the one definition of the layout: the HLS header, the Verilog
+walker, the driver and the model all read ``DESC_FIELDS``/``STAT_FIELDS``.
+
+Memory layout of the operands in the DDR window (byte offsets from MEM):
+  A: M x K codes, row-major, int16;  B: K x N codes, row-major, int16;
+  C: M x N values, row-major, int64; MASK: M x N bytes (1 = stopped early);
+  STAT: one record of ``STAT_FIELDS`` (little-endian uint64 each).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = [
+    "Pass", "Descriptor", "DESC_FIELDS", "DESC_WORDS", "DESC_BYTES", "STAT_FIELDS",
+    "STAT_BYTES", "ERROR_CODES", "FLAG_A_SIGNED", "FLAG_B_SIGNED", "FLAG_EARLY_STOP",
+]
+
+
+class Pass(IntEnum):
+    """GEMM pass: FW act x weight, EB error x weight, GC act x error."""
+
+    FW = 0
+    EB = 1
+    GC = 2
+
+
+FLAG_A_SIGNED = 1 << 0
+FLAG_B_SIGNED = 1 << 1
+FLAG_EARLY_STOP = 1 << 2
+
+# (name, 32-bit word index, doc); 64-bit fields take two words, low word first.
+DESC_FIELDS: tuple[tuple[str, int, str], ...] = (
+    ("flags", 0, "bit0 a_signed, bit1 b_signed, bit2 early_stop"),
+    ("pass_layer", 1, "bits 7:0 pass (0 FW, 1 EB, 2 GC), bits 31:8 layer id"),
+    ("a_bits", 2, "width of A codes; must be in the generated set"),
+    ("b_bits", 3, "width of B codes; must be in the generated set"),
+    ("stop_ring", 4, "ring after which outputs with |partial| >= tau stop"),
+    ("m", 5, "rows of A and C"),
+    ("n", 6, "columns of B and C"),
+    ("k", 7, "reduction length, 1..MAX_K"),
+    ("a_addr", 8, "byte offset of A"),
+    ("b_addr", 9, "byte offset of B"),
+    ("c_addr", 10, "byte offset of C"),
+    ("mask_addr", 11, "byte offset of the stop mask"),
+    ("stat_addr", 12, "byte offset of the statistics record"),
+    ("tau_lo", 13, "early-stop threshold (non-negative, unpadded scale), low word"),
+    ("tau_hi", 14, "early-stop threshold, high word"),
+    ("reserved", 15, "zero"),
+)
+DESC_WORDS = 16
+DESC_BYTES = 4 * DESC_WORDS
+
+# Per-descriptor statistics written by the kernel (uint64 each).
+STAT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("cycles", "engine cycles of this descriptor, overheads included"),
+    ("digit_products", "brick digit products on valid operands"),
+    ("tile_cycles", "active tiles x compute cycles"),
+    ("stopped", "outputs that stopped early"),
+)
+STAT_BYTES = 8 * len(STAT_FIELDS)
+
+# Why the kernel refused a descriptor (STATUS/ERROR registers); 0 = ok.
+ERROR_CODES = {
+    0: "ok",
+    1: "a_bits not in the generated set",
+    2: "b_bits not in the generated set",
+    3: "k is 0 or larger than MAX_K",
+    4: "m or n is 0",
+    5: "stop_ring beyond the last ring",
+    6: "pass is not FW, EB or GC",
+}
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """One GEMM pass as the kernel sees it; ``pack()`` gives its DESC_BYTES little-endian bytes."""
+
+    m: int
+    n: int
+    k: int
+    a_bits: int
+    b_bits: int
+    a_addr: int = 0
+    b_addr: int = 0
+    c_addr: int = 0
+    mask_addr: int = 0
+    stat_addr: int = 0
+    a_signed: bool = True
+    b_signed: bool = True
+    stop_ring: int | None = None
+    tau: int | None = None
+    pass_: Pass = Pass.FW
+    layer: int = 0
+
+    @property
+    def early_stop(self) -> bool:
+        return self.stop_ring is not None
+
+    def words(self) -> list[int]:
+        flags = ((FLAG_A_SIGNED if self.a_signed else 0) | (FLAG_B_SIGNED if self.b_signed else 0)
+                 | (FLAG_EARLY_STOP if self.early_stop else 0))
+        tau = self.tau or 0
+        vals = {
+            "flags": flags,
+            "pass_layer": (int(self.pass_) & 0xFF) | ((self.layer & 0xFFFFFF) << 8),
+            "a_bits": self.a_bits, "b_bits": self.b_bits,
+            "stop_ring": self.stop_ring or 0,
+            "m": self.m, "n": self.n, "k": self.k,
+            "a_addr": self.a_addr, "b_addr": self.b_addr, "c_addr": self.c_addr,
+            "mask_addr": self.mask_addr, "stat_addr": self.stat_addr,
+            "tau_lo": tau & 0xFFFFFFFF, "tau_hi": (tau >> 32) & 0xFFFFFFFF, "reserved": 0,
+        }
+        out = [0] * DESC_WORDS
+        for name, idx, _ in DESC_FIELDS:
+            v = vals[name]
+            if not 0 <= v < (1 << 32):
+                raise ValueError(f"descriptor field {name}={v} does not fit 32 bits")
+            out[idx] = v
+        return out
+
+    def pack(self) -> bytes:
+        return struct.pack(f"<{DESC_WORDS}I", *self.words())
+
+    @classmethod
+    def unpack(cls, data: bytes) -> "Descriptor":
+        w = struct.unpack(f"<{DESC_WORDS}I", data[:DESC_BYTES])
+        v = {name: w[idx] for name, idx, _ in DESC_FIELDS}
+        early = bool(v["flags"] & FLAG_EARLY_STOP)
+        return cls(
+            m=v["m"], n=v["n"], k=v["k"], a_bits=v["a_bits"], b_bits=v["b_bits"],
+            a_addr=v["a_addr"], b_addr=v["b_addr"], c_addr=v["c_addr"],
+            mask_addr=v["mask_addr"], stat_addr=v["stat_addr"],
+            a_signed=bool(v["flags"] & FLAG_A_SIGNED), b_signed=bool(v["flags"] & FLAG_B_SIGNED),
+            stop_ring=v["stop_ring"] if early else None,
+            tau=(v["tau_lo"] | (v["tau_hi"] << 32)) if early else None,
+            pass_=Pass(v["pass_layer"] & 0xFF), layer=v["pass_layer"] >> 8,
+        )
+
+    def __repr__(self) -> str:
+        sgn = ("s" if self.a_signed else "u") + ("s" if self.b_signed else "u")
+        et = f", stop_ring={self.stop_ring}, tau={self.tau}" if self.early_stop else ""
+        return (f"Descriptor({self.pass_.name} L{self.layer} {self.m}x{self.k}x{self.n} "
+                f"@{self.a_bits}x{self.b_bits}{sgn}{et})")
+
+

@@ -1,0 +1,88 @@
+"""Checks shared by both model paths: widths in the set, shapes, K, code ranges, early-stop args."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ArrayConfig
+from .digits import code_range
+from .errors import ConfigError
+
+__all__ = ["GemmArgs", "check_gemm_args", "is_torch"]
+
+
+def is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+@dataclass(frozen=True)
+class GemmArgs:
+    m: int
+    n: int
+    k: int
+    a_bits: int
+    b_bits: int
+    a_signed: bool
+    b_signed: bool
+    stop_ring: int | None
+    tau: int | None
+    a_absmax: int
+    b_absmax: int
+
+
+def _minmax(x) -> tuple[int, int]:
+    if (x.numel() if is_torch(x) else x.size) == 0:
+        return 0, 0
+    return int(x.min()), int(x.max())
+
+
+def _check_codes(x, name: str, bits: int, signed: bool) -> int:
+    if is_torch(x):
+        if x.is_floating_point() or x.is_complex():
+            raise ConfigError(f"{name} holds {x.dtype} values; pass integer codes")
+    else:
+        if not np.issubdtype(x.dtype, np.integer):
+            raise ConfigError(f"{name} holds {x.dtype} values; pass integer codes "
+                              f"(e.g. np.int16)")
+    lo, hi = code_range(bits, signed)
+    xmin, xmax = _minmax(x)
+    if xmin < lo or xmax > hi:
+        bad = xmin if xmin < lo else xmax
+        kind = "signed" if signed else "unsigned"
+        raise ConfigError(f"{name} code {bad} is out of range [{lo}, {hi}] for {bits}-bit "
+                          f"{kind} operands; quantize to that range first")
+    return max(abs(xmin), abs(xmax))
+
+
+def check_gemm_args(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, a_signed: bool,
+                    b_signed: bool, stop_ring: int | None, tau: int | None) -> GemmArgs:
+    """Validate a GEMM request against the configuration; raise ConfigError naming the fix."""
+    cfg.check_pair(a_bits, b_bits)
+    if len(a.shape) != 2 or len(b.shape) != 2:
+        raise ConfigError(f"operands must be 2-D (A: M x K, B: K x N); got shapes "
+                          f"{tuple(a.shape)} and {tuple(b.shape)}")
+    m, k = a.shape
+    k2, n = b.shape
+    if k != k2:
+        raise ConfigError(f"inner dimensions differ: A is {m}x{k}, B is {k2}x{n}")
+    if min(m, n, k) < 1:
+        raise ConfigError(f"empty GEMM {m}x{k}x{n}; M, N and K must be at least 1")
+    if k > cfg.max_k:
+        raise ConfigError(f"K={k} exceeds the array's max K {cfg.max_k}; split the reduction "
+                          f"or regenerate with a larger --max-k")
+    if (stop_ring is None) != (tau is None):
+        raise ConfigError("early termination needs both stop_ring and tau (or neither)")
+    if stop_ring is not None:
+        rings = max(cfg.digits(a_bits), cfg.digits(b_bits))
+        if not isinstance(stop_ring, (int, np.integer)) or not 0 <= stop_ring < rings:
+            raise ConfigError(f"stop ring {stop_ring!r} is outside 0..{rings - 1} for the "
+                              f"{a_bits}x{b_bits} pair")
+        if not isinstance(tau, (int, np.integer)) or tau < 0 or tau >= (1 << 63):
+            raise ConfigError(f"tau {tau!r} must be a non-negative integer in the output scale")
+        stop_ring, tau = int(stop_ring), int(tau)
+    amax = _check_codes(a, "A", a_bits, a_signed)
+    bmax = _check_codes(b, "B", b_bits, b_signed)
+    return GemmArgs(m, n, k, a_bits, b_bits, bool(a_signed), bool(b_signed), stop_ring, tau,
+                    amax, bmax)

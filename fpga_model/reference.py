@@ -1,0 +1,93 @@
+"""The definition: a digit- and brick-level model of the array (slow, exact, checked).
+
+Each tile takes one digit pair (p_a, p_b) at a time: 16 bricks multiply 2-bit digits of 16
+reduction indices, an adder tree sums them, one shifter moves the sum by the pair's weight, and
+the accumulator adds it with a range check. Pairs come in MSB-first rings (``digits.ring_pairs``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import ArrayConfig
+from .cycles import pass_counters
+from .digits import num_digits, pad_bits, ring_pairs
+from .errors import AccumulatorOverflow
+from .operands import check_gemm_args
+from .result import GemmResult
+
+__all__ = ["gemm_reference", "brick_product", "digit_planes"]
+
+
+def brick_product(x, y, x_signed, y_signed):
+    """One 2b x 2b brick: raw 2-bit patterns ``x``, ``y`` (0..3), sign-mode bit per operand.
+
+    In signed mode a pattern is a two's-complement digit in [-2, 1]; else unsigned in [0, 3].
+    The product lies in [-6, 9] (5-bit signed). Works elementwise on numpy arrays.
+    """
+    xv = np.where(np.logical_and(x_signed, np.asarray(x) >= 2), np.asarray(x) - 4, x)
+    yv = np.where(np.logical_and(y_signed, np.asarray(y) >= 2), np.asarray(y) - 4, y)
+    return xv * yv
+
+
+def digit_planes(codes: np.ndarray, bits: int, brick_width: int = 2) -> np.ndarray:
+    """Raw 2-bit digit patterns of ``codes`` after bottom padding, shape (D, *codes.shape).
+
+    Plane 0 is the top digit; patterns are two's-complement bits (the sign mode decodes them).
+    """
+    d = num_digits(bits, brick_width)
+    xp = codes.astype(np.int64) << pad_bits(bits, brick_width)
+    mask = (1 << brick_width) - 1
+    return np.stack([(xp >> (brick_width * (d - 1 - p))) & mask for p in range(d)])
+
+
+def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
+                   b_signed: bool = True, stop_ring: int | None = None,
+                   tau: int | None = None) -> GemmResult:
+    """Digit/brick-level GEMM of integer codes ``a`` (M x K) and ``b`` (K x N); the definition.
+
+    Without early termination ``values == a @ b`` exactly. With ``stop_ring=R, tau=T`` an output
+    whose partial after ring R satisfies |partial| >= T stops with that partial.
+    Raises ConfigError for bad widths, shapes, K or codes, AccumulatorOverflow on overflow.
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+    bw, L = cfg.brick_width, cfg.bricks
+    da, db = cfg.digits(a_bits), cfg.digits(b_bits)
+    pa_planes = digit_planes(a, a_bits, bw)  # (Da, M, K)
+    pb_planes = digit_planes(b, b_bits, bw)  # (Db, K, N)
+    lo, hi = -(1 << (cfg.acc_width - 1)), (1 << (cfg.acc_width - 1)) - 1
+    unpad = pad_bits(a_bits, bw) + pad_bits(b_bits, bw)
+    acc = np.zeros((g.m, g.n), dtype=np.int64)
+    partial = None
+    for r, ring in enumerate(ring_pairs(da, db)):
+        for pa, pb in ring:
+            sa = a_signed and pa == 0  # sign mode only on a signed operand's top digit
+            sb = b_signed and pb == 0
+            shift = bw * ((da - 1 - pa) + (db - 1 - pb))
+            for k0 in range(0, g.k, L):  # one chunk of L bricks per cycle
+                xa = pa_planes[pa][:, k0:k0 + L]  # (M, L)
+                xb = pb_planes[pb][k0:k0 + L, :]  # (L, N)
+                prods = brick_product(xa[:, :, None], xb[None, :, :], sa, sb)  # (M, L, N)
+                assert prods.min() >= -6 and prods.max() <= 9
+                tree = prods.sum(axis=1)  # 16-input adder tree
+                acc = acc + (tree << shift)
+                if acc.min() < lo or acc.max() > hi:
+                    raise AccumulatorOverflow(
+                        f"accumulator overflow at ring {r}, pair ({pa},{pb}): a partial sum "
+                        f"left the {cfg.acc_width}-bit range; lower K or widen --acc-width")
+        if g.stop_ring is not None and r == g.stop_ring:
+            partial = acc.copy()
+    values = acc >> unpad
+    if g.stop_ring is not None:
+        assert partial is not None
+        part = partial >> unpad
+        assert (part << unpad == partial).all()  # the prefix is an integer in the output scale
+        stopped = np.abs(part) >= g.tau
+        values = np.where(stopped, part, values)
+    else:
+        stopped = np.zeros((g.m, g.n), dtype=bool)
+    counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring,
+                             stopped if g.stop_ring is not None else None)
+    return GemmResult(values.astype(np.int64), stopped, counters["cycles"], counters)

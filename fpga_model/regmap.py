@@ -1,0 +1,60 @@
+"""The kernel's AXI4-Lite register map: one table rendered into HLS, Verilog and the driver.
+
+Offsets follow the Vitis HLS ``ap_ctrl_hs`` layout (control at 0x00, interrupt registers at
+0x04..0x0C, arguments from 0x10). Names match the HLS ``s_axilite`` ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Register", "REGMAP", "register", "CTRL_BITS", "VLNV", "KERNEL_NAME"]
+
+KERNEL_NAME = "frac_array_top"
+VLNV = "fracfpga.org:hls:frac_array_top:1.0"
+
+
+@dataclass(frozen=True)
+class Register:
+    """One 32-bit register: name, byte offset, access ("rw", "ro", "wo"), fields name->(msb, lsb)."""
+
+    name: str
+    offset: int
+    access: str
+    doc: str
+    fields: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Register({self.name}@0x{self.offset:02X}, {self.access})"
+
+
+CTRL_BITS = {"AP_START": 0, "AP_DONE": 1, "AP_IDLE": 2, "AP_READY": 3, "AUTO_RESTART": 7}
+
+REGMAP: tuple[Register, ...] = (
+    Register("CTRL", 0x00, "rw", "ap_ctrl_hs: start, done (clear on read), idle, ready",
+             {k: (v, v) for k, v in CTRL_BITS.items()}),
+    Register("GIE", 0x04, "rw", "global interrupt enable", {"ENABLE": (0, 0)}),
+    Register("IER", 0x08, "rw", "interrupt enable", {"DONE": (0, 0), "READY": (1, 1)}),
+    Register("ISR", 0x0C, "rw", "interrupt status (toggle on write)", {"DONE": (0, 0), "READY": (1, 1)}),
+    Register("MEM_LO", 0x10, "rw", "DDR window base address, low word (m_axi offset)"),
+    Register("MEM_HI", 0x14, "rw", "DDR window base address, high word"),
+    Register("DESC_ADDR", 0x1C, "rw", "byte offset of the descriptor list in the DDR window"),
+    Register("DESC_COUNT", 0x24, "rw", "number of descriptors in the list"),
+    Register("STATUS", 0x2C, "ro", "0 when every descriptor ran; else 1 + index of the first "
+             "refused descriptor (code in ERROR)"),
+    Register("ERROR", 0x34, "ro", "why the descriptor in STATUS was refused (see ERROR_CODES)"),
+    Register("CYCLES_LO", 0x3C, "ro", "engine cycles of the last run, low word"),
+    Register("CYCLES_HI", 0x40, "ro", "engine cycles of the last run, high word"),
+    Register("DIGIT_PRODUCTS_LO", 0x48, "ro", "digit products of the last run, low word"),
+    Register("DIGIT_PRODUCTS_HI", 0x4C, "ro", "digit products of the last run, high word"),
+)
+
+_BY_NAME = {r.name: r for r in REGMAP}
+
+
+def register(name: str) -> Register:
+    """Look up a register by name."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no register {name!r}; registers: {', '.join(_BY_NAME)}") from None
