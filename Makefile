@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 .PHONY: run test setup system-deps clean
 
 run: $(STAMP)
-	$(BIN)/fracfpga demo
+	$(BIN)/fracfpga emulate --bits 3,4,6,8,12 --pair 4,8
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
