@@ -65,15 +65,17 @@ STAT_FIELDS: tuple[tuple[str, str], ...] = (
 )
 STAT_BYTES = 8 * len(STAT_FIELDS)
 
-# Why the kernel refused a descriptor (STATUS/ERROR registers); 0 = ok.
+# Why the kernel refused a descriptor (ERROR register; STATUS names which one); 0 = ok.
+# The kernel checks in this order and stops at the first refused descriptor.
 ERROR_CODES = {
     0: "ok",
-    1: "a_bits not in the generated set",
-    2: "b_bits not in the generated set",
-    3: "k is 0 or larger than MAX_K",
+    1: "pass is not FW, EB or GC",
+    2: "a_bits not in the generated set",
+    3: "b_bits not in the generated set",
     4: "m or n is 0",
-    5: "stop_ring beyond the last ring",
-    6: "pass is not FW, EB or GC",
+    5: "k is 0 or larger than MAX_K",
+    6: "stop_ring beyond the last ring of the pair, or tau >= 2^63",
+    7: "an A or B code is out of range for its width and signedness",
 }
 
 

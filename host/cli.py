@@ -25,6 +25,7 @@ err_console = Console(stderr=True)
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("boards", "boards"),
     ("emulate", "emulate"),
+    ("generate", "generate"),
 )
 
 

@@ -1,0 +1,173 @@
+"""Shared test vectors: descriptor lists in DDR images with the model's expected results.
+
+The same jobs go through every tier (model, HLS C-sim, RTL) and are compared byte for byte.
+A job is a DDR image with a descriptor list, and the image the model leaves after running it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
+from fpga_model.kernel import KernelStatus, run_kernel
+from fpga_model.memory import MemoryImage
+
+__all__ = ["Job", "JobOutcome", "standard_jobs", "make_job", "write_jobs", "read_jobs"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kernel run: the DDR image before, the model's image after, and its registers."""
+
+    name: str
+    memory: bytes
+    expected: bytes
+    desc_addr: int
+    desc_count: int
+    status: KernelStatus
+    descriptors: tuple[Descriptor, ...]
+
+    def meta(self) -> dict:
+        return {
+            "name": self.name, "mem_bytes": len(self.memory), "desc_addr": self.desc_addr,
+            "desc_count": self.desc_count, "status": self.status.status,
+            "error": self.status.error, "cycles": self.status.cycles,
+            "digit_products": self.status.digit_products,
+            "descriptors": [repr(d) for d in self.descriptors],
+        }
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How one tier (csim, icarus, verilator, ...) did on one job: equal to the model or not."""
+
+    tier: str
+    job: str
+    passed: bool
+    detail: str  # first mismatch, or "" when equal
+    seconds: float  # time the tier took to run the job (build excluded)
+    cycles: int  # engine cycles the tier reported (or counted)
+    macs: int  # multiply-accumulates in the job
+
+
+def make_job(cfg: ArrayConfig, name: str, image: MemoryImage) -> Job:
+    """Freeze an image into a job: run the model on a copy to get the expected image."""
+    mem = image.to_bytes()
+    after = bytearray(mem)
+    status = run_kernel(cfg, after, image.desc_addr, len(image.descriptors))
+    return Job(name, bytes(mem), bytes(after), image.desc_addr, len(image.descriptors), status,
+               tuple(image.descriptors))
+
+
+def _codes(rng: np.random.Generator, shape: tuple[int, int], bits: int, signed: bool,
+           edge: str | None = None) -> np.ndarray:
+    lo, hi = code_range(bits, signed)
+    if edge == "min":
+        return np.full(shape, lo, dtype=np.int32)
+    if edge == "max":
+        return np.full(shape, hi, dtype=np.int32)
+    if edge == "extremes":
+        return rng.choice(np.array([lo, hi, 0], dtype=np.int32), size=shape)
+    return rng.integers(lo, hi + 1, size=shape).astype(np.int32)
+
+
+def _tau_for(cfg: ArrayConfig, a, b, ab, bb, sa, sb, ring, rng) -> int:
+    """A threshold that stops some outputs: 0 (all stop), a median, or above every partial."""
+    r = gemm(cfg, a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=0)
+    mags = np.abs(r.values)
+    pick = rng.integers(0, 4)
+    if pick == 0:
+        return 0
+    if pick == 3:
+        return int(mags.max()) + 1
+    return int(np.median(mags))
+
+
+def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None,
+                  max_k: int = 40) -> list[Job]:
+    """The standard verification set for a config.
+
+    ``all-pairs``: every width pair, precision changing on every descriptor, mixed signedness;
+    ``early-stop``: every pair with a random stop ring and threshold; ``edges``: min/max codes,
+    K=1, K not a multiple of the brick count, shapes not multiples of the tile grid; ``refused``:
+    a valid descriptor followed by one whose width is not in the set.
+    """
+    rng = np.random.default_rng(seed)
+    tm, tn = cfg.tiles
+    max_dim = max_dim or max(2 * max(tm, tn) + 1, 3)
+    k_cap = min(max_k, cfg.max_k)
+    pairs = cfg.pairs()
+    jobs = []
+
+    def shape() -> tuple[int, int, int]:
+        return (int(rng.integers(1, max_dim + 1)), int(rng.integers(1, k_cap + 1)),
+                int(rng.integers(1, max_dim + 1)))
+
+    img = MemoryImage(max_descriptors=len(pairs))
+    for i, (ab, bb) in enumerate(pairs):
+        m, k, n = shape()
+        sa, sb = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+        img.add_pass(_codes(rng, (m, k), ab, sa), _codes(rng, (k, n), bb, sb), ab, bb,
+                     a_signed=sa, b_signed=sb, pass_=Pass(i % 3), layer=i)
+    jobs.append(make_job(cfg, "all-pairs", img))
+
+    img = MemoryImage(max_descriptors=len(pairs))
+    for i, (ab, bb) in enumerate(pairs):
+        m, k, n = shape()
+        sa, sb = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+        a, b = _codes(rng, (m, k), ab, sa), _codes(rng, (k, n), bb, sb)
+        ring = int(rng.integers(0, max(cfg.digits(ab), cfg.digits(bb))))
+        tau = _tau_for(cfg, a, b, ab, bb, sa, sb, ring, rng)
+        img.add_pass(a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=tau,
+                     pass_=Pass.GC, layer=i)
+    jobs.append(make_job(cfg, "early-stop", img))
+
+    lo_b, hi_b = min(cfg.bits), max(cfg.bits)
+    img = MemoryImage(max_descriptors=8)
+    edge_cases = [
+        (hi_b, hi_b, True, True, "min", "min", (tm + 1, 1, tn + 1)),
+        (hi_b, hi_b, True, True, "max", "min", (1, k_cap, 1)),
+        (lo_b, hi_b, False, True, "max", "extremes", (tm, cfg.bricks + 1, tn)),
+        (hi_b, lo_b, False, False, "max", "max", (2 * tm + 1, min(k_cap, 17), 1)),
+        (lo_b, lo_b, True, False, "extremes", "extremes", (3, 5, 2 * tn + 1)),
+    ]
+    for ab, bb, sa, sb, ea, eb, (m, k, n) in edge_cases:
+        img.add_pass(_codes(rng, (m, k), ab, sa, ea), _codes(rng, (k, n), bb, sb, eb), ab, bb,
+                     a_signed=sa, b_signed=sb)
+    jobs.append(make_job(cfg, "edges", img))
+
+    missing = next(b for b in range(2, 17) if b not in cfg.bits)
+    img = MemoryImage(max_descriptors=2)
+    m, k, n = shape()
+    img.add_pass(_codes(rng, (m, k), lo_b, True), _codes(rng, (k, n), lo_b, True), lo_b, lo_b)
+    img.add_descriptor(Descriptor(m=1, n=1, k=1, a_bits=missing, b_bits=lo_b,
+                                  c_addr=img.alloc(8), mask_addr=img.alloc(1),
+                                  stat_addr=img.alloc(32)))
+    jobs.append(make_job(cfg, "refused", img))
+    return jobs
+
+
+def write_jobs(jobs: list[Job], folder: Path) -> None:
+    """Write ``<name>.mem.bin``, ``<name>.expected.bin``, ``<name>.json`` and ``jobs.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for j in jobs:
+        (folder / f"{j.name}.mem.bin").write_bytes(j.memory)
+        (folder / f"{j.name}.expected.bin").write_bytes(j.expected)
+        (folder / f"{j.name}.json").write_text(json.dumps(j.meta(), indent=2) + "\n")
+    (folder / "jobs.json").write_text(json.dumps([j.name for j in jobs], indent=2) + "\n")
+
+
+def read_jobs(folder: Path) -> list[dict]:
+    """Metadata of the jobs in a vectors folder, each with ``mem`` and ``expected`` paths."""
+    names = json.loads((folder / "jobs.json").read_text())
+    out = []
+    for n in names:
+        meta = json.loads((folder / f"{n}.json").read_text())
+        meta["mem"] = folder / f"{n}.mem.bin"
+        meta["expected"] = folder / f"{n}.expected.bin"
+        out.append(meta)
+    return out

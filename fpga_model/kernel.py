@@ -1,0 +1,88 @@
+"""The kernel as a memory-mapped machine: walk a descriptor list in a DDR image, like the HLS top.
+
+``run_kernel`` is what the HLS kernel and the RTL do, in the model: per descriptor it checks the
+fields (``ERROR_CODES``, in order), reads A and B, computes the pass with ``gemm``, and writes C,
+the stop mask and the statistics record. A refused descriptor stops the walk; the totals cover
+the descriptors that completed.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ArrayConfig
+from .descriptor import DESC_BYTES, STAT_FIELDS, Descriptor, Pass
+from .digits import code_range
+from .fast import gemm
+from .memory import read_codes
+
+__all__ = ["KernelStatus", "run_kernel", "check_descriptor"]
+
+
+@dataclass(frozen=True)
+class KernelStatus:
+    """Registers after a run: STATUS (0 ok, else 1 + refused index), ERROR, CYCLES, DIGIT_PRODUCTS."""
+
+    status: int
+    error: int
+    cycles: int
+    digit_products: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
+    """Error code of a descriptor's fields (0 when the kernel accepts it); no memory access."""
+    if d.pass_ not in tuple(Pass):
+        return 1
+    if d.a_bits not in cfg.bits:
+        return 2
+    if d.b_bits not in cfg.bits:
+        return 3
+    if d.m == 0 or d.n == 0:
+        return 4
+    if d.k == 0 or d.k > cfg.max_k:
+        return 5
+    if d.early_stop:
+        rings = max(cfg.digits(d.a_bits), cfg.digits(d.b_bits))
+        if d.stop_ring >= rings or d.tau >= (1 << 63):
+            return 6
+    return 0
+
+
+def _codes_ok(x: np.ndarray, bits: int, signed: bool) -> bool:
+    lo, hi = code_range(bits, signed)
+    return bool(x.min() >= lo and x.max() <= hi)
+
+
+def run_kernel(cfg: ArrayConfig, mem: bytearray, desc_addr: int, desc_count: int) -> KernelStatus:
+    """Run a descriptor list in place on ``mem`` (a bytearray DDR image) and return the registers."""
+    cycles = digit_products = 0
+    for i in range(desc_count):
+        off = desc_addr + i * DESC_BYTES
+        words = struct.unpack_from("<16I", mem, off)
+        if (words[1] & 0xFF) > max(Pass):
+            return KernelStatus(1 + i, 1, cycles, digit_products)
+        d = Descriptor.unpack(bytes(mem[off:off + DESC_BYTES]))
+        err = check_descriptor(cfg, d)
+        if err:
+            return KernelStatus(1 + i, err, cycles, digit_products)
+        a = read_codes(mem, d.a_addr, d.m, d.k, d.a_signed)
+        b = read_codes(mem, d.b_addr, d.k, d.n, d.b_signed)
+        if not (_codes_ok(a, d.a_bits, d.a_signed) and _codes_ok(b, d.b_bits, d.b_signed)):
+            return KernelStatus(1 + i, 7, cycles, digit_products)
+        r = gemm(cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed, b_signed=d.b_signed,
+                 stop_ring=d.stop_ring, tau=d.tau)
+        mn = d.m * d.n
+        mem[d.c_addr:d.c_addr + 8 * mn] = np.ascontiguousarray(r.values, dtype="<i8").tobytes()
+        mem[d.mask_addr:d.mask_addr + mn] = r.stopped.astype(np.uint8).tobytes()
+        stats = [r.counters[name] for name, _ in STAT_FIELDS]
+        struct.pack_into(f"<{len(stats)}Q", mem, d.stat_addr, *stats)
+        cycles += r.counters["cycles"]
+        digit_products += r.counters["digit_products"]
+    return KernelStatus(0, 0, cycles, digit_products)
