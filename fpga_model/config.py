@@ -95,10 +95,10 @@ class ArrayConfig:
             raise ConfigError(f"accumulator width {self.acc_width} is outside 16..60; "
                               f"use --acc-width 48 (one DSP48 per tile)")
         safe = self.safe_max_k()
+        if safe < 1:
+            raise ConfigError(f"a {self.acc_width}-bit accumulator cannot hold the digit "
+                              f"products of the widest pair; use a wider --acc-width")
         if self.max_k is None:
-            if safe < 1:
-                raise ConfigError(f"a {self.acc_width}-bit accumulator cannot hold one product "
-                                  f"of the widest pair; use a wider --acc-width")
             k = 1 << min(17, safe.bit_length() - 1)
             object.__setattr__(self, "max_k", k)
         elif not isinstance(self.max_k, int) or self.max_k < 1:

@@ -46,6 +46,10 @@ def exact_matmul(a, b, bound: int):
     return (a.astype(dt, copy=False) @ b.astype(dt, copy=False)).astype(np.int64)
 
 
+def _np(x) -> np.ndarray:
+    return x.cpu().numpy() if is_torch(x) else np.asarray(x)
+
+
 def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
          b_signed: bool = True, stop_ring: int | None = None, tau: int | None = None,
          device: str | None = None) -> GemmResult:
@@ -64,6 +68,14 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
     elif not is_torch(a):
         a, b = np.asarray(a), np.asarray(b)
     g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+    worst = (g.k * cfg.digit_abs_bound(a_bits, a_signed) * cfg.digit_abs_bound(b_bits, b_signed))
+    if worst >= 1 << (cfg.acc_width - 1):
+        # a partial sum might not fit the accumulator: let the definition decide (it raises)
+        from .reference import gemm_reference
+
+        ref = gemm_reference(cfg, _np(a), _np(b), a_bits, b_bits, a_signed=a_signed,
+                             b_signed=b_signed, stop_ring=stop_ring, tau=tau)
+        return ref
     values = exact_matmul(a, b, g.k * g.a_absmax * g.b_absmax)
     stopped_np = None
     if g.stop_ring is not None:

@@ -18,8 +18,9 @@ __all__ = ["app", "main", "console", "fail"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="FPGA co-design toolkit for dynamic-precision DNN training.")
-console = Console()
-err_console = Console(stderr=True)
+# a pipe or a log gets wide tables instead of rich's 80-column default
+console = Console(width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
 
 # (module under host.commands, command name); each module defines a function of that name
 COMMANDS: tuple[tuple[str, str], ...] = (

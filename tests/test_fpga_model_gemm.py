@@ -1,0 +1,192 @@
+"""The bit-exact contract: gemm == gemm_reference == numpy int64, and the ring-prefix property."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fpga_model import (AccumulatorOverflow, ArrayConfig, ConfigError, brick_product, code_range,
+                        gemm, gemm_reference, truncate)
+from fpga_model.digits import kept_digits
+
+ALL = ArrayConfig(bits=tuple(range(2, 13)), tiles=(4, 4))
+SIGNS = list(itertools.product([True, False], repeat=2))
+
+
+def codes(rng, shape, bits, signed, kind="random"):
+    lo, hi = code_range(bits, signed)
+    if kind == "min":
+        return np.full(shape, lo, dtype=np.int16)
+    if kind == "max":
+        return np.full(shape, hi, dtype=np.int16)
+    if kind == "zero":
+        return np.zeros(shape, dtype=np.int16)
+    return rng.integers(lo, hi + 1, size=shape).astype(np.int16)
+
+
+def exact(a, b):
+    return a.astype(np.int64) @ b.astype(np.int64)
+
+
+def test_brick_exhaustive():
+    for x, y, sx, sy in itertools.product(range(4), range(4), [False, True], [False, True]):
+        xv = x - 4 if sx and x >= 2 else x
+        yv = y - 4 if sy and y >= 2 else y
+        p = int(brick_product(x, y, sx, sy))
+        assert p == xv * yv and -6 <= p <= 9  # a 5-bit signed product
+
+
+@pytest.mark.parametrize("a_bits", range(2, 13))
+def test_every_pair_and_sign_random_and_edges(a_bits):
+    rng = np.random.default_rng(a_bits)
+    for b_bits in range(2, 13):
+        for sa, sb in SIGNS:
+            # M, N not multiples of the 4x4 grid, K not a multiple of 16
+            shapes = [(5, 19, 7), (1, 1, 1), (9, 33, 3)]
+            kinds = [("random", "random"), ("min", "min"), ("max", "min"), ("max", "max"),
+                     ("zero", "random")]
+            for (m, k, n), (ka, kb) in itertools.product(shapes, kinds):
+                a = codes(rng, (m, k), a_bits, sa, ka)
+                b = codes(rng, (k, n), b_bits, sb, kb)
+                want = exact(a, b)
+                fast = gemm(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb)
+                assert (fast.values == want).all() and fast.values.dtype == np.int64
+                if ka == "random" or (m, k, n) == (1, 1, 1):
+                    ref = gemm_reference(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb)
+                    assert (ref.values == want).all()
+                    assert ref.counters == fast.counters and ref.cycles == fast.cycles
+                assert not fast.stopped.any()
+
+
+@pytest.mark.parametrize("a_bits, b_bits", [(a, b) for a in range(2, 5) for b in range(2, 5)])
+@pytest.mark.parametrize("sa, sb", SIGNS)
+def test_all_operand_pairs_small_widths(a_bits, b_bits, sa, sb):
+    """Every code of A against every code of B (K=1 outer product), both paths."""
+    la, ha = code_range(a_bits, sa)
+    lb, hb = code_range(b_bits, sb)
+    a = np.arange(la, ha + 1, dtype=np.int16)[:, None]
+    b = np.arange(lb, hb + 1, dtype=np.int16)[None, :]
+    want = exact(a, b)
+    assert (gemm_reference(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb).values == want).all()
+    assert (gemm(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb).values == want).all()
+
+
+@pytest.mark.parametrize("a_bits, b_bits", [(3, 3), (3, 8), (4, 4), (6, 12), (8, 8), (12, 5),
+                                            (2, 7), (11, 12)])
+@pytest.mark.parametrize("sa, sb", SIGNS)
+def test_ring_prefix_every_ring(a_bits, b_bits, sa, sb):
+    rng = np.random.default_rng(a_bits * 100 + b_bits)
+    a = codes(rng, (9, 37), a_bits, sa)
+    b = codes(rng, (37, 6), b_bits, sb)
+    rings = max(ALL.digits(a_bits), ALL.digits(b_bits))
+    full = exact(a, b)
+    for r in range(rings):
+        prefix = exact(truncate(a.astype(np.int64), a_bits, kept_digits(r, a_bits)),
+                       truncate(b.astype(np.int64), b_bits, kept_digits(r, b_bits)))
+        # tau = 0 stops every output: the values are exactly the ring-r prefix
+        ref0 = gemm_reference(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb,
+                              stop_ring=r, tau=0)
+        assert (ref0.values == prefix).all() and ref0.stopped.all()
+        tau = int(np.median(np.abs(prefix)))
+        ref = gemm_reference(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb,
+                             stop_ring=r, tau=tau)
+        fast = gemm(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb, stop_ring=r, tau=tau)
+        want_stop = np.abs(prefix) >= tau
+        assert (ref.stopped == want_stop).all() and (fast.stopped == want_stop).all()
+        want = np.where(want_stop, prefix, full)
+        assert (ref.values == want).all() and (fast.values == want).all()
+        assert ref.counters == fast.counters
+    # after the last ring the prefix is the exact product
+    assert (prefix == full).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), a_bits=st.integers(2, 12), b_bits=st.integers(2, 12),
+       m=st.integers(1, 11), k=st.integers(1, 40), n=st.integers(1, 11),
+       sa=st.booleans(), sb=st.booleans(), tm=st.integers(1, 5), tn=st.integers(1, 5))
+def test_property_fast_equals_reference(data, a_bits, b_bits, m, k, n, sa, sb, tm, tn):
+    cfg = ArrayConfig(bits=tuple(sorted({a_bits, b_bits})), tiles=(tm, tn))
+    la, ha = code_range(a_bits, sa)
+    lb, hb = code_range(b_bits, sb)
+    a = np.array(data.draw(st.lists(st.integers(la, ha), min_size=m * k, max_size=m * k)),
+                 dtype=np.int16).reshape(m, k)
+    b = np.array(data.draw(st.lists(st.integers(lb, hb), min_size=k * n, max_size=k * n)),
+                 dtype=np.int16).reshape(k, n)
+    et = data.draw(st.booleans())
+    kw = {}
+    if et:
+        kw = {"stop_ring": data.draw(st.integers(0, max(cfg.digits(a_bits), cfg.digits(b_bits)) - 1)),
+              "tau": data.draw(st.integers(0, 1 << (a_bits + b_bits)))}
+    ref = gemm_reference(cfg, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb, **kw)
+    fast = gemm(cfg, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb, **kw)
+    assert (ref.values == fast.values).all() and (ref.stopped == fast.stopped).all()
+    assert ref.counters == fast.counters
+    if not et:
+        assert (fast.values == exact(a, b)).all()
+
+
+def test_torch_operands_give_the_same_numbers():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a = codes(rng, (20, 50), 6, True)
+    b = codes(rng, (50, 9), 8, False)
+    want = gemm(ALL, a, b, 6, 8, b_signed=False, stop_ring=1, tau=300)
+    got = gemm(ALL, torch.from_numpy(a), torch.from_numpy(b), 6, 8, b_signed=False,
+               stop_ring=1, tau=300)
+    assert isinstance(got.values, torch.Tensor) and got.values.dtype == torch.int64
+    assert (got.values.numpy() == want.values).all() and (got.stopped == want.stopped).all()
+    assert got.counters == want.counters
+
+
+def test_large_k_uses_exact_float64_and_int64_paths():
+    cfg = ArrayConfig(bits=(12,), tiles=(2, 2))
+    rng = np.random.default_rng(0)
+    a = codes(rng, (3, 4096), 12, True, "min")  # every product is 2^22: float32 would round
+    b = codes(rng, (4096, 2), 12, True, "min")
+    a[0, 0] = 1
+    assert (gemm(cfg, a, b, 12, 12).values == exact(a, b)).all()
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"a_bits": 5}, r"^bit-width 5 is not in the supported set 2,3,4,6,8,12;"),
+    ({"stop_ring": 1}, r"^early termination needs both stop_ring and tau \(or neither\)$"),
+    ({"stop_ring": 4, "tau": 1}, r"^stop ring 4 is outside 0\.\.3 for the 4x8 pair$"),
+    ({"stop_ring": 0, "tau": -1}, r"^tau -1 must be a non-negative integer"),
+])
+def test_bad_requests(kw, message):
+    cfg = ArrayConfig(bits=(2, 3, 4, 6, 8, 12), tiles=(2, 2))
+    a = np.zeros((2, 3), dtype=np.int16)
+    b = np.zeros((3, 2), dtype=np.int16)
+    a_bits = kw.pop("a_bits", 4)
+    for fn in (gemm, gemm_reference):
+        with pytest.raises(ConfigError, match=message):
+            fn(cfg, a, b, a_bits, 8, **kw)
+
+
+def test_bad_codes_shapes_and_k():
+    cfg = ArrayConfig(bits=(4, 8), tiles=(2, 2), max_k=64)
+    ok = np.zeros((2, 3), dtype=np.int16)
+    with pytest.raises(ConfigError, match=r"^A code 8 is out of range \[-8, 7\] for 4-bit signed"):
+        gemm(cfg, np.full((2, 3), 8, dtype=np.int16), ok.T, 4, 8)
+    with pytest.raises(ConfigError, match=r"^B code -1 is out of range \[0, 255\] for 8-bit unsigned"):
+        gemm_reference(cfg, ok, -np.ones((3, 2), dtype=np.int16), 4, 8, b_signed=False)
+    with pytest.raises(ConfigError, match=r"^inner dimensions differ: A is 2x3, B is 2x2$"):
+        gemm(cfg, ok, np.zeros((2, 2), dtype=np.int16), 4, 8)
+    with pytest.raises(ConfigError, match=r"^K=65 exceeds the array's max K 64;"):
+        gemm(cfg, np.zeros((1, 65), dtype=np.int16), np.zeros((65, 1), dtype=np.int16), 4, 8)
+    with pytest.raises(ConfigError, match=r"holds float64 values; pass integer codes"):
+        gemm(cfg, np.zeros((2, 3)), ok.T, 4, 8)
+
+
+def test_accumulator_overflow_is_raised_never_wrapped():
+    cfg = ArrayConfig(bits=(8,), tiles=(1, 1), acc_width=18, max_k=2)
+    object.__setattr__(cfg, "max_k", 64)  # pretend validation let an unsafe K through
+    a = np.full((1, 64), -128, dtype=np.int16)
+    b = np.full((64, 1), -128, dtype=np.int16)
+    for fn in (gemm, gemm_reference):
+        with pytest.raises(AccumulatorOverflow, match="accumulator overflow at ring"):
+            fn(cfg, a, b, 8, 8)

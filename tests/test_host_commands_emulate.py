@@ -1,0 +1,55 @@
+"""The emulate and boards commands end to end: tables on success, one-line errors with status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def fracfpga(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "host.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_emulate_default():
+    r = fracfpga("emulate", "--m", "16", "--k", "40", "--n", "9", "--repeat", "1")
+    assert r.returncode == 0, r.stderr
+    assert "equals numpy int64 product" in r.stdout and "yes" in r.stdout
+    assert "utilization vs digit roof" in r.stdout and "energy (zc706 profile)" in r.stdout
+
+
+def test_emulate_early_stop():
+    r = fracfpga("emulate", "--pair", "8,8", "--m", "16", "--k", "64", "--n", "16",
+                 "--stop-ring", "1", "--tau", "1000", "--repeat", "1")
+    assert r.returncode == 0, r.stderr
+    assert "outputs stopped early" in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["emulate", "--pair", "4,10"], "error: bit-width 10 is not in the supported set 3,4,6,8,12; "
+                                    "regenerate with --bits 3,4,6,8,10,12"),
+    (["emulate", "--bits", "3,3"], "error: bit-width 3 appears more than once in the set"),
+    (["emulate", "--board", "zc707"], "error: unknown board 'zc707'; known boards:"),
+    (["emulate", "--tiles", "64x64"], "error: a 64x64 tile grid does not fit zc706"),
+    (["emulate", "--k", "200000"], "error: K=200000 exceeds the array's max K 131072"),
+    (["emulate", "--stop-ring", "1"], "error: early termination needs both stop_ring and tau"),
+    (["emulate", "--pair", "4"], "error: pair '4' is not A_BITS,B_BITS"),
+    (["emulate", "--m", "0"], "error: --m 0 must be at least 1"),
+    (["boards", "zc707"], "error: unknown board 'zc707'"),
+])
+def test_bad_input_is_one_line_with_status_2(args, message):
+    r = fracfpga(*args)
+    assert r.returncode == 2
+    assert r.stderr.startswith(message), r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_boards_table_and_detail():
+    r = fracfpga("boards")
+    assert r.returncode == 0
+    for name in ("zc706", "zcu104", "pynq-z2", "ultra96v2", "kv260"):
+        assert name in r.stdout
+    r = fracfpga("boards", "zc706")
+    assert r.returncode == 0 and "DS190" in r.stdout
