@@ -45,9 +45,17 @@ def _block_grid(stopped: np.ndarray, tm: int, tn: int) -> np.ndarray:
     """Per block: True when every valid output in it stopped."""
     m, n = stopped.shape
     bm, bn = -(-m // tm), -(-n // tn)
-    pad = np.ones((bm * tm, bn * tn), dtype=bool)  # padding lanes count as stopped
-    pad[:m, :n] = stopped
-    return pad.reshape(bm, tm, bn, tn).all(axis=(1, 3))
+    if not stopped.any():
+        return np.zeros((bm, bn), dtype=bool)
+    if stopped.all():
+        return np.ones((bm, bn), dtype=bool)
+    if (m, n) != (bm * tm, bn * tn):
+        pad = np.ones((bm * tm, bn * tn), dtype=bool)  # padding lanes count as stopped
+        pad[:m, :n] = stopped
+        stopped = pad
+    # one axis at a time: reducing two strided axes at once is slow in numpy
+    rows = stopped.reshape(bm, tm, bn * tn).all(axis=1)
+    return rows.reshape(bm, bn, tn).all(axis=2)
 
 
 def _valid_counts(size: int, tile: int) -> np.ndarray:

@@ -22,10 +22,58 @@ _F32_EXACT = 1 << 24
 _F64_EXACT = 1 << 53
 
 
+_BLOCK_ELEMS = 1 << 18  # operand elements per cache block (about 1 MB as float32)
+
+
+def _float_dtype(bound: int):
+    if bound < _F32_EXACT:
+        return np.float32
+    if bound < _F64_EXACT:
+        return np.float64
+    return None
+
+
+def _low_mask(x: np.ndarray, drop: int) -> np.ndarray:
+    """A mask that clears the low ``drop`` bits in ``x``'s dtype (truncation toward -inf)."""
+    return np.array(-(1 << drop)).astype(x.dtype)
+
+
+def _blocked_products(a: np.ndarray, b: np.ndarray, dt, drops: tuple[int, int] | None):
+    """``a @ b`` and, when ``drops`` is given, ``trunc(a) @ trunc(b)``, in cache-sized blocks.
+
+    Converting int codes to float costs more than a skinny GEMM; doing it per block keeps the
+    converted block in cache, so each operand crosses memory once.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    exact = np.zeros((m, n), dtype=dt)
+    prefix = np.zeros((m, n), dtype=dt) if drops else None
+    if drops:
+        ma, mb = _low_mask(a, drops[0]), _low_mask(b, drops[1])
+    if m >= k:  # tall A: blocks of rows, B converted once
+        bf = b.astype(dt)
+        tbf = (b & mb).astype(dt) if drops else None
+        rows = max(1, _BLOCK_ELEMS // k)
+        for r0 in range(0, m, rows):
+            blk = a[r0:r0 + rows]
+            np.matmul(blk.astype(dt), bf, out=exact[r0:r0 + rows])
+            if drops:
+                np.matmul((blk & ma).astype(dt), tbf, out=prefix[r0:r0 + rows])
+    else:  # long K: blocks of the reduction, summed (still exact under the same bound)
+        step = max(1, _BLOCK_ELEMS // max(m, n))
+        for k0 in range(0, k, step):
+            ablk, bblk = a[:, k0:k0 + step], b[k0:k0 + step]
+            exact += ablk.astype(dt) @ bblk.astype(dt)
+            if drops:
+                prefix += (ablk & ma).astype(dt) @ (bblk & mb).astype(dt)
+    return exact.astype(np.int64), prefix.astype(np.int64) if drops else None
+
+
 def exact_matmul(a, b, bound: int):
     """Exact integer product of integer matrices whose partial sums are bounded by ``bound``.
 
     Takes numpy arrays (returns int64 numpy) or torch tensors (returns int64 torch, same device).
+    A float GEMM is exact while every partial sum stays below 2^mantissa.
     """
     if is_torch(a):
         import torch
@@ -37,13 +85,20 @@ def exact_matmul(a, b, bound: int):
         else:
             return a.to(torch.int64) @ b.to(torch.int64)
         return (a.to(dt) @ b.to(dt)).to(torch.int64)
-    if bound < _F32_EXACT:
-        dt = np.float32
-    elif bound < _F64_EXACT:
-        dt = np.float64
-    else:
+    dt = _float_dtype(bound)
+    if dt is None:
         return a.astype(np.int64) @ b.astype(np.int64)
-    return (a.astype(dt, copy=False) @ b.astype(dt, copy=False)).astype(np.int64)
+    return _blocked_products(a, b, dt, None)[0]
+
+
+def _drop(cfg: ArrayConfig, bits: int, keep: int) -> int:
+    """Low code bits that truncation to the top ``keep`` digits clears."""
+    return max(0, cfg.brick_width * (cfg.digits(bits) - keep) - cfg.pad(bits))
+
+
+def _round_up(absmax: int, bits: int, keep: int, cfg: ArrayConfig) -> int:
+    step = 1 << _drop(cfg, bits, keep)
+    return -(-absmax // step) * step
 
 
 def _np(x) -> np.ndarray:
@@ -76,14 +131,21 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         ref = gemm_reference(cfg, _np(a), _np(b), a_bits, b_bits, a_signed=a_signed,
                              b_signed=b_signed, stop_ring=stop_ring, tau=tau)
         return ref
-    values = exact_matmul(a, b, g.k * g.a_absmax * g.b_absmax)
+    bound = g.k * g.a_absmax * g.b_absmax
     stopped_np = None
-    if g.stop_ring is not None:
-        ta = truncate(a, a_bits, kept_digits(g.stop_ring, a_bits))
-        tb = truncate(b, b_bits, kept_digits(g.stop_ring, b_bits))
-        # |trunc(x)| <= |x| rounded down to a digit boundary, at most one step larger in magnitude
-        bound = g.k * (g.a_absmax + (1 << a_bits)) * (g.b_absmax + (1 << b_bits))
-        partial = exact_matmul(ta, tb, bound)
+    if g.stop_ring is None:
+        values = exact_matmul(a, b, bound)
+    else:
+        ka, kb = kept_digits(g.stop_ring, a_bits), kept_digits(g.stop_ring, b_bits)
+        # truncation rounds toward -inf: |trunc(x)| <= max|x| rounded up to a digit step
+        pbound = g.k * _round_up(g.a_absmax, a_bits, ka, cfg) * _round_up(g.b_absmax, b_bits, kb, cfg)
+        dt = _float_dtype(max(bound, pbound))
+        if is_torch(a) or dt is None:
+            values = exact_matmul(a, b, bound)
+            partial = exact_matmul(truncate(a, a_bits, ka), truncate(b, b_bits, kb), pbound)
+        else:
+            values, partial = _blocked_products(a, b, dt, (_drop(cfg, a_bits, ka),
+                                                           _drop(cfg, b_bits, kb)))
         stopped = partial.abs() >= g.tau if is_torch(partial) else np.abs(partial) >= g.tau
         if is_torch(values):
             import torch
@@ -91,7 +153,7 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             values = torch.where(stopped, partial, values)
             stopped_np = stopped.cpu().numpy()
         else:
-            values = np.where(stopped, partial, values)
+            np.copyto(values, partial, where=stopped)
             stopped_np = stopped
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np)
     if stopped_np is None:
