@@ -71,10 +71,13 @@ def _sources(project: Project) -> list[Path]:
 
 
 def _build_key(project: Project, compiler: str) -> str:
-    """Hash of everything the program depends on: sources, flags, headers' place, compiler."""
+    """Hash of what the program depends on: sources, flags, ap_types place, compiler.
+
+    Paths inside the project enter relative, so a copied project keeps its build.
+    """
     h = hashlib.sha256()
-    h.update(json.dumps([compiler, tool("g++").version(), *csim_command(project, Path("-"))])
-             .encode())
+    h.update(json.dumps([compiler, tool("g++").version(), *CXXFLAGS, str(ap_types_dir()),
+                         *SOURCES]).encode())
     for src in _sources(project):
         h.update(src.relative_to(project.root).as_posix().encode() + b"\0")
         h.update(src.read_bytes() + b"\0")
