@@ -23,7 +23,7 @@ import pytest
 from codegen.csim import BINARY, BUILD_DIR, ap_types_dir, build_csim, run_csim
 from codegen.errors import ProjectError, ToolNotFound
 from codegen.render import Project, load_project, render_project
-from codegen.vectors import Job, make_job, read_jobs, write_jobs
+from codegen.vectors import Job, read_jobs, write_jobs
 from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, pass_counters
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.kernel import run_kernel
@@ -50,7 +50,7 @@ def projects(tmp_path_factory) -> dict[str, Project]:
         return project
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(CONFIGS, pool.map(make, CONFIGS)))
+        return dict(zip(CONFIGS, pool.map(make, CONFIGS), strict=True))
 
 
 def copy_project(project: Project, dest: Path) -> Project:
@@ -259,7 +259,7 @@ def test_refusals_and_unaligned_addresses_equal_the_model(projects, tmp_path, na
     write_jobs(jobs, project.vectors)
     outcomes = run_csim(project)
     assert [o.job for o in outcomes] == [j.name for j in jobs]
-    for o, j in zip(outcomes, jobs):
+    for o, j in zip(outcomes, jobs, strict=True):
         assert o.passed, f"{o.job}: {o.detail}"
         assert o.cycles == j.status.cycles
 

@@ -150,7 +150,7 @@ def test_digits_and_code_range_equal_the_model(driver, bits):
     cases = [(s, w) for s in (0, 1) for w in _words(bits, bool(s))]
     got = driver([f"D {bits} {s} {w}" for s, w in cases])
     assert len(got) == len(cases)
-    for (s, w), line in zip(cases, got):
+    for (s, w), line in zip(cases, got, strict=True):
         value = w - (1 << 16) if s and w >= 1 << 15 else w  # sign- or zero-extended word
         lo, hi = code_range(bits, bool(s))
         ok = lo <= value <= hi
@@ -173,7 +173,7 @@ def test_ring_schedule_equals_ring_pairs(driver):
     dmax = CFG.max_digits
     cases = [(da, db) for da in range(1, dmax + 1) for db in range(1, dmax + 1)]
     got = driver([f"S {da} {db}" for da, db in cases])
-    for (da, db), line in zip(cases, got):
+    for (da, db), line in zip(cases, got, strict=True):
         head, *rings = line.split("|")
         assert [int(x) for x in head.split()] == [max(da, db), da * db]
         parsed = [tuple(tuple(int(v) for v in item.split(",")) for item in ring.split())

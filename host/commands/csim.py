@@ -13,7 +13,7 @@ def csim(
     project: Path = typer.Argument(..., help="generated project folder (fracfpga generate --out)"),
     job: list[str] = typer.Option(None, "--job", help="run only this job (repeatable)"),
 ) -> None:
-    """Run the HLS C-simulation of a project (g++, no Vitis) on its vectors; exit 1 on a mismatch."""
+    """Run the HLS C-simulation of a project (g++, no Vitis) on its vectors; 1 on a mismatch."""
     from codegen.csim import build_csim, run_csim
     from codegen.render import load_project
     from host.cli import console

@@ -31,7 +31,7 @@ ap_uint<W> mem_read(const word_t *mem, addr_t a) {
         const word_t w = mem[a >> 3];
         v = w.range(8 * lane + W - 1, 8 * lane);
     } else {
-        for (unsigned b = 0; b < nbytes; ++b) {
+        for (unsigned b = 0; b < W / 8; ++b) {
             v |= ap_uint<W>(mem_read_byte(mem, a + b)) << (8 * b);
         }
     }
@@ -51,7 +51,7 @@ void mem_write(word_t *mem, addr_t a, ap_uint<W> v) {
         w.range(8 * lane + W - 1, 8 * lane) = v;
         mem[a >> 3] = w;
     } else {
-        for (unsigned b = 0; b < nbytes; ++b) {
+        for (unsigned b = 0; b < W / 8; ++b) {
             const addr_t ab = a + b;
             const unsigned lb = (unsigned)(ab & 7);
             word_t w = mem[ab >> 3];
