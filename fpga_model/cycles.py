@@ -7,9 +7,15 @@ every valid output stopped; only then it skips the remaining rings (lockstep gro
 
   cycles = DESC_CYCLES + sum over blocks [BLOCK_CYCLES + pairs * ceil(K / bricks) + ET_CHECK]
 
-The overheads are the RTL's fixed costs (descriptor fetch and decode, pipeline fill/drain and
-write-back handshake per block, one compare cycle after the stop ring); the RTL counts the same
-engine cycles, and tests compare them with ``==``. DMA stalls are not engine cycles.
+The overheads are the RTL's fixed costs, measured by its engine-cycle counter (the states of
+``frac_walker``), and tests compare them with ``==``:
+  DESC_CYCLES = 4      DECODE, CHECK, PLAN and FINISH of one descriptor;
+  BLOCK_CYCLES = 3     BLK_START (clear the accumulators) and a 2-cycle DRAIN of the 3-stage
+                       pipeline (buffer read, bricks + adder tree, shift + accumulate);
+  ET_CHECK_CYCLES = 3  the DRAIN after the stop ring and the ET_CMP cycle that compares
+                       |partial| >= tau (early stop only; spent whether or not the block skips).
+Waits on DDR (descriptor fetch, the code-range scan, operand loads, write-back) are not engine
+cycles, so bus stalls never change the count.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ __all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
 class CycleCosts:
     """Fixed overheads in cycles (rendered into the HLS config header and the RTL)."""
 
-    desc: int = 4  # fetch and decode one descriptor
-    block: int = 3  # pipeline fill/drain and write-back handshake of one output block
-    et_check: int = 1  # compare |partial| >= tau after the stop ring (early stop only)
+    desc: int = 4  # decode, check, plan and finish one descriptor
+    block: int = 3  # clear the accumulators, drain the 3-stage pipeline of one output block
+    et_check: int = 3  # drain after the stop ring, compare |partial| >= tau (early stop only)
 
     def hdl_parameters(self) -> dict[str, int]:
         return {"DESC_CYCLES": self.desc, "BLOCK_CYCLES": self.block,
