@@ -1,0 +1,378 @@
+"""Quantized Conv2d and Linear whose three GEMMs run as integer GEMMs on the array.
+
+Per layer and mini-batch:
+
+- FW  (activation x weight): im2col codes of the input (per tensor, running range in eval)
+  times the weight codes (per output channel);
+- EB  (error x weight): the output gradient times the same weight codes, giving the input
+  gradient (straight-through the activation quantizer);
+- GC  (activation x error): the saved activation codes times the output gradient, giving the
+  weight gradient (its sign under PSG, with the array's early stop).
+
+Errors are quantized per tensor with seeded stochastic rounding. The per-output-channel weight
+scale lies on EB's reduction axis, where it cannot be applied after an integer GEMM, so EB
+quantizes the error after multiplying it by that scale (``dy * s_w``); GC quantizes ``dy``
+itself. Both use the layer's error width.
+
+Engines: ``"array"`` runs the GEMMs through the driver and a backend (bit-exact integers, then
+dequantized); ``"float"`` runs ``F.conv2d`` and its gradients on the dequantized codes (the
+fake-quantization path), which gives the same numbers up to float rounding; ``"plain"`` is an
+unquantized float layer (the reference a training step is timed against).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fpga_model import Pass, truncate
+
+from .patches import ConvGeometry
+from .qgemm import affine_gemm
+from .quant import QTensor, RunningRange, quantize_rows, quantize_tensor, tensor_range
+
+if TYPE_CHECKING:
+    from .driver import Driver
+
+__all__ = ["Group", "LayerPlan", "Runtime", "QuantConv2d", "QuantLinear", "quant_layers"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Samples that share a precision option (per-sample DFQ); ``index`` None = whole batch."""
+
+    index: torch.Tensor | None
+    a_bits: int
+    g_bits: int
+
+
+@dataclass
+class LayerPlan:
+    """The controllers' decisions for one layer and the current mini-batch."""
+
+    a_bits: int = 8
+    w_bits: int = 8
+    g_bits: int = 8
+    groups: tuple[Group, ...] | None = None
+    stop_ring: int | None = None  # PSG: ring after which outputs with |partial| >= tau stop
+    tau: float = 0.05  # PSG threshold: fraction of the layer's max |g_W| or absolute
+    tau_relative: bool = True
+    sign_grad: bool = False  # PSG: the weight gradient is sign(g_W)
+    anchored: bool = False  # zero-point-free codes (needed by the PSG prefix)
+
+    def group_list(self) -> tuple[Group, ...]:
+        return self.groups if self.groups else (Group(None, self.a_bits, self.g_bits),)
+
+
+@dataclass
+class Runtime:
+    """What all quantized layers of a model share: engine, driver and the rounding generator."""
+
+    engine: str = "array"
+    driver: Driver | None = None
+    generator: torch.Generator | None = None
+    stats: dict = field(default_factory=dict)
+
+
+def _select(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
+    return x if index is None else x.index_select(0, index)
+
+
+class _QuantConvFn(torch.autograd.Function):
+    """FW in forward, GC and EB in backward; ``mix`` carries DFQ's one-hot gate output."""
+
+    @staticmethod
+    def forward(ctx, x, weight, mix, layer):
+        plan = layer.plan
+        rt = layer.runtime
+        geom = layer.geometry
+        n, c, h, w = x.shape
+        ho, wo = geom.out_size(h, w)
+        cout = weight.shape[0]
+        wq = quantize_rows(layer.weight_matrix(weight), plan.w_bits, anchored=plan.anchored)
+        lo, hi = layer.act_range.observe(x)
+        x_nhwc = x.detach().permute(0, 2, 3, 1)
+        groups = plan.group_list()
+        y = x.new_empty((n, ho, wo, cout))
+        saved = []
+        for g in groups:
+            xg = _select(x_nhwc, g.index)
+            xq = quantize_tensor(xg, g.a_bits, lo, hi, anchored=plan.anchored)
+            if rt.engine == "array":
+                a = geom.im2col(xq.codes, xq.zero)
+                rows = geom.window_sums(xq.codes.to(torch.int32).sum(-1), c * xq.zero)
+                vals = affine_gemm(layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True),
+                                   a, xq.zero, wq.codes.t(), wq.zero, "col",
+                                   a_rowsum=rows.reshape(-1))
+                yg = vals.to(y.dtype).mul_(wq.scale.view(1, -1) * xq.scale)
+                saved.append((g, None, xq))
+            else:
+                xd = xq.dequantize().permute(0, 3, 1, 2)
+                yg = F.conv2d(xd, layer.conv_weight(wq.dequantize()), None, geom.stride,
+                              geom.padding).permute(0, 2, 3, 1)
+                saved.append((g, xd, xq))
+            if g.index is None:
+                y = yg.reshape(n, ho, wo, cout)
+            else:
+                y[g.index] = yg.reshape(-1, ho, wo, cout)
+        ctx.layer = layer
+        ctx.saved = saved
+        ctx.wq = wq
+        ctx.shape = (n, c, h, w)
+        ctx.range = (lo, hi)
+        ctx.mix_shape = None if mix is None else mix.shape
+        return y.permute(0, 3, 1, 2)
+
+    @staticmethod
+    def backward(ctx, dy):
+        layer = ctx.layer
+        plan = layer.plan
+        rt = layer.runtime
+        geom = layer.geometry
+        wq = ctx.wq
+        n, c, h, w = ctx.shape
+        cout = wq.codes.shape[0]
+        need_x = ctx.needs_input_grad[0]
+        dy_nhwc = dy.permute(0, 2, 3, 1)
+        glo, ghi = tensor_range(dy)
+        if need_x:  # EB's error carries the weight's channel scale (see the module docstring)
+            dys = dy_nhwc * wq.scale.view(1, 1, 1, -1)
+            slo, shi = tensor_range(dys)
+            dx = dy.new_zeros((n, h, w, c)) if len(ctx.saved) > 1 else None
+        dw = None
+        for g, a, xq in ctx.saved:
+            eg = _select(dy_nhwc, g.index).reshape(-1, cout)
+            eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=True, generator=rt.generator,
+                                 anchored=plan.anchored)
+            part = layer._gc(a, xq, eq, g)
+            dw = part if dw is None else dw + part
+            if need_x:
+                es = _select(dys, g.index).reshape(-1, cout)
+                e2 = quantize_tensor(es, g.g_bits, slo, shi, stochastic=True,
+                                     generator=rt.generator)
+                dxg = layer._eb(e2, wq, g, (xq.codes.shape[0], h, w, c))
+                if dx is None:
+                    dx = dxg
+                else:
+                    dx[g.index] = dxg
+        if plan.sign_grad:
+            dw = torch.sign(dw)
+        grad_w = layer.weight_from_matrix(dw.t()) if rt.engine == "array" else dw
+        grad_x = dx.permute(0, 3, 1, 2) if need_x else None
+        grad_mix = None
+        if ctx.mix_shape is not None and need_x:
+            grad_mix = layer._mix_grad(grad_x, ctx.range, ctx.mix_shape)
+        ctx.saved = None
+        return grad_x, grad_w.to(dy.dtype), grad_mix, None
+
+
+class QuantConv2d(nn.Module):
+    """A bias-free Conv2d whose FW/EB/GC GEMMs run quantized (see the module docstring).
+
+    Args:
+        in_channels, out_channels, kernel_size, stride, padding: as ``nn.Conv2d``.
+        runtime: the model's shared ``Runtime``; ``index``: the layer id in descriptors.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, *, runtime: Runtime | None = None, index: int = 0) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.geometry = ConvGeometry(kernel_size, stride, padding)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size,
+                                               kernel_size))
+        n = kernel_size * kernel_size * out_channels
+        nn.init.normal_(self.weight, 0.0, math.sqrt(2.0 / n))
+        self.runtime = runtime if runtime is not None else Runtime(engine="float")
+        self.index = index
+        self.plan = LayerPlan()
+        self.act_range = RunningRange()
+        self.mix_bits: tuple[int, ...] = ()  # DFQ option activation widths (for the gate grad)
+        self.psg_max = 0.0  # PSG: max |g_W| of the previous step (for a relative tau)
+        self.in_hw: tuple[int, int] | None = None  # recorded input size (for GEMM shapes)
+
+    # ------------------------------------------------------------------ layout helpers
+    def weight_matrix(self, weight: torch.Tensor) -> torch.Tensor:
+        """(C_out, k*k*C_in) in the patch-matrix column order."""
+        return weight.detach().permute(0, 2, 3, 1).reshape(weight.shape[0], -1)
+
+    def weight_from_matrix(self, m: torch.Tensor) -> torch.Tensor:
+        k = self.geometry.kernel
+        return m.reshape(self.out_channels, k, k, self.in_channels).permute(0, 3, 1, 2)
+
+    def conv_weight(self, m: torch.Tensor) -> torch.Tensor:
+        return self.weight_from_matrix(m)
+
+    def _runner(self, pass_: Pass, a_bits: int, b_bits: int, a_signed: bool, b_signed: bool,
+                stop_ring: int | None = None, tau: int | None = None, out: list | None = None):
+        driver = self.runtime.driver
+
+        def run(a, b):
+            res = driver.run_pass(self.index, pass_, a, b, a_bits, b_bits, a_signed=a_signed,
+                                  b_signed=b_signed, stop_ring=stop_ring, tau=tau)
+            if out is not None:
+                out.append(res)
+            return res.values
+        return run
+
+    # ------------------------------------------------------------------ backward passes
+    def _psg_tau(self, scale: float) -> tuple[int | None, int | None]:
+        """Stop ring and integer tau for this step's GC pass (None, None: no early stop)."""
+        p = self.plan
+        if p.stop_ring is None:
+            return None, None
+        if p.tau_relative:
+            if self.psg_max <= 0.0:  # first step: no previous max to be relative to
+                return None, None
+            tau_real = p.tau * self.psg_max
+        else:
+            tau_real = p.tau
+        return p.stop_ring, min(math.ceil(tau_real / scale), (1 << 62))
+
+    def _gc(self, a, xq: QTensor, eq: QTensor, g: Group) -> torch.Tensor:
+        """Weight gradient of one group as a (k*k*C_in, C_out) matrix (float engine: conv shape)."""
+        scale = xq.scale * eq.scale
+        ring, tau = self._psg_tau(scale)
+        if self.runtime.engine == "array":
+            res: list = []
+            run = self._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
+            at = self.geometry.im2col_t(xq.codes, xq.zero)
+            taps = self.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
+            vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
+            if ring is not None:
+                self.runtime.stats.setdefault("psg_stopped", []).append(
+                    float(res[0].stopped.mean()))
+            gw = vals.to(torch.float32).mul_(scale)
+        else:
+            xd = a
+            ed = eq.dequantize().reshape(xd.shape[0], *self._out_hw(xd), -1).permute(0, 3, 1, 2)
+            gw = torch.nn.grad.conv2d_weight(xd, self.weight.shape, ed, self.geometry.stride,
+                                             self.geometry.padding)
+            if ring is not None:
+                gw = self._float_prefix(xq, eq, gw, ring, tau, scale)
+        if self.plan.stop_ring is not None:
+            self.psg_max = float(gw.abs().max())
+        return gw
+
+    def _out_hw(self, xd: torch.Tensor) -> tuple[int, int]:
+        return self.geometry.out_size(xd.shape[2], xd.shape[3])
+
+    def _float_prefix(self, xq, eq, gw, ring, tau, scale):
+        """Float-engine early stop: the GEMM of MSB-truncated codes replaces stopped outputs."""
+        geom = self.geometry
+        xt = truncate(xq.codes.to(torch.int32), xq.bits, ring + 1).float()
+        et = truncate(eq.codes.to(torch.int32), eq.bits, ring + 1).float()
+        n = xt.shape[0]
+        ho, wo = geom.out_size(xt.shape[1], xt.shape[2])
+        et = et.reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
+        prefix = torch.nn.grad.conv2d_weight(xt.permute(0, 3, 1, 2), self.weight.shape, et,
+                                             geom.stride, geom.padding)
+        stopped = prefix.abs() >= tau
+        return torch.where(stopped, prefix * scale, gw)
+
+    def _eb(self, e2: QTensor, wq: QTensor, g: Group, in_shape) -> torch.Tensor:
+        """Input gradient (NHWC) of one group.
+
+        Stride 1: EB is the convolution of the (padded) error with the flipped kernel, one GEMM
+        (N*H*W, C_in, k*k*C_out) whose output is the input gradient itself. Other strides: the
+        error times the weight matrix gives patch gradients, which col2im sums onto the input.
+        """
+        n, h, w, c = in_shape
+        geom = self.geometry
+        ho, wo = geom.out_size(h, w)
+        if self.runtime.engine == "array":
+            run = self._runner(Pass.EB, e2.bits, wq.bits, e2.signed, wq.signed)
+            if geom.stride == 1:
+                k = geom.kernel
+                full = ConvGeometry(k, 1, k - 1 - geom.padding)
+                e_nhwc = e2.codes.reshape(n, ho, wo, -1)
+                a = full.im2col(e_nhwc, e2.zero)
+                cout = wq.codes.shape[0]
+                b = (wq.codes.reshape(cout, k, k, c).flip(1, 2).permute(1, 2, 0, 3)
+                     .reshape(k * k * cout, c))
+                zw = wq.zero
+                dots = full.window_sums((e_nhwc.to(torch.int64) * zw).sum(-1),
+                                        e2.zero * int(zw.sum()))
+                vals = affine_gemm(run, a, e2.zero, b, zw.repeat(k * k), "row",
+                                   a_dot_zero=dots.reshape(-1))
+                return vals.to(torch.float32).mul_(e2.scale).reshape(n, h, w, c)
+            vals = affine_gemm(run, e2.codes, e2.zero, wq.codes, wq.zero, "row")
+            cols = vals.to(torch.float32).mul_(e2.scale)
+            return geom.col2im(cols, n, h, w, c)
+        ed = e2.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
+        wint = self.conv_weight((wq.codes.float() - wq.zero.view(-1, 1).float()))
+        dx = torch.nn.grad.conv2d_input((n, c, h, w), wint, ed, geom.stride, geom.padding)
+        return dx.permute(0, 2, 3, 1)
+
+    def _mix_grad(self, grad_x: torch.Tensor, rng: tuple[float, float], shape) -> torch.Tensor:
+        """d loss / d mix_k = <grad of the layer input, Q_{a_k}(x)> (DFQ, ImageNet-code style)."""
+        x = self._last_input
+        per_sample = shape[0] > 1
+        cols = []
+        cache: dict[int, torch.Tensor] = {}
+        for bits in self.mix_bits:
+            if bits not in cache:
+                xd = quantize_tensor(x, bits, *rng, anchored=self.plan.anchored).dequantize()
+                prod = (grad_x * xd).flatten(1).sum(1)
+                cache[bits] = prod if per_sample else prod.sum().view(1)
+            cols.append(cache[bits])
+        return torch.stack(cols, dim=1)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        self.in_hw = (x.shape[2], x.shape[3])
+        if self.runtime.engine == "plain":  # unquantized float layer (reference timings)
+            g = self.geometry
+            return F.conv2d(x, self.weight, None, g.stride, g.padding)
+        if mix is not None and self.training:
+            self._last_input = x.detach()
+        else:
+            mix = None
+        return _QuantConvFn.apply(x, self.weight, mix, self)
+
+    def gemm_shapes(self, batch: int, input_grad: bool = True) -> list[tuple[Pass, int, int, int]]:
+        """(pass, M, N, K) of this layer's GEMMs at a batch size (needs one forward first)."""
+        if self.in_hw is None:
+            raise RuntimeError("gemm_shapes needs one forward pass to know the input size")
+        ho, wo = self.geometry.out_size(*self.in_hw)
+        m = batch * ho * wo
+        k = self.geometry.kernel ** 2 * self.in_channels
+        shapes = [(Pass.FW, m, self.out_channels, k)]
+        if input_grad:
+            if self.geometry.stride == 1:  # full-convolution form (see ``_eb``)
+                h, w = self.in_hw
+                shapes.append((Pass.EB, batch * h * w, self.in_channels,
+                               self.geometry.kernel ** 2 * self.out_channels))
+            else:
+                shapes.append((Pass.EB, m, k, self.out_channels))
+        shapes.append((Pass.GC, k, self.out_channels, m))
+        return shapes
+
+    def extra_repr(self) -> str:
+        g = self.geometry
+        return (f"{self.in_channels}, {self.out_channels}, kernel={g.kernel}, stride={g.stride}, "
+                f"padding={g.padding}, layer={self.index}")
+
+
+class QuantLinear(QuantConv2d):
+    """A bias-free Linear as a 1x1 convolution on an (N, C, 1, 1) view."""
+
+    def __init__(self, in_features: int, out_features: int, *, runtime: Runtime | None = None,
+                 index: int = 0) -> None:
+        super().__init__(in_features, out_features, 1, runtime=runtime, index=index)
+        nn.init.normal_(self.weight, 0.0, math.sqrt(2.0 / (in_features * out_features)))
+
+    def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        y = super().forward(x.reshape(x.shape[0], -1, 1, 1), mix)
+        return y.reshape(x.shape[0], -1)
+
+
+def quant_layers(model: nn.Module) -> list[QuantConv2d]:
+    """The model's quantized layers in layer-id order."""
+    return sorted((m for m in model.modules() if isinstance(m, QuantConv2d)),
+                  key=lambda m: m.index)

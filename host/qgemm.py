@@ -1,0 +1,77 @@
+"""The output stage of a quantized GEMM: the array's integer product plus exact zero-point terms.
+
+With ``A ~= s_a (a - z_a)`` and ``B ~= s_b (b - z_b)`` the array computes the integer product
+``a @ b`` of the codes; the host adds, in int64,
+
+    sum_k (a - z_a)(b - z_b) = a @ b - (a @ z_b) - (z_a @ b) + (z_a @ z_b)
+
+where ``z_a`` is per tensor and ``z_b`` is per tensor, per column of B (weights per output
+channel in FW) or per row of B (the same weights on the reduction side in EB). Every term is an
+integer computed exactly; nothing is rounded before the dequantizing multiply.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from fpga_model import exact_matmul
+
+__all__ = ["affine_gemm", "ZeroAxis"]
+
+ZeroAxis = str  # "tensor", "col" (one zero per column of B) or "row" (one per row of B)
+
+
+def _sum(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """Exact integer sum of codes along ``dim`` (int32 accumulation is exact below 2^31)."""
+    if x.shape[dim] * (torch.iinfo(x.dtype).max + 1) < (1 << 31):
+        return x.sum(dim=dim, dtype=torch.int32).to(torch.int64)
+    return x.sum(dim=dim, dtype=torch.int64)
+
+
+def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: torch.Tensor,
+                a_zero: int, b: torch.Tensor, b_zero: int | torch.Tensor,
+                b_axis: ZeroAxis = "tensor", *, a_rowsum: torch.Tensor | None = None,
+                a_dot_zero: torch.Tensor | None = None) -> torch.Tensor:
+    """Exact ``sum_k (a - a_zero)(b - b_zero)`` (int64, M x N) from the array's ``a @ b``.
+
+    Args:
+        run: executes the integer GEMM of the codes on the array and returns int64 values.
+        a: M x K integer codes; a_zero: their per-tensor zero point.
+        b: K x N integer codes; b_zero: an int, or a 1-D int64 tensor along ``b_axis``.
+        b_axis: "tensor", "col" (len N) or "row" (len K).
+        a_rowsum: ``a.sum(1)`` when the caller has a cheaper way to get it (im2col windows).
+        a_dot_zero: ``a @ b_zero`` for ``b_axis="row"``, likewise.
+    """
+    out = run(a, b)
+    k = a.shape[1]
+    if b_axis == "tensor":
+        if b_zero:
+            rs = _sum(a, 1) if a_rowsum is None else a_rowsum
+            out = out.sub_(rs.to(torch.int64).mul(b_zero).view(-1, 1))
+        if a_zero:
+            col = _sum(b, 0).mul_(a_zero)
+            if b_zero:
+                col.sub_(k * a_zero * b_zero)
+            out = out.sub_(col.view(1, -1))
+        return out
+    zb = b_zero.to(out.device)
+    if b_axis == "row":  # sum_n a[m,n] zb[n] is a matrix-vector product
+        if a_dot_zero is not None:
+            out = out.sub_(a_dot_zero.to(torch.int64).view(-1, 1))
+        else:
+            zmax = int(zb.abs().max())
+            if zmax:
+                amax = torch.iinfo(a.dtype).max + 1
+                out = out.sub_(exact_matmul(a, zb.view(-1, 1), k * amax * zmax))
+        if a_zero:
+            out = out.sub_((_sum(b, 0).sub_(zb.sum())).mul_(a_zero).view(1, -1))
+        return out
+    # "col": one zero point per output column (per-channel weights in FW)
+    if bool((zb != 0).any()):
+        rs = _sum(a, 1) if a_rowsum is None else a_rowsum
+        out = out.sub_(torch.outer(rs.to(torch.int64), zb))
+    if a_zero:
+        out = out.sub_((_sum(b, 0).sub_(zb * k)).mul_(a_zero).view(1, -1))
+    return out
