@@ -28,6 +28,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("csim", "csim"),
     ("emulate", "emulate"),
     ("generate", "generate"),
+    ("train", "train"),
 )
 
 

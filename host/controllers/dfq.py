@@ -1,0 +1,143 @@
+"""DFQ: dynamic fractional quantization, an input-adaptive precision gate per block (FracTrain §3.4).
+
+Per residual block a gate feature (global average pool -> 1x1 conv C->32 -> ReLU -> 1x1 conv
+32->16) feeds one LSTM(16, 16) shared over depth (state reset every forward), then a linear
+layer and a softmax over the precision options (activation, error) bits. The forward uses the
+hard argmax (straight-through: ``onehot - p.detach() + p``). The loss adds
+``reg * beta * C / mean(F)``, with C the batch's cost in units of fp32 MACs and reg = -1 below
+the target cp (% of fp32 cost), +1 at or above it: an L1 pull of cp toward the target.
+
+Granularity: per mini-batch (the hardware: one descriptor per pass, the option chosen by the
+batch-mean probabilities) or per sample (software option: samples are grouped by option and
+each group gets its own descriptors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..layers import Group
+
+__all__ = ["DFQ", "DFQGate", "DFQ_OPTIONS", "option_cost"]
+
+DFQ_OPTIONS: tuple[tuple[int, int], ...] = ((3, 6), (4, 6), (4, 8), (6, 8), (6, 12))
+
+
+def option_cost(a_bits: int, g_bits: int, w_bits: int) -> float:
+    """c_k: the three GEMMs of an option in units of fp32 MACs, summed ((aw + gw + ag)/1024)."""
+    return (a_bits * w_bits + g_bits * w_bits + a_bits * g_bits) / 1024.0
+
+
+class DFQGate(nn.Module):
+    """Gate features per block, one shared LSTM, softmax over the options."""
+
+    def __init__(self, channels: Sequence[int], num_options: int, embed: int = 32,
+                 hidden: int = 16) -> None:
+        super().__init__()
+        self.features = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(c, embed, 1), nn.ReLU(), nn.Conv2d(embed, hidden, 1))
+            for c in channels)
+        self.lstm = nn.LSTM(hidden, hidden)
+        self.fc = nn.Linear(hidden, num_options)
+        self.state = None
+
+    def reset(self) -> None:
+        self.state = None
+
+    def forward(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        f = self.features[i](F.adaptive_avg_pool2d(x, 1)).flatten(1)
+        out, self.state = self.lstm(f.unsqueeze(0), self.state)
+        return F.softmax(self.fc(out[0]), dim=1)
+
+
+@dataclass
+class DFQ:
+    """The DFQ controller: decides each block's option and supplies the cost loss.
+
+    Args:
+        channels: input channels of each gated block; block_macs: F_l, its weight in cp.
+        options: (activation bits, error bits) pairs; w_bits: the fixed weight width.
+        target: target cp in % of fp32 cost (FracTrain steps it with PFQ).
+        beta: cost-term coefficient; per_sample: the software per-sample option.
+    """
+
+    channels: Sequence[int]
+    block_macs: Sequence[float]
+    options: Sequence[tuple[int, int]] = DFQ_OPTIONS
+    w_bits: int = 4
+    target: float = 3.0
+    beta: float = 1e-3
+    per_sample: bool = False
+    gate: DFQGate = field(init=False)
+    _masks: list = field(default_factory=list, repr=False)
+    _batch: int = 0
+    last_cp: float = 0.0
+    last_choice: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.gate = DFQGate(self.channels, len(self.options))
+        self.costs = torch.tensor([option_cost(a, g, self.w_bits) for a, g in self.options])
+        f = torch.tensor([float(v) for v in self.block_macs])
+        self.weights = f / f.mean()
+
+    def begin(self, batch: int) -> None:
+        self.gate.reset()
+        self._masks = []
+        self._batch = batch
+        self.last_choice = []
+
+    def decide(self, i: int, x: torch.Tensor, block) -> torch.Tensor | None:
+        """Choose block ``i``'s option from its input, set its convs' plans, return the mix."""
+        p = self.gate(i, x)
+        if self.per_sample:
+            choice = p.argmax(dim=1)
+            hard = F.one_hot(choice, len(self.options)).to(p.dtype)
+            mix = hard - p.detach() + p
+            groups = []
+            for k, (a, g) in enumerate(self.options):
+                idx = (choice == k).nonzero().flatten()
+                if idx.numel():
+                    groups.append(Group(idx if idx.numel() < x.shape[0] else None, a, g))
+            chosen = int(torch.bincount(choice, minlength=len(self.options)).argmax())
+        else:
+            pb = p.mean(dim=0, keepdim=True)
+            k = int(pb.argmax())
+            hard = F.one_hot(torch.tensor([k], device=p.device), len(self.options)).to(p.dtype)
+            mix = hard - pb.detach() + pb
+            groups = None
+            chosen = k
+        a, g = self.options[chosen]
+        for conv in block.gated_convs:
+            plan = conv.plan
+            plan.w_bits = self.w_bits
+            plan.a_bits, plan.g_bits = a, g
+            plan.groups = tuple(groups) if groups else None
+            conv.mix_bits = tuple(o[0] for o in self.options)
+        self._masks.append(mix)
+        self.last_choice.append(chosen)
+        return mix if self.gate.training else None
+
+    def cost(self) -> tuple[torch.Tensor, float]:
+        """(C / mean(F) as a differentiable tensor, cp in % of fp32 cost) of the last forward."""
+        costs = self.costs.to(self._masks[0].device)
+        total = 0.0
+        for l, m in enumerate(self._masks):
+            per = (m * costs).sum()
+            if m.shape[0] == 1:
+                per = per * self._batch
+            total = total + per * float(self.weights[l])
+        cp = 100.0 * float(total.detach()) / (self._batch * 3.0
+                              * float(self.weights[:len(self._masks)].sum()))
+        return total, cp
+
+    def loss(self) -> torch.Tensor:
+        """The cost term reg * beta * C / mean(F) (reg = -1 below the target cp, else +1)."""
+        c, cp = self.cost()
+        self.last_cp = cp
+        reg = -1.0 if cp < self.target else 1.0
+        return reg * self.beta * c
