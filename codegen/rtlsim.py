@@ -418,8 +418,7 @@ class RtlBench:
                           reset_active_level=False, size=RAM_BYTES)
         self.ctl = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk,
                                  dut.ap_rst_n, reset_active_level=False)
-        for name in ("cocotb.frac_array_top.m_axi_gmem", "cocotb.frac_array_top.s_axi_control",
-                     f"cocotb.{KERNEL_NAME}"):
+        for name in (f"cocotb.{KERNEL_NAME}.m_axi_gmem", f"cocotb.{KERNEL_NAME}.s_axi_control"):
             logging.getLogger(name).setLevel(logging.WARNING)
         for iface in (self.ram.write_if, self.ram.read_if, self.ctl.write_if, self.ctl.read_if):
             iface.log.setLevel(logging.WARNING)
