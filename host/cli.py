@@ -27,8 +27,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("boards", "boards"),
     ("csim", "csim"),
     ("emulate", "emulate"),
+    ("estimate", "estimate"),
     ("generate", "generate"),
     ("train", "train"),
+    ("verify", "verify"),
 )
 
 

@@ -1,0 +1,127 @@
+"""``fracfpga verify``: C-sim and RTL simulation on a project's shared vectors, against the model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+TIERS_HELP = "icarus, verilator, all or none"
+
+
+def _rate(value: int, seconds: float) -> str:
+    if seconds <= 0 or value <= 0:
+        return "-"
+    rate = value / seconds
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if rate >= scale:
+            return f"{rate / scale:.2f} {unit}/s"
+    return f"{rate:.0f} /s"
+
+
+def _sims(sim: str) -> tuple[str, ...]:
+    from codegen.rtlsim import SIMULATORS
+
+    from boards.errors import UserError
+
+    key = sim.strip().lower()
+    if key == "all":
+        return SIMULATORS
+    if key == "none":
+        return ()
+    if key not in SIMULATORS:
+        raise UserError(f"unknown simulator {sim!r}; pass --sim {TIERS_HELP}")
+    return (key,)
+
+
+def verify(
+    project: Path = typer.Argument(..., help="generated project folder (fracfpga generate --out)"),
+    sim: str = typer.Option("all", "--sim", help=f"RTL simulators to run: {TIERS_HELP}"),
+    csim: bool = typer.Option(True, "--csim/--no-csim", help="also run the HLS C-simulation"),
+    job: list[str] = typer.Option(None, "--job", help="run only this job (repeatable)"),
+    pairs: bool = typer.Option(True, "--pairs/--no-pairs",
+                               help="one row per width pair of multi-descriptor jobs (RTL)"),
+    backpressure: bool = typer.Option(False, "--backpressure",
+                                      help="random stalls on every AXI channel (RTL)"),
+) -> None:
+    """Run C-sim and RTL simulation on the project's vectors; print pass/fail; 1 on a mismatch.
+
+    Every tier must leave the model's DDR image byte for byte and its registers, engine cycles
+    included. Icarus is slow on large tile grids (an 8x8 project simulates a few hundred cycles
+    per second); pick --sim verilator there.
+    """
+    from codegen import rtlsim
+    from codegen.errors import ToolNotFound
+    from codegen.render import load_project
+    from codegen.vectors import read_jobs
+    from host.cli import console
+
+    proj = load_project(project)
+    sims = _sims(sim)
+    for s in sims:  # refuse before any long run starts
+        reason = rtlsim.simulator_available(s)
+        if reason:
+            raise ToolNotFound(reason)
+    jobs = list(job) if job else None
+    model = {m["name"]: m for m in read_jobs(proj.vectors)}
+    tiers: list[tuple[str, list, float]] = []  # (tier, outcomes, build seconds)
+    notes = []
+
+    if csim:
+        try:
+            from codegen.csim import build_csim, run_csim
+        except ImportError:
+            notes.append("C-sim skipped: this installation has no codegen.csim")
+        else:
+            t0 = time.perf_counter()
+            with console.status(f"compiling the C-simulation of {proj.root}"):
+                build_csim(proj)
+            build_s = time.perf_counter() - t0
+            with console.status("C-simulation of the jobs"):
+                tiers.append(("csim", run_csim(proj, jobs), build_s))
+    for s in sims:
+        with console.status(f"building the RTL for {s}"):
+            build = rtlsim.build_rtl(proj, s)
+        with console.status(f"{s}: replaying the jobs on the RTL"):
+            outcomes = rtlsim.run_rtl_jobs(proj, s, jobs, build=build,
+                                           backpressure=backpressure, per_descriptor=pairs)
+        tiers.append((s, outcomes, build.seconds))
+    if not tiers:
+        raise typer.BadParameter("nothing to run: pass --csim or --sim " + TIERS_HELP)
+
+    table = Table(title=f"verify {proj.root} ({proj.cfg!r})")
+    for name, justify in (("job", "left"), ("tier", "left"), ("result", "left"),
+                          ("cycles", "right"), ("model", "right"), ("time", "right"),
+                          ("cycles/s", "right"), ("MAC/s", "right"), ("first mismatch", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    failed = total = 0
+    for tier, outcomes, _ in tiers:
+        for o in outcomes:
+            sub = " #" in o.job
+            result = "[green]PASS[/]" if o.passed else "[bold red]FAIL[/]"
+            if not sub:
+                total += 1
+                failed += not o.passed
+                ref = model.get(o.job, {}).get("cycles")
+                table.add_row(o.job, tier, result, f"{o.cycles:,}",
+                              f"{ref:,}" if ref is not None else "-", f"{o.seconds:.2f} s",
+                              _rate(o.cycles, o.seconds), _rate(o.macs, o.seconds), o.detail)
+            else:
+                table.add_row("  " + o.job.split(" #", 1)[1], tier, result, f"{o.cycles:,}",
+                              "", "", "", "", o.detail)
+        table.add_section()
+    console.print(table)
+    for tier, outcomes, build_s in tiers:
+        top = [o for o in outcomes if " #" not in o.job]
+        secs = sum(o.seconds for o in top)
+        console.print(f"{tier}: {sum(o.passed for o in top)} of {len(top)} jobs equal the model; "
+                      f"build {build_s:.1f} s, {sum(o.cycles for o in top):,} engine cycles in "
+                      f"{secs:.2f} s ({_rate(sum(o.cycles for o in top), secs)}, "
+                      f"{_rate(sum(o.macs for o in top), secs).replace('/s', ' MAC/s')})")
+    for note in notes:
+        console.print(note)
+    if failed:
+        console.print(f"[bold red]{failed} of {total} job runs differ from the model[/]")
+        raise typer.Exit(1)
