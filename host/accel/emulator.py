@@ -1,0 +1,174 @@
+"""The emulator backend: the kernel model behind an in-memory ``ap_ctrl_hs`` register file.
+
+``EmulatedKernel`` behaves like the Vitis HLS control slave: writing AP_START to CTRL starts a
+run (ignored while busy), ap_idle drops, and after the run's engine cycles ap_done and ap_ready
+rise; reading CTRL clears both (clear on read), ISR bits toggle on write. The run itself is
+``fpga_model.kernel.run_kernel`` on the device memory at MEM, so results, STATUS/ERROR and the
+counters are exactly the model's. Time is counted in kernel cycles: every register access
+costs ``ACCESS_CYCLES`` and polls wait on top, so a poll bound below the run's cycles times out
+here just as it does on the RTL.
+
+Backend-specific usage:
+
+- always available (the model is pure Python and numpy);
+- ``inject_hang(runs)`` makes the next ``runs`` starts never finish (fault tests); ``recover()``
+  resets the kernel as ap_rst_n would;
+- memory lives in a ``DeviceMemory``: buffers must be synced like on a board.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from fpga_model import ArrayConfig
+from fpga_model.kernel import KernelStatus, run_kernel
+from fpga_model.regmap import CTRL_BITS, register
+
+from .buffers import DeviceMemory
+from .regfile import RegisterFile
+from .target import Availability, RegisterTarget
+
+__all__ = ["EmulatedKernel", "EmulatorTarget", "ACCESS_CYCLES"]
+
+ACCESS_CYCLES = 4  # an AXI4-Lite read or write, address to response
+_NEVER = float("inf")
+_OFF = {name: register(name).offset for name in (
+    "CTRL", "GIE", "IER", "ISR", "MEM_LO", "MEM_HI", "DESC_ADDR", "DESC_COUNT", "STATUS",
+    "ERROR", "CYCLES_LO", "CYCLES_HI", "DIGIT_PRODUCTS_LO", "DIGIT_PRODUCTS_HI")}
+_BIT = {name: 1 << bit for name, bit in CTRL_BITS.items()}
+
+
+@dataclass
+class _Run:
+    finish: float  # cycle at which ap_done rises
+    status: KernelStatus
+    mem_base: int
+    after: bytearray
+
+
+class EmulatedKernel(RegisterFile):
+    """The kernel's AXI4-Lite slave and its engine, in Python (see the module docstring)."""
+
+    label = "emulated kernel"
+
+    def __init__(self, cfg: ArrayConfig, memory: DeviceMemory) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.memory = memory
+        self.now = 0
+        self._hangs = 0
+        self.starts = 0
+        self.reset()
+
+    # ------------------------------------------------------------------ control
+    def reset(self) -> None:
+        """Return every register to its reset value (what ap_rst_n does)."""
+        self._regs = {off: 0 for off in _OFF.values()}
+        self._ctrl = _BIT["AP_IDLE"]
+        self._run: _Run | None = None
+
+    def inject_hang(self, runs: int = 1) -> None:
+        """Make the next ``runs`` starts never raise ap_done."""
+        self._hangs += runs
+
+    def _advance(self, cycles: int) -> None:
+        self.now += cycles
+        run = self._run
+        if run is not None and self.now >= run.finish:
+            self._finish(run)
+
+    def _finish(self, run: _Run) -> None:
+        window = self.memory.window(run.mem_base, len(run.after))
+        window[:] = np.frombuffer(run.after, dtype=np.uint8)
+        st = run.status
+        for name, value in (("STATUS", st.status), ("ERROR", st.error),
+                            ("CYCLES_LO", st.cycles & 0xFFFFFFFF),
+                            ("CYCLES_HI", st.cycles >> 32),
+                            ("DIGIT_PRODUCTS_LO", st.digit_products & 0xFFFFFFFF),
+                            ("DIGIT_PRODUCTS_HI", st.digit_products >> 32)):
+            self._regs[_OFF[name]] = value & 0xFFFFFFFF
+        self._ctrl = (self._ctrl & ~_BIT["AP_START"]) | _BIT["AP_DONE"] | _BIT["AP_IDLE"] \
+            | _BIT["AP_READY"]
+        if self._regs[_OFF["IER"]] & 1:
+            self._regs[_OFF["ISR"]] |= 1
+        self._run = None
+
+    def _start(self) -> None:
+        base = self._regs[_OFF["MEM_LO"]] | (self._regs[_OFF["MEM_HI"]] << 32)
+        desc_addr = self._regs[_OFF["DESC_ADDR"]]
+        count = self._regs[_OFF["DESC_COUNT"]]
+        mem = bytearray(self.memory.tail(base).tobytes())
+        status = run_kernel(self.cfg, mem, desc_addr, count)
+        finish: float = self.now + max(1, status.cycles)
+        if self._hangs:
+            self._hangs -= 1
+            finish = _NEVER
+        self.starts += 1
+        self._ctrl = (self._ctrl | _BIT["AP_START"]) & ~_BIT["AP_IDLE"]
+        self._run = _Run(finish, status, base, mem)
+
+    # ------------------------------------------------------------------ RegisterFile hooks
+    def _read(self, offset: int) -> int:
+        self._advance(ACCESS_CYCLES)
+        if offset == _OFF["CTRL"]:
+            value = self._ctrl
+            self._ctrl &= ~(_BIT["AP_DONE"] | _BIT["AP_READY"])  # clear on read
+            return value
+        return self._regs[offset]
+
+    def _write(self, offset: int, value: int) -> None:
+        self._advance(ACCESS_CYCLES)
+        if offset == _OFF["CTRL"]:
+            self._ctrl = (self._ctrl & ~_BIT["AUTO_RESTART"]) | (value & _BIT["AUTO_RESTART"])
+            if value & _BIT["AP_START"] and self._ctrl & _BIT["AP_IDLE"]:
+                self._start()
+        elif offset == _OFF["ISR"]:
+            self._regs[offset] ^= value & 0x3  # toggle on write
+        else:
+            self._regs[offset] = value
+
+    def _wait(self, cycles: int) -> None:
+        self._advance(cycles)
+
+    def cycle_count(self) -> int:
+        return self.now
+
+
+class EmulatorTarget(RegisterTarget):
+    """Runs programs on ``EmulatedKernel`` over a ``DeviceMemory`` (see the module docstring)."""
+
+    name: ClassVar[str] = "emulator"
+    priority: ClassVar[int] = 0
+
+    def __init__(self, cfg: ArrayConfig, memory: DeviceMemory | None = None) -> None:
+        self.cfg = cfg
+        self.memory = memory or DeviceMemory()
+        self.kernel = EmulatedKernel(cfg, self.memory)
+
+    @classmethod
+    def probe(cls, project: Any = None) -> Availability:
+        return Availability(True, "the bit-accurate Python model is always available")
+
+    @classmethod
+    def create(cls, project: Any, **options: Any) -> EmulatorTarget:
+        return cls(getattr(project, "cfg", project), **options)
+
+    @property
+    def clock_hz(self) -> float:
+        return self.cfg.clock_hz
+
+    @property
+    def registers(self) -> EmulatedKernel:
+        return self.kernel
+
+    def allocate(self, shape: int | tuple[int, ...], dtype: Any = np.uint8) -> np.ndarray:
+        return self.memory.allocate(shape, dtype)
+
+    def recover(self) -> None:
+        self.kernel.reset()
+
+    def __repr__(self) -> str:
+        return f"EmulatorTarget({self.cfg!r}, {self.memory!r})"

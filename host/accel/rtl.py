@@ -1,0 +1,168 @@
+"""The rtl backend: the generated Verilog under cocotb, driven through its AXI4-Lite registers.
+
+cocotb runs inside the simulator's process, so this backend does not hold a register port: it
+writes each ``Program`` with its DDR image to a run folder, runs the one generic cocotb test
+``host.accel.rtl_replay`` on a build made once by ``codegen.rtlsim.build_rtl``, and copies the
+DDR window the simulation left back into its device memory. The driver above cannot tell it
+from the emulator or a board.
+
+Backend-specific usage:
+
+- needs cocotb, cocotbext-axi and a simulator (``icarus`` by default; ``sim="verilator"``
+  builds slower and runs faster), and a project with ``rtl/``; given a bare ``ArrayConfig`` it
+  generates one under ``build/.accel/`` (reused while the config is the same);
+- ``pause=True`` (default) turns on cocotbext-axi pause generators on every AXI channel;
+- every run is a fresh simulation from reset, so ``recover()`` has nothing to do and
+  ``registers`` is None (read results through the ``Accelerator``);
+- poll bounds are simulated clock cycles; a kernel that never finishes costs the whole bound
+  in simulation time, so keep ``timeout_cycles`` small in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .buffers import DeviceMemory
+from .errors import AcceleratorUnavailable
+from .program import Program, ProgramResult
+from .target import Availability, Target
+
+__all__ = ["RtlTarget", "project_for", "DEFAULT_SIM", "CACHE_DIR"]
+
+DEFAULT_SIM = "icarus"
+CACHE_DIR = Path("build") / ".accel"
+TEST_MODULE = "host.accel.rtl_replay"
+
+
+def project_for(cfg: Any, root: Path = CACHE_DIR) -> Any:
+    """A generated project for ``cfg`` under ``root`` (rendered once, reused while it matches)."""
+    from codegen.render import load_project, render_project
+
+    folder = Path(root) / f"{cfg.name}-{cfg.config_hash()[:8]}"
+    if (folder / "manifest.json").is_file():
+        project = load_project(folder)
+        if project.manifest.get("config_hash") == cfg.config_hash() and project.rtl.is_dir():
+            return project
+    return render_project(cfg, folder)
+
+
+def _sim_reason(sim: str) -> str | None:
+    try:
+        from codegen.rtlsim import simulator_available
+    except ImportError as exc:  # cocotb-free import fails only if codegen itself is broken
+        return f"the RTL simulation wrapper does not load ({exc})"
+    try:
+        return simulator_available(sim)
+    except Exception as exc:  # noqa: BLE001 - an unknown simulator name
+        return str(exc)
+
+
+def _first_simulator() -> tuple[str | None, str]:
+    """The first simulator that can run here (Icarus first: it builds in a blink), or why none."""
+    first = ""
+    for sim in (DEFAULT_SIM, "verilator"):
+        reason = _sim_reason(sim)
+        if not reason:
+            return sim, ""
+        first = first or reason
+    return None, first
+
+
+class RtlTarget(Target):
+    """Runs programs on the RTL in a simulator (see the module docstring).
+
+    Args:
+        project: a generated ``Project`` (with ``rtl/``) or an ``ArrayConfig``.
+        sim: "icarus" or "verilator" (default: the first installed, Icarus first).
+        pause: pause generators on every AXI channel.
+        seed: seed of the pause patterns.
+    """
+
+    name: ClassVar[str] = "rtl"
+    priority: ClassVar[int] = 10
+
+    def __init__(self, project: Any, *, sim: str | None = None, pause: bool = True,
+                 seed: int = 1) -> None:
+        if sim is None:
+            sim, reason = _first_simulator()
+        else:
+            reason = _sim_reason(sim)
+        if sim is None or reason:
+            raise AcceleratorUnavailable(f"backend 'rtl' is not available: {reason}")
+        self.project = project if hasattr(project, "manifest") else project_for(project)
+        self.cfg = self.project.cfg
+        self.sim = sim
+        self.pause = pause
+        self.seed = seed
+        self.memory = DeviceMemory()
+        self._build = None
+        self._work: Path | None = None
+        self.runs = 0
+
+    @classmethod
+    def probe(cls, project: Any = None) -> Availability:
+        sim, reason = _first_simulator()
+        if sim is None:
+            return Availability(False, reason)
+        if project is not None and hasattr(project, "manifest"):
+            top = project.rtl / "frac_array_top.v"
+            if not top.is_file():
+                return Availability(False, f"{project.root} has no rtl/frac_array_top.v; "
+                                           f"regenerate it with 'fracfpga generate'")
+            return Availability(True, f"cocotb and {sim} are installed and {project.root} "
+                                      f"has rtl/")
+        return Availability(True, f"cocotb and {sim} are installed")
+
+    @classmethod
+    def create(cls, project: Any, **options: Any) -> RtlTarget:
+        return cls(project, **options)
+
+    @property
+    def clock_hz(self) -> float:
+        return self.cfg.clock_hz
+
+    @property
+    def build(self):
+        """The simulator build, made on first use (``codegen.rtlsim.build_rtl``)."""
+        if self._build is None:
+            from codegen.rtlsim import build_rtl
+
+            self._build = build_rtl(self.project, self.sim)
+        return self._build
+
+    def allocate(self, shape: int | tuple[int, ...], dtype: Any = np.uint8) -> np.ndarray:
+        return self.memory.allocate(shape, dtype)
+
+    def execute(self, program: Program) -> ProgramResult:
+        from codegen.rtlsim import run_rtl
+
+        build = self.build
+        if self._work is None:
+            self._work = Path(tempfile.mkdtemp(prefix="accel-", dir=build.build_dir))
+        run = self._work
+        for stale in ("result.json", "image.out.bin"):
+            (run / stale).unlink(missing_ok=True)
+        window = self.memory.window(program.base, program.size)
+        program.save(run / "program.json")
+        (run / "image.bin").write_bytes(window.tobytes())
+        (run / "options.json").write_text(json.dumps({"pause": self.pause,
+                                                      "seed": self.seed + self.runs}))
+        self.runs += 1
+        run_rtl(build, TEST_MODULE, testcase="run_program",
+                extra_env={"FRACFPGA_RUN": str(run)}, log_name="accel.log")
+        window[:] = np.frombuffer((run / "image.out.bin").read_bytes(), dtype=np.uint8)
+        return ProgramResult.from_dict(json.loads((run / "result.json").read_text()))
+
+    def close(self) -> None:
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
+
+    def __repr__(self) -> str:
+        return f"RtlTarget({self.sim}, {self.project.root})"
