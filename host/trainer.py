@@ -42,7 +42,7 @@ class TrainConfig:
     backend: str = "emulator"
     board: str = "zc706"
     bits: tuple[int, ...] = (3, 4, 6, 8, 12)
-    epochs: int = 20
+    epochs: int = 40
     seed: int = 0
     device: str = "cpu"
     batch_size: int = 64
@@ -51,13 +51,17 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     static_bits: tuple[int, int] = (8, 8)  # (FW, BW) of static layers
-    # PFQ: FW/BW schedule, indicator eps/alpha, period (iterations; 0 = one epoch), fixed fallback
+    # PFQ: FW/BW schedule, indicator eps/alpha, period (iterations; 0 = one epoch), and the
+    # fixed-iteration fallback: "both" (indicator, with deadlines), "indicator" or "fixed";
+    # the deadlines are pfq_fixed iterations, or pfq_fixed_frac of the run
     pfq_fw: tuple[int, ...] = (3, 4, 6, 8)
     pfq_bw: tuple[int, ...] = (6, 6, 8, 8)
     pfq_eps: float = 0.05
     pfq_alpha: float = 0.3
     pfq_period: int = 0
+    pfq_mode: str = "both"
     pfq_fixed: tuple[int, ...] | None = None
+    pfq_fixed_frac: tuple[float, ...] = (0.128, 0.256, 0.378)  # 8190/16380/24180 of 64000
     # DFQ: options, weight bits, target cp (%), cost coefficient, per-sample software option
     dfq_options: tuple[tuple[int, int], ...] = ((3, 6), (4, 6), (4, 8), (6, 8), (6, 12))
     dfq_w_bits: int = 4
@@ -132,6 +136,8 @@ def check_config(cfg: TrainConfig) -> tuple[frozenset[str], ArrayConfig]:
                         ("--width", cfg.width)):
         if value < 1:
             raise ChoiceError(f"{name} {value} must be at least 1")
+    if cfg.pfq_mode not in ("both", "indicator", "fixed"):
+        raise ChoiceError(f"unknown PFQ mode {cfg.pfq_mode!r}; use both, indicator or fixed")
     if len(cfg.pfq_fw) != len(cfg.pfq_bw):
         raise ChoiceError(f"the PFQ schedule has {len(cfg.pfq_fw)} FW and {len(cfg.pfq_bw)} BW "
                           f"widths; give one BW width per FW width")
@@ -204,8 +210,13 @@ def train(cfg: TrainConfig, data: Dataset,
     fw, bw = cfg.static_bits
     if "pfq" in controllers:
         stages = len(cfg.fractrain_targets) if "dfq" in controllers else len(cfg.pfq_fw)
+        fixed = cfg.pfq_fixed
+        if fixed is None:
+            fixed = tuple(max(1, round(f * total_steps)) for f in cfg.pfq_fixed_frac)
         pfq = PFQ(stages=stages, eps=cfg.pfq_eps, alpha=cfg.pfq_alpha,
-                  period=cfg.pfq_period or steps_per_epoch, fixed=cfg.pfq_fixed)
+                  period=cfg.pfq_period or steps_per_epoch,
+                  fixed=None if cfg.pfq_mode == "indicator" else fixed,
+                  indicator=cfg.pfq_mode != "fixed")
     if "dfq" in controllers:
         target = cfg.fractrain_targets[0] if pfq is not None else cfg.dfq_target
         dfq = DFQ(block_channels, block_macs, cfg.dfq_options, cfg.dfq_w_bits, target,
@@ -275,7 +286,7 @@ def train(cfg: TrainConfig, data: Dataset,
             stopped = rt.stats.pop("psg_stopped", None)
             if stopped:
                 result.psg_stopped.append(sum(stopped) / len(stopped))
-            ce_val = float(ce)
+            ce_val = float(ce.detach())
             loss_sum += ce_val
             loss_n += 1
             for d in driver.program:  # precision per layer: FW activation bits, GC error bits

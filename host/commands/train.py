@@ -42,7 +42,7 @@ def train(
     backend: str = typer.Option("emulator", help="accelerator backend"),
     board: str = typer.Option("zc706", help="board whose clock, DDR and energy profile apply"),
     bits: str = typer.Option("3,4,6,8,12", help="bit-width set of the array"),
-    epochs: int = typer.Option(20, help="training epochs"),
+    epochs: int = typer.Option(40, help="training epochs"),
     seed: int = typer.Option(0, help="random seed"),
     seeds: str = typer.Option(None, help="several seeds, e.g. 0,1,2 (mean ± std in the report)"),
     device: str = typer.Option("cpu", help="cpu or cuda (where the layers and GEMMs run)"),
@@ -58,7 +58,9 @@ def train(
     smd_step_dropped: bool = typer.Option(True, "--smd-step-dropped/--smd-skip-dropped",
                                           help="a dropped batch makes a momentum + weight-decay "
                                                "step (E2-Train under PyTorch 1.0) or none"),
-    threads: int = typer.Option(None, help="CPU threads for torch and BLAS (default: all)"),
+    threads: int = typer.Option(1, help="CPU threads for torch and BLAS (the small ops of the "
+                                "emulated step run best on one; raise it for CIFAR models on "
+                                "an idle machine)"),
     out: Path = typer.Option(None, help="report folder (default reports/<method>-<data>-seed<s>)"),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="write PNG plots"),
 ) -> None:

@@ -6,7 +6,9 @@ default) the mean loss l_e is kept in a FIFO of 5; the scale S is the mean of th
 period losses; a turning point is when |l_{e-4+j} - l_e| / S <= eps for j = 0..3. Then the
 stage advances, eps <- alpha * eps (at the first two turning points only) and the FIFO is
 cleared, so every stage lasts at least 5 periods. The fixed-iteration fallback advances at
-given iterations instead (the authors' 2019 runs switched at 8190/16380/24180).
+given iterations (the authors' 2019 runs switched at 8190/16380/24180 of 64000); with both on,
+a stage ends at its turning point or at its fixed iteration, whichever comes first (on a short
+run with a decaying learning rate the loss may never flatten enough for the indicator).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ class PFQ:
         eps, alpha: indicator threshold and its decay (README: 0.05, 0.3).
         period: iterations per indicator "epoch".
         window, scale_periods: FIFO length (5) and the periods that set the scale (10).
-        fixed: switch iterations; when given the indicator is not used.
+        fixed: switch iterations (one per stage boundary), or None.
+        indicator: use the loss-difference indicator (with ``fixed``, as a deadline).
     """
 
     stages: int = 4
@@ -37,6 +40,7 @@ class PFQ:
     window: int = 5
     scale_periods: int = 10
     fixed: Sequence[int] | None = None
+    indicator: bool = True
     stage: int = 0
     turning_points: list[int] = field(default_factory=list)
     _losses: deque = field(default_factory=deque, repr=False)
@@ -50,9 +54,10 @@ class PFQ:
         self._iter += 1
         if self.stage >= self.stages - 1:
             return False
-        if self.fixed is not None:
-            if self.stage < len(self.fixed) and self._iter >= self.fixed[self.stage]:
-                return self._advance()
+        if (self.fixed is not None and self.stage < len(self.fixed)
+                and self._iter >= self.fixed[self.stage]):
+            return self._advance()
+        if not self.indicator:
             return False
         self._sum += loss
         self._count += 1

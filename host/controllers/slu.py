@@ -82,9 +82,9 @@ class SLU:
         p = self.gate(i, x)
         if self.gate.training:
             u = torch.rand((), generator=self.generator)
-            m = float(float(p) > float(u))
+            m = float(float(p.detach()) > float(u))
         else:
-            m = float(float(p) > 0.5)
+            m = float(float(p.detach()) > 0.5)
         delta = p - p.detach()  # zero in value, d/dp = 1
         self._masks.append((m + delta, i))
         self.executed.append(int(m))

@@ -1,0 +1,43 @@
+"""The ledger: FracTrain's effective MACs, modeled costs and the FW8/BW8 baseline."""
+
+from __future__ import annotations
+
+import pytest
+
+from fpga_model import (ArrayConfig, Descriptor, Pass, energy_joules, latency_seconds,
+                        pass_counters)
+from host.ledger import Ledger, effective_macs
+
+CFG = ArrayConfig()
+
+
+def test_effective_macs_scale_with_both_widths():
+    d = Descriptor(m=10, n=20, k=30, a_bits=4, b_bits=6)
+    assert effective_macs(CFG, d) == pytest.approx(6000 * 4 / 32 * 6 / 32)
+
+
+def test_stopped_outputs_are_charged_at_their_prefix_widths():
+    d = Descriptor(m=2, n=5, k=7, a_bits=8, b_bits=6, stop_ring=1, tau=1)
+    # ring 1 keeps 2 digits: 4 bits of each operand
+    want = 7 * (4 * 4 * 4 + 6 * 8 * 6) / 1024
+    assert effective_macs(CFG, d, stopped=4) == pytest.approx(want)
+
+
+def test_record_and_baseline_use_the_models_counters():
+    led = Ledger(CFG)
+    d = Descriptor(m=64, n=16, k=72, a_bits=4, b_bits=4, pass_=Pass.FW, layer=2)
+    c = pass_counters(CFG, 64, 16, 72, 4, 4, None, None)
+    led.record(d, c)
+    led.record_baseline([(2, Pass.FW, 64, 16, 72)] * 2)
+    m, b = led.totals()
+    c8 = pass_counters(CFG, 64, 16, 72, 8, 8, None, None)
+    lat8 = latency_seconds(CFG, c8)
+    assert m.cycles == c["cycles"] and b.cycles == 2 * c8["cycles"]
+    assert b.latency_s == pytest.approx(2 * lat8)
+    assert b.energy_j == pytest.approx(2 * energy_joules(CFG, c8, lat8)["total"])
+    assert b.eff_macs == pytest.approx(2 * 64 * 16 * 72 / 16)
+    s = led.savings()
+    assert s["eff_macs"] == pytest.approx(1 - (64 * 16 * 72 / 64) / (2 * 64 * 16 * 72 / 16))
+    assert 0 < s["cycles"] < 1 and 0 < s["energy_j"] < 1
+    rows = led.per_layer()
+    assert rows[0]["layer"] == 2 and rows[0]["pass"] == "FW"

@@ -1,0 +1,61 @@
+"""The quantized GEMM's output stage: the array's integer product plus exact zero-point terms."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fpga_model import ArrayConfig, Pass
+from host.backends import get_backend
+from host.driver import Driver
+from host.qgemm import affine_gemm
+
+CFG = ArrayConfig()
+
+
+def _runner(driver, a_bits, b_bits, a_signed, b_signed):
+    def run(a, b):
+        return driver.run_pass(0, Pass.FW, a, b, a_bits, b_bits, a_signed=a_signed,
+                               b_signed=b_signed).values
+    return run
+
+
+def _codes(shape, bits, signed, gen):
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    dt = torch.int16 if bits > 8 else (torch.int8 if signed else torch.uint8)
+    return torch.randint(lo, hi + 1, shape, generator=gen).to(dt)
+
+
+@pytest.mark.parametrize("axis", ["tensor", "col", "row"])
+@pytest.mark.parametrize("a_bits, b_bits, a_signed", [(4, 6, True), (8, 8, False), (12, 3, True)])
+def test_equals_plain_int64_product_of_zero_shifted_codes(axis, a_bits, b_bits, a_signed):
+    g = torch.Generator().manual_seed(a_bits * 31 + b_bits)
+    m, k, n = 37, 53, 11
+    a = _codes((m, k), a_bits, a_signed, g)
+    b = _codes((k, n), b_bits, True, g)
+    za = int(torch.randint(-5, 6, (), generator=g)) if a_signed else 0
+    zlen = {"tensor": 1, "col": n, "row": k}[axis]
+    zb = torch.randint(-(1 << (b_bits - 1)), 1 << (b_bits - 1), (zlen,), generator=g)
+    zb_arg = int(zb[0]) if axis == "tensor" else zb
+    driver = Driver(CFG, get_backend("emulator", CFG))
+    got = affine_gemm(_runner(driver, a_bits, b_bits, a_signed, True), a, za, b, zb_arg, axis)
+    zb_full = zb.view(k, 1) if axis == "row" else zb.view(1, -1)
+    want = (a.long() - za) @ (b.long() - zb_full)
+    assert got.dtype == torch.int64
+    assert torch.equal(got, want)
+    assert len(driver.program) == 1 and driver.program[0].a_signed == a_signed
+
+
+def test_precomputed_sums_give_the_same_integers():
+    g = torch.Generator().manual_seed(3)
+    a = _codes((20, 30), 6, True, g)
+    b = _codes((30, 7), 4, True, g)
+    zb = torch.randint(-8, 8, (30,), generator=g)
+    driver = Driver(CFG, get_backend("emulator", CFG))
+    run = _runner(driver, 6, 4, True, True)
+    plain = affine_gemm(run, a, 3, b, zb, "row")
+    given = affine_gemm(run, a, 3, b, zb, "row", a_dot_zero=a.long() @ zb)
+    assert torch.equal(plain, given)
+    zc = torch.randint(-8, 8, (7,), generator=g)
+    assert torch.equal(affine_gemm(run, a, 3, b, zc, "col"),
+                       affine_gemm(run, a, 3, b, zc, "col", a_rowsum=a.long().sum(1)))

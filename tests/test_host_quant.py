@@ -1,0 +1,84 @@
+"""FracTrain's affine quantizer: codes in range, exact zero, per-channel rows, seeded rounding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fpga_model import code_range
+from host.quant import RunningRange, code_dtype, dither, quantize_rows, quantize_tensor, tensor_range
+
+
+@pytest.mark.parametrize("bits", [3, 4, 6, 8, 12])
+def test_affine_codes_in_range_and_error_within_half_step(bits):
+    x = torch.randn(64, 33) * 3 + 0.5
+    lo, hi = tensor_range(x)
+    q = quantize_tensor(x, bits, lo, hi)
+    assert q.signed and q.codes.dtype == code_dtype(bits, True)
+    clo, chi = code_range(bits, True)
+    assert int(q.codes.min()) >= clo and int(q.codes.max()) <= chi
+    assert (q.dequantize() - x).abs().max() <= q.scale / 2 + 1e-5
+    assert isinstance(q.zero, int)
+
+
+def test_zero_is_exact_and_nonnegative_tensors_keep_unsigned_codes():
+    x = torch.relu(torch.randn(1000))
+    x[:10] = 0.0
+    q = quantize_tensor(x, 4, *tensor_range(x))
+    assert not q.signed and q.zero == 0 and q.codes.dtype == torch.uint8
+    assert (q.dequantize()[:10] == 0).all()
+    y = torch.randn(1000)
+    y[:10] = 0.0
+    qy = quantize_tensor(y, 6, *tensor_range(y))
+    assert qy.signed and qy.zero != 0
+    assert (qy.dequantize()[:10] == 0).all()  # 0.0 maps to the zero point exactly
+
+
+def test_rows_are_quantized_per_output_channel():
+    w = torch.randn(8, 27)
+    w[3] *= 100  # one wide channel must not coarsen the others
+    q = quantize_rows(w, 4)
+    assert q.scale.shape == (8,) and q.zero.dtype == torch.int64
+    err = (q.dequantize() - w).abs().amax(dim=1)
+    assert (err <= q.scale / 2 + 1e-5).all()
+    assert float(q.scale[0]) < float(q.scale[3]) / 20
+
+
+def test_stochastic_rounding_is_unbiased_and_seeded():
+    x = torch.full((200_000,), 0.3)
+    lo, hi = -1.0, 1.0
+    a = quantize_tensor(x, 4, lo, hi, stochastic=True, generator=torch.Generator().manual_seed(5))
+    b = quantize_tensor(x, 4, lo, hi, stochastic=True, generator=torch.Generator().manual_seed(5))
+    c = quantize_tensor(x, 4, lo, hi, stochastic=True, generator=torch.Generator().manual_seed(6))
+    assert torch.equal(a.codes, b.codes) and not torch.equal(a.codes, c.codes)
+    assert len(torch.unique(a.codes)) == 2  # the two neighbours of 0.3 on the grid
+    assert abs(float(a.dequantize().mean()) - 0.3) < 2e-3
+    det = quantize_tensor(x, 4, lo, hi)
+    assert len(torch.unique(det.codes)) == 1
+
+
+def test_dither_is_uniform_in_open_unit_interval():
+    u = dither((100_000,), torch.Generator().manual_seed(1))
+    assert float(u.min()) > 0 and float(u.max()) < 1
+    assert abs(float(u.mean()) - 0.5) < 0.01
+
+
+def test_anchored_codes_have_zero_point_zero():
+    x = torch.randn(500)
+    q = quantize_tensor(x, 8, *tensor_range(x), anchored=True)
+    assert q.zero == 0 and q.signed and int(q.codes.abs().max()) == 127
+    r = quantize_tensor(x.abs(), 8, *tensor_range(x.abs()), anchored=True)
+    assert r.zero == 0 and not r.signed and int(r.codes.max()) == 255
+    w = quantize_rows(torch.randn(4, 9), 6, anchored=True)
+    assert int(w.zero.abs().max()) == 0
+
+
+def test_running_range_tracks_training_batches_and_serves_eval():
+    rr = RunningRange(momentum=0.9)
+    lo, hi = rr.observe(torch.tensor([-1.0, 2.0]))
+    assert (lo, hi) == (-1.0, 2.0)
+    rr.observe(torch.tensor([-3.0, 4.0]))
+    assert float(rr.lo) == pytest.approx(0.9 * -1 + 0.1 * -3)
+    assert float(rr.hi) == pytest.approx(0.9 * 2 + 0.1 * 4)
+    rr.eval()
+    assert rr.observe(torch.tensor([-100.0, 100.0])) == pytest.approx((-1.2, 2.2))

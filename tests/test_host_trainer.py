@@ -1,0 +1,126 @@
+"""The training loop on a small slice of digits: every method runs through the emulator."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fpga_model import ConfigError, Pass
+from host.data import Dataset, load_data
+from host.errors import ChoiceError
+from host.trainer import TrainConfig, check_config, train
+
+_DIGITS = load_data("digits")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small runs are dominated by small ops, which extra threads only slow down."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+SMALL = Dataset("digits", _DIGITS.x_train[:96], _DIGITS.y_train[:96], _DIGITS.x_test[:40],
+                _DIGITS.y_test[:40], 10)
+
+
+def _cfg(method, **kw):
+    base = dict(method=method, epochs=1, batch_size=32, width=4, seed=0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_static_method_is_its_own_baseline():
+    r = train(_cfg("static"), SMALL)
+    s = r.ledger.savings()
+    assert s == pytest.approx({"eff_macs": 0.0, "cycles": 0.0, "latency_s": 0.0,
+                               "energy_j": 0.0}, abs=1e-12)
+    assert r.steps == 3 and len(r.test_acc) == 1 and 0 <= r.final_acc <= 100
+    assert all(v == (8.0, 8.0) for v in r.precision[0].values())
+
+
+def test_same_seed_same_run_and_another_seed_differs():
+    a = train(_cfg("fractrain"), SMALL)
+    b = train(_cfg("fractrain"), SMALL)
+    c = train(_cfg("fractrain", seed=1), SMALL)
+    assert a.test_acc == b.test_acc and a.ledger.totals() == b.ledger.totals()
+    assert a.dfq_cp == b.dfq_cp and a.dfq_cp != c.dfq_cp
+
+
+def test_pfq_first_stage_widths_then_fixed_switch():
+    r = train(_cfg("pfq", epochs=2, pfq_mode="fixed", pfq_fixed=(4, 5, 6)), SMALL)
+    assert r.events == ["step 4: PFQ stage 1", "step 5: PFQ stage 2", "step 6: PFQ stage 3"]
+    assert 0 < r.ledger.savings()["eff_macs"] < 1
+    first = r.precision[0]
+    assert all(v == (3.0, 6.0) for v in first.values())  # stage 0: FW3/BW6 everywhere
+
+
+def test_dfq_gates_choose_options_and_keep_static_layers_at_8_bits():
+    r = train(_cfg("dfq"), SMALL)
+    assert len(r.dfq_cp) == 3 and all(1.7 < cp < 4.7 for cp in r.dfq_cp)
+    assert r.precision[0][0] == (8.0, 8.0)  # the stem is not gated
+    gated = [v for k, v in r.precision[0].items() if k not in (0, max(r.precision[0]))]
+    assert any(v[0] < 8 for v in gated)
+    assert r.ledger.savings()["eff_macs"] > 0.3
+
+
+def test_psg_early_stops_gc_passes():
+    r = train(_cfg("psg", epochs=2), SMALL)
+    assert r.psg_stopped and max(r.psg_stopped) > 0
+    gc = [c for (layer, p), c in r.ledger.method.items() if p == Pass.GC]
+    assert gc and 0 < r.ledger.savings()["eff_macs"] < 0.34  # only GC can save
+
+
+@pytest.mark.parametrize("step_dropped", [True, False])
+def test_smd_dropped_batches_run_nothing_on_the_array(step_dropped):
+    torch.manual_seed(0)
+    r = train(_cfg("smd", smd_p=1.0, smd_step_dropped=step_dropped), SMALL)
+    assert r.dropped == 3 and r.ledger.method == {}
+    assert r.ledger.savings()["eff_macs"] == 1.0
+    r2 = train(_cfg("smd", smd_p=0.5, epochs=2), SMALL)
+    m, b = r2.ledger.totals()
+    assert m.eff_macs == pytest.approx(b.eff_macs * (1 - r2.dropped / r2.steps))
+
+
+def test_smd_dropped_step_semantics():
+    """With step_dropped a dropped batch still moves the weights (momentum + weight decay)."""
+    from host import trainer as tr
+
+    seen = {}
+    orig = tr.build_model
+
+    def spy(*a, **k):
+        m = orig(*a, **k)
+        seen["model"] = m
+        seen["w0"] = m.stem.weight.detach().clone()
+        return m
+    tr.build_model = spy
+    try:
+        train(_cfg("smd", smd_p=1.0, smd_step_dropped=False), SMALL)
+        assert torch.equal(seen["model"].stem.weight, seen["w0"])
+        train(_cfg("smd", smd_p=1.0, smd_step_dropped=True), SMALL)
+        assert not torch.equal(seen["model"].stem.weight, seen["w0"])
+    finally:
+        tr.build_model = orig
+
+
+def test_slu_and_e2train_run():
+    r = train(_cfg("slu", epochs=2), SMALL)
+    assert len(r.slu_cp) == 6 and all(0 <= cp <= 100 for cp in r.slu_cp)
+    e = train(_cfg("e2train", epochs=2, smd_p=0.5, seed=1), SMALL)
+    assert 0 < e.dropped < e.steps and e.slu_cp
+    assert e.ledger.savings()["eff_macs"] > 0.3
+
+
+def test_bad_configurations_fail_before_training():
+    with pytest.raises(ConfigError, match=r"^bit-width 8 is not in the supported set 3,4,6,12; "
+                                          r"regenerate with --bits 3,4,6,8,12$"):
+        check_config(_cfg("static", bits=(3, 4, 6, 12)))
+    with pytest.raises(ChoiceError, match=r"^unknown model 'vgg'; known models: "):
+        check_config(_cfg("static", model="vgg"))
+    with pytest.raises(ChoiceError, match=r"^unknown device 'tpu'; use cpu or cuda$"):
+        check_config(_cfg("static", device="tpu"))
+    with pytest.raises(ChoiceError, match=r"^--batch-size 500 exceeds the 96 training samples"):
+        train(_cfg("static", batch_size=500), SMALL)
