@@ -33,7 +33,8 @@ from .errors import AcceleratorClosed, BufferMismatch, KernelRefused
 from .program import Program, ProgramResult, kernel_program
 from .target import Target
 
-__all__ = ["Accelerator", "RunResult", "check_layout", "default_timeout_cycles"]
+__all__ = ["Accelerator", "RunResult", "check_layout", "default_timeout_cycles",
+           "expected_work", "poll_interval"]
 
 
 def check_layout(descriptors: Sequence[Descriptor], size: int, desc_addr: int = 0) -> None:
@@ -63,19 +64,32 @@ def check_layout(descriptors: Sequence[Descriptor], size: int, desc_addr: int = 
                     f"(0x{desc_addr:X}..0x{list_end:X}); place outputs after the list")
 
 
-def default_timeout_cycles(cfg: ArrayConfig, descriptors: Sequence[Descriptor]) -> int:
-    """A generous ap_done bound: 16x the modeled engine cycles and DDR words, plus 100k.
-
-    The model knows each descriptor's engine cycles without early stops; DDR traffic and bus
-    stalls (pause generators in simulation) come on top, hence the margin.
-    """
+def expected_work(cfg: ArrayConfig, descriptors: Sequence[Descriptor]) -> int:
+    """Modeled engine cycles (no early stops) plus DDR words of a list: what a run costs."""
     work = 0
     for d in descriptors:
         if check_descriptor(cfg, d):
             continue  # the kernel refuses it at once
         c = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, None, None)
         work += c["cycles"] + c["dram_bits"] // 32
-    return 16 * work + 100_000
+    return work
+
+
+def default_timeout_cycles(cfg: ArrayConfig, descriptors: Sequence[Descriptor]) -> int:
+    """A generous ap_done bound: 16x the expected work plus 100k cycles.
+
+    DDR latency and bus stalls (pause generators in simulation) come on top of the model's
+    engine cycles, hence the margin; a kernel that hangs costs the whole bound.
+    """
+    return 16 * expected_work(cfg, descriptors) + 100_000
+
+
+def poll_interval(cfg: ArrayConfig, descriptors: Sequence[Descriptor]) -> int:
+    """Cycles between two ap_done polls: an eighth of the expected work, within 16..1024.
+
+    Each poll is a bus transaction (in simulation a costly one), so long runs poll seldom.
+    """
+    return min(1024, max(16, expected_work(cfg, descriptors) // 8))
 
 
 @dataclass
@@ -175,6 +189,7 @@ class Accelerator:
                 raise BufferMismatch("raw DDR bytes need their descriptors; pass "
                                      "descriptors=[...] or a MemoryImage")
             descriptors = tuple(descriptors)
+            check_layout(descriptors, len(data), desc_addr)
             for i, d in enumerate(descriptors):
                 at = desc_addr + i * DESC_BYTES
                 if data[at:at + DESC_BYTES] != d.pack():
@@ -205,7 +220,8 @@ class Accelerator:
         bound = timeout_cycles or self.timeout_cycles or default_timeout_cycles(
             self.cfg, self._descriptors)
         return kernel_program(self._window.physical_address, self._size, self._desc_addr,
-                              len(self._descriptors), timeout_cycles=bound)
+                              len(self._descriptors), timeout_cycles=bound,
+                              interval=poll_interval(self.cfg, self._descriptors))
 
     def run(self, *, timeout_cycles: int | None = None) -> KernelStatus:
         """Start the kernel on the written list, wait for ap_done, read the registers.

@@ -170,7 +170,7 @@ class ProgramResult:
 
 
 def kernel_program(base: int, size: int, desc_addr: int, desc_count: int, *,
-                   timeout_cycles: int, idle_cycles: int = 256, interval: int = 1024) -> Program:
+                   timeout_cycles: int, idle_cycles: int = 256, interval: int = 16) -> Program:
     """The register steps of one descriptor-list run (the driver's only protocol code).
 
     Args:

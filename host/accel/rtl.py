@@ -33,9 +33,11 @@ from .errors import AcceleratorUnavailable
 from .program import Program, ProgramResult
 from .target import Availability, Target
 
-__all__ = ["RtlTarget", "project_for", "DEFAULT_SIM", "CACHE_DIR"]
+__all__ = ["RtlTarget", "project_for", "DEFAULT_SIM", "CACHE_DIR", "MEMORY_BASE"]
 
 DEFAULT_SIM = "icarus"
+# DDR window of the simulated address space: above 4 GiB, so MEM_HI is exercised too
+MEMORY_BASE = (1 << 32) + 0x10_0000
 CACHE_DIR = Path("build") / ".accel"
 TEST_MODULE = "host.accel.rtl_replay"
 
@@ -82,13 +84,14 @@ class RtlTarget(Target):
         sim: "icarus" or "verilator" (default: the first installed, Icarus first).
         pause: pause generators on every AXI channel.
         seed: seed of the pause patterns.
+        memory_base: physical address of the first buffer in the simulated DDR.
     """
 
     name: ClassVar[str] = "rtl"
     priority: ClassVar[int] = 10
 
     def __init__(self, project: Any, *, sim: str | None = None, pause: bool = True,
-                 seed: int = 1) -> None:
+                 seed: int = 1, memory_base: int = MEMORY_BASE) -> None:
         if sim is None:
             sim, reason = _first_simulator()
         else:
@@ -100,7 +103,7 @@ class RtlTarget(Target):
         self.sim = sim
         self.pause = pause
         self.seed = seed
-        self.memory = DeviceMemory()
+        self.memory = DeviceMemory(base=memory_base)
         self._build = None
         self._work: Path | None = None
         self.runs = 0
