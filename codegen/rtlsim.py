@@ -351,7 +351,7 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
     work = build.build_dir / "jobs"
     work.mkdir(parents=True, exist_ok=True)
     request = {
-        "jobs": [{k: (str(v) if isinstance(v, Path) else v) for k, v in m.items()}
+        "jobs": [{k: (str(v.resolve()) if isinstance(v, Path) else v) for k, v in m.items()}
                  for m in metas],
         "results": str(work / "results.json"),
         "actual_dir": str(work),

@@ -109,7 +109,7 @@ def verify(
                               f"{ref:,}" if ref is not None else "-", f"{o.seconds:.2f} s",
                               _rate(o.cycles, o.seconds), _rate(o.macs, o.seconds), o.detail)
             else:
-                table.add_row("  " + o.job.split(" #", 1)[1], tier, result, f"{o.cycles:,}",
+                table.add_row("  #" + o.job.split(" #", 1)[1], tier, result, f"{o.cycles:,}",
                               "", "", "", "", o.detail)
         table.add_section()
     console.print(table)

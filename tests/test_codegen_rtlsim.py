@@ -1,0 +1,243 @@
+"""codegen.rtlsim and the rendered RTL: comparisons, the register map, lint, ``fracfpga verify``.
+
+Tests without a marker need no simulator. ``sim`` tests lint the RTL with Verilator and Icarus
+and run ``run_rtl_jobs`` and the verify command on Icarus (the cocotb tests of the array itself
+are in tests/rtl/frac_array).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen import rtlsim
+from codegen._tools import tool, tool_env
+from codegen.errors import ToolNotFound
+from codegen.render import load_project, render_project, template_context, template_env
+from codegen.vectors import make_job, standard_jobs
+from boards.errors import UserError
+from fpga_model import REGMAP, ArrayConfig, KERNEL_NAME
+from fpga_model.memory import MemoryImage
+
+SMALL = dict(bits=(3, 4, 8), tiles=(2, 2), max_k=48)
+RTL_TEMPLATES = sorted(p.name for p in (Path(__file__).resolve().parent.parent
+                                        / "hls_templates" / "rtl").glob("*.v.j2"))
+
+
+def render_rtl(cfg: ArrayConfig, out: Path) -> list[Path]:
+    env, ctx = template_env(), template_context(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name in RTL_TEMPLATES:
+        path = out / name[:-3]
+        path.write_text(env.get_template(f"rtl/{name}").render(**ctx))
+        files.append(path)
+    return files
+
+
+def fracfpga(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "host.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory):
+    return render_project(ArrayConfig(**SMALL), tmp_path_factory.mktemp("rtl") / "small")
+
+
+# ------------------------------------------------------------------------------ no simulator
+def test_simulators_and_their_quirks_table():
+    assert rtlsim.SIMULATORS == ("icarus", "verilator")
+    assert tuple(rtlsim._EXTRA_BUILD_ARGS) == rtlsim.SIMULATORS
+    assert all(spec["timescale"] == ("1ns", "1ps") for spec in rtlsim._EXTRA_BUILD_ARGS.values())
+
+
+def test_unknown_simulator(small_project):
+    with pytest.raises(UserError, match=r"^unknown simulator 'xsim'; choose one of "
+                                        r"icarus, verilator$"):
+        rtlsim.build_rtl(small_project, "xsim")
+
+
+def test_missing_simulator_says_how_to_install(small_project, monkeypatch):
+    monkeypatch.setenv("IVERILOG", "/nonexistent/iverilog")
+    message = (r"^could not find iverilog for the icarus simulator; install it with "
+               r"'apt-get install -y iverilog' or set IVERILOG to its path$")
+    assert re.match(message, rtlsim.simulator_available("icarus"))
+    with pytest.raises(ToolNotFound, match=message):
+        rtlsim.build_rtl(small_project, "icarus")
+    r = subprocess.run([sys.executable, "-m", "host.cli", "verify", str(small_project.root),
+                        "--sim", "icarus", "--no-csim"], capture_output=True, text=True,
+                       env={**tool_env(), "IVERILOG": "/nonexistent/iverilog"}, check=False)
+    assert r.returncode == 2
+    assert re.fullmatch(r"error: could not find iverilog for the icarus simulator; install it "
+                        r"with 'apt-get install -y iverilog' or set IVERILOG to its path\n",
+                        r.stderr), r.stderr
+
+
+def test_verify_refuses_an_unknown_simulator(small_project):
+    r = fracfpga("verify", str(small_project.root), "--sim", "xsim")
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: unknown simulator 'xsim'; pass --sim icarus, verilator, "
+                               "all or none")
+
+
+def test_compare_images_names_the_region():
+    cfg = ArrayConfig(**SMALL)
+    job = next(j for j in standard_jobs(cfg) if j.name == "edges")
+    assert rtlsim.compare_images(job.expected, job.expected, job.descriptors) == ""
+    d = job.descriptors[2]
+    cases = ((d.c_addr + 8 * (d.n + 1) + 5, r"descriptor 2 C\[1,1\]"),
+             (d.mask_addr + 1, r"descriptor 2 MASK"),
+             (d.stat_addr + 8, r"descriptor 2 STAT\.digit_products"),
+             (job.desc_addr + 3, r"outside every output"))
+    for offset, where in cases:
+        bad = bytearray(job.expected)
+        bad[offset] ^= 0x01
+        detail = rtlsim.compare_images(job.expected, bytes(bad), job.descriptors)
+        assert re.match(rf"^1 byte\(s\) differ; first at offset 0x{offset:x} \({where}\): ",
+                        detail), detail
+    assert rtlsim.compare_images(job.expected, job.expected[:-1]).startswith("image is ")
+
+
+def test_registers_compare_with_equality():
+    want = {"STATUS": 0, "ERROR": 0, "CYCLES": 120, "DIGIT_PRODUCTS": 64}
+    assert rtlsim.compare_registers(want, dict(want)) == ""
+    assert rtlsim.compare_registers(want, {**want, "CYCLES": 121}) == "CYCLES = 121, expected 120"
+
+
+def test_descriptor_outcomes_one_per_width_pair():
+    cfg = ArrayConfig(**SMALL)
+    job = standard_jobs(cfg)[0]  # all-pairs
+    actual = bytearray(job.expected)
+    d = job.descriptors[4]
+    actual[d.c_addr] ^= 0xFF
+    rows = rtlsim.descriptor_outcomes("icarus", job.name, job.expected, bytes(actual),
+                                      job.desc_addr, job.desc_count)
+    assert [r.job for r in rows] == [f"all-pairs #{i} {x.a_bits}x{x.b_bits}"
+                                     for i, x in enumerate(job.descriptors)]
+    assert [r.passed for r in rows] == [i != 4 for i in range(len(rows))]
+    assert rows[4].detail == "descriptor 4 C differs"
+    assert [r.macs for r in rows] == [x.m * x.n * x.k for x in job.descriptors]
+
+
+def test_job_macs_count_only_completed_descriptors():
+    cfg = ArrayConfig(**SMALL)
+    job = next(j for j in standard_jobs(cfg) if j.name == "refused")
+    first = job.descriptors[0]
+    assert rtlsim.job_macs(job.memory, job.desc_addr, job.desc_count, job.status.status) == \
+        first.m * first.n * first.k
+
+
+def test_rendered_rtl_spells_the_contract(tmp_path):
+    cfg = ArrayConfig(**SMALL)
+    files = render_rtl(cfg, tmp_path)
+    ctx = template_context(cfg)
+    for path in files:
+        text = path.read_text()
+        assert text.splitlines()[0] == f"// {ctx['autogenerated']}", path.name
+        assert re.findall(r"^module (\w+)", text, re.M) == [path.stem], path.name
+        assert "{{" not in text and "{%" not in text
+    regs = (tmp_path / "frac_axil_regs.v").read_text()
+    offsets = {m[0]: int(m[1], 16) for m in
+               re.findall(r"localparam \[ADDR_W-1:0\] ADDR_(\w+) = \d+'h([0-9A-F]+);", regs)}
+    assert offsets == {r.name: r.offset for r in REGMAP}
+    top = (tmp_path / f"{KERNEL_NAME}.v").read_text()
+    defaults = {m[0]: m[1] for m in re.findall(r"parameter (?:\[31:0\] )?(\w+) = ([^,\n]+)", top)}
+    for name, value in cfg.hdl_parameters().items():
+        if name in defaults:
+            rendered = defaults[name]
+            got = int(rendered.split("'h")[1], 16) if "'h" in rendered else int(rendered)
+            assert got == value, name
+    assert {"TM", "TN", "BRICKS", "ACC_WIDTH", "MAX_K", "MAX_BITS", "BITS_MASK"} <= set(defaults)
+
+
+def test_generate_writes_the_rtl_byte_identically(tmp_path):
+    cfg = ArrayConfig(**SMALL)
+    a = render_project(cfg, tmp_path / "a")
+    b = render_project(cfg, tmp_path / "b")
+    names = sorted(p.name for p in a.rtl.glob("*.v"))
+    assert names == [n[:-3] for n in RTL_TEMPLATES]
+    assert all((a.rtl / n).read_bytes() == (b.rtl / n).read_bytes() for n in names)
+    assert all(f"rtl/{n}" in a.manifest["files"] for n in names)
+
+
+# ------------------------------------------------------------------------------ simulators
+LINT_CONFIGS = {
+    "default": {},
+    "small": SMALL,
+    "odd": dict(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_k=100),
+    "one-brick": dict(bits=(2,), tiles=(1, 1), bricks=1, acc_width=16, max_k=8),
+}
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("name", list(LINT_CONFIGS))
+def test_verilator_lint_is_clean(tmp_path, name):
+    if not tool("verilator").available():
+        pytest.skip("verilator is not installed")
+    files = render_rtl(ArrayConfig(**LINT_CONFIGS[name]), tmp_path)
+    r = subprocess.run([tool("verilator").require(), "--lint-only", "-Wall",
+                        "--default-language", "1364-2005", "--top-module", KERNEL_NAME,
+                        *map(str, files)], capture_output=True, text=True, env=tool_env(),
+                       check=False)
+    assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("name", ["default", "one-brick"])
+def test_icarus_compiles_verilog_2005(tmp_path, name):
+    if not tool("iverilog").available():
+        pytest.skip("iverilog is not installed")
+    files = render_rtl(ArrayConfig(**LINT_CONFIGS[name]), tmp_path)
+    r = subprocess.run([tool("iverilog").require(), "-g2005", "-o", str(tmp_path / "a.vvp"),
+                        "-s", KERNEL_NAME, *map(str, files)], capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
+
+
+@pytest.mark.sim
+def test_run_rtl_jobs_reports_each_job_and_pair(small_project, tmp_path):
+    """The verify engine on Icarus: equal jobs pass; a corrupted expectation fails, named."""
+    if rtlsim.simulator_available("icarus"):
+        pytest.skip(rtlsim.simulator_available("icarus"))
+    project = load_project(shutil.copytree(small_project.root, tmp_path / "p"))
+    expected = project.vectors / "all-pairs.expected.bin"
+    data = bytearray(expected.read_bytes())
+    job = standard_jobs(project.cfg)[0]
+    d = job.descriptors[3]
+    data[d.mask_addr] ^= 0x01
+    expected.write_bytes(bytes(data))
+    rows = rtlsim.run_rtl_jobs(project, "icarus", ["all-pairs", "early-stop"],
+                               per_descriptor=True)
+    top = {r.job: r for r in rows if " #" not in r.job}
+    assert not top["all-pairs"].passed
+    assert "descriptor 3 MASK" in top["all-pairs"].detail
+    assert top["early-stop"].passed and top["early-stop"].cycles == job_cycles(project,
+                                                                               "early-stop")
+    pairs = [r for r in rows if r.job.startswith("all-pairs #")]
+    assert len(pairs) == len(project.cfg.pairs())
+    assert [r.passed for r in pairs] == [i != 3 for i in range(len(pairs))]
+
+
+def job_cycles(project, name: str) -> int:
+    return next(j for j in standard_jobs(project.cfg) if j.name == name).status.cycles
+
+
+@pytest.mark.sim
+def test_verify_command_prints_a_table(small_project):
+    if rtlsim.simulator_available("icarus"):
+        pytest.skip(rtlsim.simulator_available("icarus"))
+    r = fracfpga("verify", str(small_project.root), "--sim", "icarus", "--job", "edges",
+                 "--job", "refused")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert re.search(r"edges\s+│ csim\s+│ PASS", out) or "codegen.csim" in out
+    assert re.search(r"edges\s+│ icarus\s+│ PASS", out) and re.search(r"refused\s+│ icarus", out)
+    assert re.search(r"#2 3x8\s+│ icarus\s+│ PASS", out)
+    assert "icarus: 2 of 2 jobs equal the model" in out
