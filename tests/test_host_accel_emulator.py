@@ -9,9 +9,18 @@ from codegen.vectors import standard_jobs
 from fpga_model import ArrayConfig, Descriptor, gemm
 from fpga_model.descriptor import DESC_BYTES
 from fpga_model.memory import MemoryImage
-from host.accel import (Accelerator, AcceleratorClosed, AcceleratorUnavailable, BufferMismatch,
-                        KernelRefused, KernelTimeout, Program, choose_target,
-                        default_timeout_cycles, kernel_program)
+from host.accel import (
+    Accelerator,
+    AcceleratorClosed,
+    AcceleratorUnavailable,
+    BufferMismatch,
+    KernelRefused,
+    KernelTimeout,
+    Program,
+    choose_target,
+    default_timeout_cycles,
+    kernel_program,
+)
 from host.accel.buffers import DeviceMemory
 from host.accel.emulator import EmulatorTarget
 from host.accel.program import Poll, Read, Write

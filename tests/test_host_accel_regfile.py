@@ -43,9 +43,9 @@ def test_window_covers_every_register():
 
 @pytest.mark.parametrize("offset, value, message", [
     (0x11, None, r"^register offset 0x11 is not 32-bit aligned; use a multiple of 4$"),
-    (WINDOW_BYTES, None, rf"^register offset 0x{WINDOW_BYTES:X} is outside the "
-                         rf"0x{WINDOW_BYTES:X}-byte control window; registers: CTRL, GIE, "),
-    (-4, None, r"^register offset 0x-4 is outside"),
+    (WINDOW_BYTES, None, (rf"^register offset 0x{WINDOW_BYTES:X} is outside the "
+                          rf"0x{WINDOW_BYTES:X}-byte control window; registers: CTRL, GIE, ")),
+    (-4, None, r"^register offset -0x4 is outside"),
     (0x18, None, r"^no register at offset 0x18; registers: CTRL@0x00, GIE@0x04, "),
     (register("STATUS").offset, 1, r"^register STATUS \(0x2C\) is read-only; read it instead$"),
     (register("DESC_COUNT").offset, 1 << 32,

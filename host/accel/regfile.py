@@ -41,7 +41,8 @@ def check_access(offset: int, value: int | None = None) -> Register:
         raise RegisterAccessError(f"register offset 0x{offset:X} is not 32-bit aligned; "
                                   f"use a multiple of 4")
     if not 0 <= offset < WINDOW_BYTES:
-        raise RegisterAccessError(f"register offset 0x{offset:X} is outside the 0x{WINDOW_BYTES:X}"
+        shown = f"0x{offset:X}" if offset >= 0 else f"-0x{-offset:X}"
+        raise RegisterAccessError(f"register offset {shown} is outside the 0x{WINDOW_BYTES:X}"
                                   f"-byte control window; registers: "
                                   f"{', '.join(r.name for r in REGMAP)}")
     reg = _BY_OFFSET.get(offset)
