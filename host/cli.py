@@ -26,6 +26,7 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("boards", "boards"),
     ("csim", "csim"),
+    ("deploy", "deploy"),
     ("emulate", "emulate"),
     ("estimate", "estimate"),
     ("generate", "generate"),
