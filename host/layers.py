@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fpga_model import Pass, truncate
+from fpga_model import Pass, num_digits, pad_bits, truncate
 
 from .patches import ConvGeometry
 from .qgemm import affine_gemm
@@ -102,7 +102,8 @@ class _QuantConvFn(torch.autograd.Function):
         saved = []
         for g in groups:
             xg = _select(x_nhwc, g.index)
-            xq = quantize_tensor(xg, g.a_bits, lo, hi, anchored=plan.anchored)
+            xq = quantize_tensor(xg, g.a_bits, lo, hi, anchored=plan.anchored,
+                                 offset=layer.prefix_offset(g.a_bits))
             if rt.engine == "array":
                 a = geom.im2col(xq.codes, xq.zero)
                 rows = geom.window_sums(xq.codes.to(torch.int32).sum(-1), c * xq.zero)
@@ -148,7 +149,7 @@ class _QuantConvFn(torch.autograd.Function):
         for g, a, xq in ctx.saved:
             eg = _select(dy_nhwc, g.index).reshape(-1, cout)
             eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=True, generator=rt.generator,
-                                 anchored=plan.anchored)
+                                 anchored=plan.anchored, offset=layer.prefix_offset(g.g_bits))
             part = layer._gc(a, xq, eq, g)
             dw = part if dw is None else dw + part
             if need_x:
@@ -217,6 +218,7 @@ class QuantConv2d(nn.Module):
                                   b_signed=b_signed, stop_ring=stop_ring, tau=tau)
             if out is not None:
                 out.append(res)
+                return res.values.clone()  # the caller keeps the raw (prefix) values
             return res.values
         return run
 
@@ -234,6 +236,21 @@ class QuantConv2d(nn.Module):
             tau_real = p.tau
         return p.stop_ring, min(math.ceil(tau_real / scale), (1 << 62))
 
+    def prefix_offset(self, bits: int) -> int:
+        """PSG: code offset that turns the prefix's truncation into rounding (0 without PSG).
+
+        The ring-R prefix keeps the top R+1 digits and truncates toward -inf, which biases a
+        sum of many small errors (every small negative code becomes -2^d). Codes stored half a
+        kept-digit step higher truncate to the nearest kept value instead; the zero point
+        removes the offset exactly from the full result.
+        """
+        p = self.plan
+        if p.stop_ring is None or not p.anchored:
+            return 0
+        d = num_digits(bits)
+        drop = 2 * (d - min(p.stop_ring + 1, d)) - pad_bits(bits)
+        return 1 << (drop - 1) if drop > 0 else 0
+
     def _gc(self, a, xq: QTensor, eq: QTensor, g: Group) -> torch.Tensor:
         """Weight gradient of one group as a (k*k*C_in, C_out) matrix (float engine: conv shape)."""
         scale = xq.scale * eq.scale
@@ -244,7 +261,9 @@ class QuantConv2d(nn.Module):
             at = self.geometry.im2col_t(xq.codes, xq.zero)
             taps = self.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
             vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
-            if ring is not None:
+            if ring is not None:  # stopped outputs keep the prefix: the zero-point terms
+                stopped = torch.from_numpy(res[0].stopped).to(vals.device)  # are full-sum terms
+                vals = torch.where(stopped, res[0].values, vals)
                 self.runtime.stats.setdefault("psg_stopped", []).append(
                     float(res[0].stopped.mean()))
             gw = vals.to(torch.float32).mul_(scale)

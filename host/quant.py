@@ -85,7 +85,7 @@ def dither(shape: tuple[int, ...], generator: torch.Generator | None = None,
 
 def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
                     stochastic: bool = False, generator: torch.Generator | None = None,
-                    anchored: bool = False) -> QTensor:
+                    anchored: bool = False, offset: int = 0) -> QTensor:
     """Quantize ``x`` per tensor over the range [lo, hi] (widened to include 0).
 
     Args:
@@ -95,6 +95,10 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
         stochastic: round with uniform noise (FracTrain's error quantizer), drawn from
             ``generator`` so that runs are reproducible.
         anchored: zero point 0 (see the module docstring) instead of the affine form.
+        offset: anchored only: codes are stored ``offset`` higher (the zero point becomes
+            ``offset``), the top of the code range giving up that much headroom. PSG uses half
+            the weight of the lowest digit its prefix keeps, so that the array's truncation
+            (toward -inf) of an offset code is round-to-nearest of the code.
 
     An affine tensor whose zero point is 0 (a non-negative tensor such as a ReLU output) keeps
     unsigned codes with zero point 0; other affine tensors get two's-complement codes.
@@ -102,12 +106,12 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
     x = x.detach()
     if anchored:
         if lo >= 0.0:
-            qmax, signed = (1 << bits) - 1, False
+            qmax, signed = (1 << bits) - 1 - offset, False
         else:
-            qmax, signed = (1 << (bits - 1)) - 1, True
+            qmax, signed = (1 << (bits - 1)) - 1 - offset, True
         scale = max(max(abs(lo), abs(hi)) / qmax, _MIN_SCALE)
         v = x * (1.0 / scale)
-        qmin, zero, shift = (-qmax if signed else 0), 0, 0
+        qmin, zero, shift = (-qmax if signed else 0), 0, -offset
     else:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
         qmax = (1 << bits) - 1

@@ -104,23 +104,38 @@ def test_psg_weight_gradient_is_the_sign_of_the_arrays_early_stopped_gc():
     layer, driver = _layer("array", bits=(8, 8, 8))
     p = layer.plan
     p.stop_ring, p.tau, p.tau_relative, p.sign_grad, p.anchored = 1, 0.3, True, True, True
+    assert layer.prefix_offset(8) == 8  # ring 1 keeps 4 of 8 bits: half of 2^4
     layer.psg_max = 0.05  # as if set by a previous step
     x = torch.relu(torch.randn(4, 6, 6, 6))
     y = layer(x)
     dy = torch.randn_like(y)
     y.backward(dy)
-    xq = quantize_tensor(x.permute(0, 2, 3, 1), 8, *tensor_range(x), anchored=True)
+    xq = quantize_tensor(x.permute(0, 2, 3, 1), 8, *tensor_range(x), anchored=True, offset=8)
     eq = quantize_tensor(dy.permute(0, 2, 3, 1).reshape(-1, 10), 8, *tensor_range(dy),
                          stochastic=True, generator=torch.Generator().manual_seed(7),
-                         anchored=True)
-    at = _shifted_patches(xq.codes, 0, 3, 1, 1).t().contiguous().to(torch.uint8)
+                         anchored=True, offset=8)
+    assert xq.zero == 8 and eq.zero == 8
+    at = (_shifted_patches(xq.codes, 8, 3, 1, 1) + 8).t().contiguous()
     tau = math.ceil(0.3 * 0.05 / (xq.scale * eq.scale))
-    ref = gemm(CFG, at.numpy(), eq.codes.numpy(), 8, 8, a_signed=False, stop_ring=1, tau=tau)
+    ref = gemm(CFG, at.to(torch.uint8).numpy(), eq.codes.numpy(), 8, 8, a_signed=False,
+               stop_ring=1, tau=tau)
     assert 0 < ref.stopped.sum() < ref.stopped.size  # the test exercises both kinds of output
-    want = torch.sign(torch.from_numpy(ref.values).float()).t().reshape(10, 3, 3, 6)
+    exact = (at - 8) @ (eq.codes.long() - 8)
+    stopped = torch.from_numpy(ref.stopped)
+    chosen = torch.where(stopped, torch.from_numpy(ref.values), exact)  # prefix where stopped
+    want = torch.sign(chosen.float()).t().reshape(10, 3, 3, 6)
     assert torch.equal(layer.weight.grad, want.permute(0, 3, 1, 2))
     gc = [d for d in driver.program if d.pass_ == Pass.GC][0]
     assert (gc.stop_ring, gc.tau, gc.a_signed) == (1, tau, False)
+
+
+def test_psg_offset_makes_the_prefix_round_instead_of_floor():
+    from fpga_model import truncate
+
+    codes = torch.arange(-119, 120)
+    floor_err = (truncate(codes, 8, 2) - codes).float().mean()
+    round_err = (truncate(codes + 8, 8, 2) - codes).float().mean()
+    assert float(floor_err) < -7 and abs(float(round_err)) < 0.5
 
 
 def test_per_sample_groups_issue_one_descriptor_per_option_and_match_float():
