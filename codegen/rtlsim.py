@@ -42,7 +42,8 @@ from .render import Project, load_project
 from .vectors import JobOutcome, read_jobs
 
 __all__ = [
-    "SIMULATORS", "RtlBuild", "build_rtl", "run_rtl", "run_rtl_jobs", "compare_images",
+    "SIMULATORS", "RtlBuild", "build_rtl", "run_rtl", "run_rtl_jobs", "job_results",
+    "compare_images", "compare_registers", "check_run",
     "descriptor_outcomes", "simulator_available", "RtlBench", "KernelRun", "CONFIG_ENV",
 ]
 
@@ -74,6 +75,7 @@ class RtlBuild:
     sources: tuple[Path, ...] = ()
     project: Path | None = None
     seconds: float = 0.0  # wall time of the build
+    waves: bool = False  # built to record waveforms (run_rtl then records them)
 
     def __repr__(self) -> str:
         return f"RtlBuild({self.sim}, {self.toplevel}, {self.build_dir})"
@@ -114,8 +116,9 @@ def _tool_environ(sim: str) -> Iterator[None]:
     """os.environ as the runner needs it (it copies os.environ), restored afterwards."""
     saved = dict(os.environ)
     env = tool_env()
-    path = tool(_check_sim(sim)["tool"]).path()
-    if path:  # an IVERILOG/VERILATOR override: the runner calls the tool by name
+    t = tool(_check_sim(sim)["tool"])
+    path = t.path()
+    if path and os.environ.get(t.env_var):  # an override: the runner calls the tool by name
         env["PATH"] = os.pathsep.join([str(Path(path).resolve().parent), env["PATH"]])
     os.environ.update({"PATH": env["PATH"], "MAKEFLAGS": env["MAKEFLAGS"]})
     try:
@@ -178,7 +181,7 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
             raise ToolFailed(f"{sim} build", getattr(exc, "code", 1) or 1, log_path,
                              _tail(log_path)) from None
     return RtlBuild(sim, build_dir.resolve(), KERNEL_NAME, params, sources, proj.root,
-                    time.perf_counter() - t0)
+                    time.perf_counter() - t0, waves)
 
 
 def _failures(results: Path) -> list[str]:
@@ -226,7 +229,7 @@ def run_rtl(build: RtlBuild, test_module: str, *, test_dir: Path | None = None,
                             build_dir=build.build_dir, test_dir=build.build_dir,
                             testcase=testcase, seed=seed, extra_env=extra,
                             timescale=_EXTRA_BUILD_ARGS[build.sim]["timescale"],
-                            results_xml=str(results), log_file=log_path)
+                            waves=build.waves, results_xml=str(results), log_file=log_path)
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
@@ -375,6 +378,15 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
                                            Path(r["actual"]).read_bytes(), meta["desc_addr"],
                                            meta["desc_count"]))
     return out
+
+
+def job_results(build: RtlBuild) -> list[dict]:
+    """The raw records of the last ``run_rtl_jobs`` on ``build``: per job its registers, engine
+    cycles, simulated clock cycles (DMA included), wall seconds and the actual image's path."""
+    path = build.build_dir / "jobs" / "results.json"
+    if not path.is_file():
+        raise UserError(f"{build.build_dir} holds no job results; run run_rtl_jobs first")
+    return json.loads(path.read_text())
 
 
 # ------------------------------------------------------------------------------ cocotb side

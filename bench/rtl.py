@@ -1,0 +1,115 @@
+"""RTL simulation speed, Icarus against Verilator, and the model-vs-RTL cycle agreement (JSON).
+
+For each tile grid it generates the project, builds the RTL for both simulators (cold, in a
+fresh folder, then an unchanged rebuild) and replays the same shared vector jobs on both in this
+run. Speeds: simulated clock cycles per wall second (DMA included; the test bench's AXI models
+run in Python), engine cycles and MACs per second. ``cycle_agreement`` counts the jobs whose
+CYCLES register equals the model's cycle count (fpga_model.cycles) with ``==``; every job must
+also leave the model's DDR image byte for byte (``all_passed``).
+
+    python bench/rtl.py [--bits 3,4,6,8,12] [--tiles 2x3,8x8] [--board zc706]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# bench/ also holds codegen.py: take this folder off the import path so that ``codegen`` is
+# the package (the repository root or the install).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from codegen import rtlsim  # noqa: E402
+from codegen.render import render_project  # noqa: E402
+from codegen.vectors import read_jobs  # noqa: E402
+from fpga_model import ArrayConfig, parse_bits, parse_tiles  # noqa: E402
+
+
+def bench_sim(project, sim: str, work: Path) -> dict:
+    """Cold build, warm rebuild, and one replay of every job on ``sim``."""
+    build_dir = work / sim
+    shutil.rmtree(build_dir, ignore_errors=True)
+    t = time.perf_counter()
+    build = rtlsim.build_rtl(project, sim, build_dir=build_dir)
+    cold = time.perf_counter() - t
+    t = time.perf_counter()
+    build = rtlsim.build_rtl(project, sim, build_dir=build_dir)
+    warm = time.perf_counter() - t
+    t = time.perf_counter()
+    outcomes = rtlsim.run_rtl_jobs(project, sim, build=build)
+    total = time.perf_counter() - t
+    raw = rtlsim.job_results(build)
+    model = {m["name"]: m["cycles"] for m in read_jobs(project.vectors)}
+    run_s = sum(r["seconds"] for r in raw)
+    clock = sum(r["clock_cycles"] for r in raw)
+    engine = sum(o.cycles for o in outcomes)
+    macs = sum(o.macs for o in outcomes)
+    return {
+        "build_cold_s": round(cold, 2),
+        "build_warm_s": round(warm, 2),
+        "simulation_wall_s": round(total, 2),  # simulator start-up included
+        "jobs_s": round(run_s, 3),
+        "clock_cycles": clock,
+        "clock_cycles_per_s": round(clock / run_s, 1),
+        "engine_cycles": engine,
+        "engine_cycles_per_s": round(engine / run_s, 1),
+        "macs_per_s": round(macs / run_s, 1),
+        "all_passed": all(o.passed for o in outcomes),
+        "cycles_equal_model": sum(o.cycles == model[o.job] for o in outcomes),
+        "jobs": {o.job: {"passed": o.passed, "rtl_cycles": o.cycles, "model_cycles": model[o.job],
+                         "clock_cycles": r["clock_cycles"], "seconds": round(o.seconds, 3)}
+                 for o, r in zip(outcomes, raw)},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bits", default="3,4,6,8,12")
+    ap.add_argument("--board", default="zc706")
+    ap.add_argument("--tiles", default="2x3,8x8", help="comma-separated tile grids")
+    args = ap.parse_args()
+    missing = {s: rtlsim.simulator_available(s) for s in rtlsim.SIMULATORS}
+    missing = {s: why for s, why in missing.items() if why}
+    if missing:
+        sys.exit("error: " + "; ".join(missing.values()))
+
+    results = []
+    agree = total = 0
+    with tempfile.TemporaryDirectory(prefix="bench-rtl-") as tmp:
+        for grid in args.tiles.split(","):
+            cfg = ArrayConfig(bits=parse_bits(args.bits), board=args.board,
+                              tiles=parse_tiles(grid))
+            project = render_project(cfg, Path(tmp) / cfg.name)
+            sims = {s: bench_sim(project, s, Path(tmp) / f"{cfg.name}-sim") for s in
+                    rtlsim.SIMULATORS}
+            for s in sims.values():
+                agree += s["cycles_equal_model"]
+                total += len(s["jobs"])
+            results.append({
+                "config": repr(cfg),
+                "tiles": grid,
+                "simulators": sims,
+                "verilator_over_icarus_clock_cycles_per_s": round(
+                    sims["verilator"]["clock_cycles_per_s"]
+                    / sims["icarus"]["clock_cycles_per_s"], 2),
+            })
+    print(json.dumps({
+        "benchmark": "rtl simulation",
+        "cpus": os.cpu_count(),
+        "results": results,
+        "cycle_agreement": {"job_runs": total, "rtl_cycles_equal_model": agree,
+                            "all_equal": agree == total},
+        "all_passed": all(s["all_passed"] for r in results for s in r["simulators"].values()),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
