@@ -16,7 +16,7 @@ from host.accel.overlay import part_key
 HERE = Path(__file__).resolve().parent
 FAKE = HERE / "fake_pynq"
 sys.path.insert(0, str(HERE))
-from fake_pynq.board_files import bit_bytes, write_overlay  # noqa: E402
+from fake_pynq.board_files import bit_bytes, write_overlay
 
 
 def fracfpga(*args: str, board: bool = False) -> subprocess.CompletedProcess:

@@ -75,6 +75,8 @@ class Backend(Protocol):
 # name -> "module:Class"; other backends add their entry here.
 BACKENDS: dict[str, str] = {
     "emulator": "host.backends.emulator:EmulatorBackend",
+    "rtl": "host.backends.rtl:RtlBackend",
+    "pynq": "host.backends.pynq:PynqBackend",
 }
 
 
