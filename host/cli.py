@@ -30,6 +30,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("emulate", "emulate"),
     ("estimate", "estimate"),
     ("generate", "generate"),
+    ("package", "package"),
     ("train", "train"),
     ("verify", "verify"),
 )

@@ -172,6 +172,13 @@ def test_program_is_data():
         Poll("STATUS", "AP_DONE", 1, 10)
 
 
+def test_targets_are_listed_in_priority_order():
+    from host.accel import TARGETS, target_class
+
+    priorities = [target_class(n).priority for n in TARGETS]
+    assert priorities == sorted(priorities, reverse=True) and list(TARGETS)[-1] == "emulator"
+
+
 def test_auto_falls_back_to_the_emulator(monkeypatch, cfg):
     from host.accel.rtl import RtlTarget
     from host.accel.target import Availability

@@ -16,7 +16,7 @@ from .target import Availability, Target
 __all__ = ["TARGETS", "target_names", "target_class", "probe_all", "choose_target",
            "open_target"]
 
-# name -> "module:Class"
+# name -> "module:Class", in the order ``auto`` probes them (each class's ``priority`` agrees)
 TARGETS: dict[str, str] = {
     "pynq": "host.accel.pynq:PynqTarget",
     "rtl": "host.accel.rtl:RtlTarget",
@@ -43,9 +43,21 @@ def target_class(name: str) -> type[Target]:
 
 
 def probe_all(project: Any = None) -> list[tuple[str, Availability]]:
-    """Every backend with its availability for ``project``, highest priority first."""
-    classes = sorted((target_class(n) for n in TARGETS), key=lambda c: -c.priority)
-    return [(c.name, c.probe(project)) for c in classes]
+    """Every backend with its availability for ``project``, in ``TARGETS`` (priority) order.
+
+    A backend whose module is not installed (the board's runtime package has no rtl backend)
+    is listed as unavailable, with that reason.
+    """
+    out = []
+    for name in TARGETS:
+        try:
+            cls = target_class(name)
+        except ImportError:
+            out.append((name, Availability(False, f"the {name} backend is not part of this "
+                                                  f"installation")))
+            continue
+        out.append((name, cls.probe(project)))
+    return out
 
 
 def choose_target(backend: str, project: Any = None) -> tuple[str, str]:
@@ -58,7 +70,13 @@ def choose_target(backend: str, project: Any = None) -> tuple[str, str]:
         AcceleratorUnavailable: a named backend that cannot run here.
     """
     if backend != "auto":
-        avail = target_class(backend).probe(project)
+        try:
+            cls = target_class(backend)
+        except ImportError:
+            raise AcceleratorUnavailable(f"backend {backend!r} is not part of this "
+                                         f"installation; install the full fracfpga "
+                                         f"package") from None
+        avail = cls.probe(project)
         if not avail.ok:
             raise AcceleratorUnavailable(f"backend {backend!r} is not available: {avail.reason}")
         return backend, avail.reason

@@ -25,8 +25,12 @@ from fpga_model.kernel import KernelStatus
 from fpga_model.memory import read_pass
 
 from .accelerator import Accelerator
+from .errors import AcceleratorUnavailable
 
-__all__ = ["SelfTestJob", "SelfTestRow", "selftest_jobs", "run_selftest", "first_difference"]
+__all__ = ["SelfTestJob", "SelfTestRow", "selftest_jobs", "run_selftest", "first_difference",
+           "pick_jobs", "open_deployment", "describe_target", "summary_line", "BACKEND_CHOICES"]
+
+BACKEND_CHOICES = ("auto", "pynq", "rtl", "emulator")
 
 
 @dataclass(frozen=True)
@@ -130,3 +134,67 @@ def run_selftest(acc: Accelerator, jobs: Sequence[SelfTestJob]) -> list[SelfTest
                                 not detail, detail, status.cycles, job.status.cycles,
                                 status.status, seconds))
     return rows
+
+
+def pick_jobs(jobs: Sequence[SelfTestJob], names: Sequence[str] | None) -> list[SelfTestJob]:
+    """The jobs named (all when None), in the project's order."""
+    if not names:
+        return list(jobs)
+    known = [j.name for j in jobs]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise AcceleratorUnavailable(f"unknown self-test job {unknown[0]!r}; jobs: "
+                                     f"{', '.join(known)}")
+    return [j for j in jobs if j.name in set(names)]
+
+
+def describe_target(target: Any) -> str:
+    """Where the self-test runs, in words ('PYNQ board', 'rtl simulation (icarus)', ...)."""
+    if target.name == "rtl":
+        return f"rtl simulation ({getattr(target, 'sim', '?')})"
+    return {"pynq": "PYNQ board", "emulator": "emulator"}.get(target.name, target.name)
+
+
+def open_deployment(project: Any, backend: str = "auto", *, timeout_cycles: int | None = None,
+                    **options: Any) -> tuple[Accelerator, list[str]]:
+    """Choose and open the backend for ``project``; also the lines saying which one and why.
+
+    On a board the overlay is checked against the manifest and loaded (``PynqTarget``);
+    elsewhere the first line says that there is no board, why, and where the self-test runs.
+
+    Raises:
+        AcceleratorUnavailable: an unknown or unavailable backend (the probe's reason).
+        OverlayNotFound, BitstreamMismatch: the board's overlay files do not fit the manifest.
+    """
+    from .pynq import probe as probe_board
+    from .registry import choose_target, target_class
+
+    if backend not in BACKEND_CHOICES:
+        raise AcceleratorUnavailable(f"unknown backend {backend!r}; choose one of "
+                                     f"{', '.join(BACKEND_CHOICES)}")
+    board = probe_board()
+    name, reason = choose_target(backend, project)
+    if name != "rtl":
+        options = {k: v for k, v in options.items() if k not in ("sim", "pause")}
+    target = target_class(name).create(project, **options)
+    where = describe_target(target)
+    if name == "pynq":
+        lines = [f"PYNQ board: {board.reason}; {project.root}/overlay matches the manifest "
+                 f"(config {project.manifest.get('config_hash', '?')}); overlay loaded"]
+    else:
+        lines = [f"no PYNQ board: {board.reason}; running the self-test on the {where}"]
+    if backend == "auto":
+        lines.append(f"backend auto: {reason}")
+    return Accelerator(target, project.cfg, timeout_cycles=timeout_cycles, reason=reason), lines
+
+
+def summary_line(acc: Accelerator, rows: Sequence[SelfTestRow],
+                 jobs: Sequence[SelfTestJob]) -> str:
+    """'the <backend> equals the model on P of N jobs (pairs, early-stop descriptors)'."""
+    cfg = acc.cfg
+    pairs = {(d.a_bits, d.b_bits) for j in jobs for d in j.descriptors
+             if d.a_bits in cfg.bits and d.b_bits in cfg.bits}
+    passed = sum(r.passed for r in rows)
+    return (f"the {describe_target(acc.target)} equals the model on {passed} of {len(rows)} "
+            f"jobs ({len(pairs)} of {len(cfg.pairs())} width pairs, "
+            f"{sum(j.early_stop for j in jobs)} early-stop descriptors)")
