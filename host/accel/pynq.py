@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+import weakref
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, ClassVar
@@ -40,7 +41,8 @@ from .target import Availability, RegisterTarget
 
 __all__ = ["PynqTarget", "probe", "register_driver", "import_pynq"]
 
-_DRIVERS: dict[int, type] = {}  # id(pynq module) -> FracArray class
+# pynq module -> its FracArray class (weak: a test's fake pynq may come and go)
+_DRIVERS: weakref.WeakKeyDictionary[ModuleType, type] = weakref.WeakKeyDictionary()
 
 
 def import_pynq() -> ModuleType:
@@ -92,7 +94,7 @@ def _unsupported_class(pynq: ModuleType) -> type[Exception]:
 def register_driver(pynq: ModuleType | None = None) -> type:
     """Define (once per pynq module) and return ``FracArray``, PYNQ's driver for the kernel."""
     pynq = pynq or import_pynq()
-    cls = _DRIVERS.get(id(pynq))
+    cls = _DRIVERS.get(pynq)
     if cls is not None:
         return cls
     unsupported = _unsupported_class(pynq)
@@ -123,7 +125,7 @@ def register_driver(pynq: ModuleType | None = None) -> type:
 
     FracArray.__module__ = __name__
     FracArray.unsupported = unsupported
-    _DRIVERS[id(pynq)] = FracArray
+    _DRIVERS[pynq] = FracArray
     return FracArray
 
 
