@@ -111,7 +111,7 @@ class _QuantConvFn(torch.autograd.Function):
                                    a, xq.zero, wq.codes.t(), wq.zero, "col",
                                    a_rowsum=rows.reshape(-1))
                 yg = vals.to(y.dtype).mul_(wq.scale.view(1, -1) * xq.scale)
-                saved.append((g, None, xq))
+                saved.append((g, a, xq))
             else:
                 xd = xq.dequantize().permute(0, 3, 1, 2)
                 yg = F.conv2d(xd, layer.conv_weight(wq.dequantize()), None, geom.stride,
@@ -258,7 +258,7 @@ class QuantConv2d(nn.Module):
         if self.runtime.engine == "array":
             res: list = []
             run = self._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
-            at = self.geometry.im2col_t(xq.codes, xq.zero)
+            at = a.t()  # a view: the numpy path converts it block by block
             taps = self.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
             vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
             if ring is not None:  # stopped outputs keep the prefix: the zero-point terms

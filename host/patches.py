@@ -42,24 +42,6 @@ class ConvGeometry:
         view = xp.as_strided((n, ho, wo, k, k, c), (sn, s * sh, s * sw, sh, sw, sc))
         return view.reshape(n * ho * wo, k * k * c)
 
-    def im2col_t(self, x: torch.Tensor, pad_value: int | float = 0) -> torch.Tensor:
-        """The transposed patch matrix (k*k*C, N*Ho*Wo), contiguous, of an NHWC tensor.
-
-        Built from a channel-first copy of the (small) input, so that every copied run is a
-        contiguous image row; transposing the large patch matrix itself is several times slower.
-        """
-        n, h, w, c = x.shape
-        k, s, p = self.kernel, self.stride, self.padding
-        ho, wo = self.out_size(h, w)
-        xc = x.permute(3, 0, 1, 2)
-        if k == 1 and p == 0:
-            return xc[:, :, ::s, ::s].reshape(c, n * ho * wo)
-        xp = x.new_full((c, n, h + 2 * p, w + 2 * p), pad_value)
-        xp[:, :, p:p + h, p:p + w] = xc
-        sc, sn, sh, sw = xp.stride()
-        view = xp.as_strided((k, k, c, n, ho, wo), (sh, sw, sc, sn, s * sh, s * sw))
-        return view.reshape(k * k * c, n * ho * wo)
-
     def window_sums(self, v: torch.Tensor, pad_value: int) -> torch.Tensor:
         """Per output pixel, the sum of a per-pixel integer map ``v`` (N, H, W) over its window.
 
