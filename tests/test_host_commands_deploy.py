@@ -73,6 +73,9 @@ def test_deploy_on_a_board(project):
      "error: unknown backend 'fpga'; choose one of auto, pynq, rtl, emulator"),
     (["--backend", "emulator", "--job", "nope"], False,
      "error: unknown self-test job 'nope'; jobs: all-pairs, early-stop, edges, refused"),
+    (["--backend", "emulator", "--timeout-cycles", "10"], False,
+     "error: the kernel on emulator did not raise ap_done within 10 cycles (running 9 "
+     "descriptors) and was reset; raise timeout_cycles or check the descriptors"),
 ])
 def test_deploy_errors(project, args, board, message):
     r = fracfpga("deploy", str(project.root), *args, board=board)
