@@ -65,15 +65,25 @@ def _sim_reason(sim: str) -> str | None:
         return str(exc)
 
 
-def _first_simulator() -> tuple[str | None, str]:
-    """The first simulator that can run here (Icarus first: it builds in a blink), or why none."""
-    first = ""
-    for sim in (DEFAULT_SIM, "verilator"):
+SIMULATOR_ORDER = (DEFAULT_SIM, "verilator")  # Icarus first: it builds in a blink
+
+
+def _simulators() -> tuple[list[str], str]:
+    """The simulators that can run here, in preference order, and why the first one cannot."""
+    found, first = [], ""
+    for sim in SIMULATOR_ORDER:
         reason = _sim_reason(sim)
-        if not reason:
-            return sim, ""
-        first = first or reason
-    return None, first
+        if reason:
+            first = first or reason
+        else:
+            found.append(sim)
+    return found, first
+
+
+def _first_simulator() -> tuple[str | None, str]:
+    """The first simulator that can run here, or why none can."""
+    found, reason = _simulators()
+    return (found[0], "") if found else (None, reason)
 
 
 class RtlTarget(Target):
@@ -110,17 +120,17 @@ class RtlTarget(Target):
 
     @classmethod
     def probe(cls, project: Any = None) -> Availability:
-        sim, reason = _first_simulator()
-        if sim is None:
+        sims, reason = _simulators()
+        if not sims:
             return Availability(False, reason)
+        have = f"cocotb and {' and '.join(sims)} {'is' if len(sims) == 1 else 'are'} installed"
         if project is not None and hasattr(project, "manifest"):
             top = project.rtl / "frac_array_top.v"
             if not top.is_file():
                 return Availability(False, f"{project.root} has no rtl/frac_array_top.v; "
                                            f"regenerate it with 'fracfpga generate'")
-            return Availability(True, f"cocotb and {sim} are installed and {project.root} "
-                                      f"has rtl/")
-        return Availability(True, f"cocotb and {sim} are installed")
+            return Availability(True, f"{have} and {project.root} has rtl/")
+        return Availability(True, have)
 
     @classmethod
     def create(cls, project: Any, **options: Any) -> RtlTarget:
