@@ -336,7 +336,8 @@ class QuantConv2d(nn.Module):
         cache: dict[int, torch.Tensor] = {}
         for bits in self.mix_bits:
             if bits not in cache:
-                xd = quantize_tensor(x, bits, *rng, anchored=self.plan.anchored).dequantize()
+                xd = quantize_tensor(x, bits, *rng, anchored=self.plan.anchored,
+                                     offset=self.prefix_offset(bits)).dequantize()
                 prod = (grad_x * xd).flatten(1).sum(1)
                 cache[bits] = prod if per_sample else prod.sum().view(1)
             cols.append(cache[bits])
