@@ -59,6 +59,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     acc, lines = open_deployment(proj, args.backend, timeout_cycles=args.timeout_cycles)
     print("\n".join(lines), flush=True)
     with acc:
+        acc.target.prepare()
         rows = run_selftest(acc, jobs)
     table = [("job", "descriptors", "width pairs", "early stop", "result", "cycles",
               "model cycles", "time", "first mismatch")]

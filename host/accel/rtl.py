@@ -149,6 +149,9 @@ class RtlTarget(Target):
             self._build = build_rtl(self.project, self.sim)
         return self._build
 
+    def prepare(self) -> None:
+        self.build  # noqa: B018 - builds once, here rather than in the first run
+
     def allocate(self, shape: int | tuple[int, ...], dtype: Any = np.uint8) -> np.ndarray:
         return self.memory.allocate(shape, dtype)
 

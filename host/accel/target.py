@@ -67,6 +67,9 @@ class Target(ABC):
     def execute(self, program: Program) -> ProgramResult:
         """Run one program; a poll that runs out of cycles is reported, not raised."""
 
+    def prepare(self) -> None:
+        """Do slow one-time work (an RTL build) now rather than in the first run."""
+
     def recover(self) -> None:
         """Bring a kernel that timed out back to idle (reset it), so the next run works."""
 

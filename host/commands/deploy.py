@@ -44,8 +44,11 @@ def deploy(
     for line in lines:
         say(line)
     where = describe_target(acc.target)
-    with acc, console.status(f"running {len(jobs)} self-test jobs on the {where}"):
-        rows = run_selftest(acc, jobs)
+    with acc:
+        with console.status(f"preparing the {where}"):
+            acc.target.prepare()
+        with console.status(f"running {len(jobs)} self-test jobs on the {where}"):
+            rows = run_selftest(acc, jobs)
 
     table = Table(title=f"self-test of {proj.root} on the {where} ({proj.cfg!r})")
     for col, justify in (("job", "left"), ("descriptors", "right"), ("width pairs", "right"),
