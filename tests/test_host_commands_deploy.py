@@ -120,9 +120,9 @@ def test_deploy_auto_without_a_board_simulates_the_rtl(project):
     lines = r.stdout.splitlines()
     assert lines[0] == ("no PYNQ board: pynq is not installed; running the self-test on the rtl "
                         "simulation (icarus)")
-    sims = [s for s in ("icarus", "verilator") if not simulator_available(s)]
-    have = " and ".join(sims) + (" is" if len(sims) == 1 else " are")
-    assert lines[1] == (f"backend auto: no pynq: pynq is not installed; chose rtl: cocotb and "
-                        f"{have} installed and {project.root} has rtl/")
+    names = ["cocotb"] + [s for s in ("icarus", "verilator") if not simulator_available(s)]
+    have = ", ".join(names[:-1]) + " and " + names[-1]
+    assert lines[1] == (f"backend auto: no pynq: pynq is not installed; chose rtl: {have} are "
+                        f"installed and {project.root} has rtl/")
     rows = _rows(r.stdout)
     assert set(rows) == {"early-stop", "refused"} and all("PASS" in v for v in rows.values())

@@ -123,7 +123,8 @@ class RtlTarget(Target):
         sims, reason = _simulators()
         if not sims:
             return Availability(False, reason)
-        have = f"cocotb and {' and '.join(sims)} {'is' if len(sims) == 1 else 'are'} installed"
+        names = ["cocotb", *sims]
+        have = f"{', '.join(names[:-1])} and {names[-1]} are installed"
         if project is not None and hasattr(project, "manifest"):
             top = project.rtl / "frac_array_top.v"
             if not top.is_file():
