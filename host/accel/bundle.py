@@ -18,6 +18,7 @@ The package is written to a temporary folder and renamed into place, like a gene
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -137,7 +138,7 @@ def build_runtime_wheel(dest: Path, *, log_path: Path | None = None) -> Path:
                            text=True, check=False)
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.write_text(" ".join(cmd) + "\n" + r.stdout)
+            log_path.write_text(f"$ {shlex.join(cmd)}\n{r.stdout}")
         if r.returncode != 0:
             raise ToolFailed("pip wheel", r.returncode, log_path or Path("-"),
                              "\n".join(r.stdout.splitlines()[-20:]))

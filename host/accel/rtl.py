@@ -43,14 +43,22 @@ TEST_MODULE = "host.accel.rtl_replay"
 
 
 def project_for(cfg: Any, root: Path = CACHE_DIR) -> Any:
-    """A generated project for ``cfg`` under ``root`` (rendered once, reused while it matches)."""
+    """A generated project for ``cfg`` under ``root``, rendered again only when it changed.
+
+    The project is rendered to a scratch folder and compared file by file (manifest hashes)
+    with the one in place; an unchanged project keeps its files and their times, so the
+    simulator builds stay valid, while new templates (a fixed RTL) replace it.
+    """
     from codegen.render import load_project, render_project
 
     folder = Path(root) / f"{cfg.name}-{cfg.config_hash()[:8]}"
-    if (folder / "manifest.json").is_file():
-        project = load_project(folder)
-        if project.manifest.get("config_hash") == cfg.config_hash() and project.rtl.is_dir():
-            return project
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".render-", dir=folder.parent) as tmp:
+        fresh = render_project(cfg, Path(tmp) / "project")
+        if (folder / "manifest.json").is_file():
+            current = load_project(folder)
+            if current.manifest.get("files") == fresh.manifest["files"]:
+                return current
     return render_project(cfg, folder)
 
 
