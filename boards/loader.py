@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -10,6 +9,11 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .errors import UnknownBoard
+
+try:  # Python 3.11+; PYNQ images still ship 3.10, where the tomli backport reads the same
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - exercised on board images only
+    import tomli as tomllib
 
 __all__ = ["Board", "load_board", "board_names", "all_boards"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
@@ -297,7 +297,7 @@ class Accelerator:
             raise AcceleratorClosed("this accelerator is closed; open a new one with "
                                     "Accelerator.open()")
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> Accelerator:
         return self
 
     def __exit__(self, *exc: object) -> None:

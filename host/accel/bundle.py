@@ -50,8 +50,8 @@ RUNTIME_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "registry.py", "replay.py", "selftest.py", "target.py")),
 )
 # boards/loader.py reads its data with tomllib (Python 3.11+)
-REQUIRES_PYTHON = ">=3.11"
-RUNTIME_DEPENDENCIES = ("numpy", "jinja2")  # render.py imports jinja2 (PYNQ images have it)
+REQUIRES_PYTHON = ">=3.10"
+RUNTIME_DEPENDENCIES = ("numpy", "jinja2", "tomli")  # jinja2: render.py; tomli: boards on 3.10
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ PYNQ image: {board.get('pynq_image', 'see the PYNQ documentation for your board'
    ```
 
 2. Install the runtime into PYNQ's Python environment, offline (PYNQ images already hold numpy
-   and jinja2, the only dependencies; it needs Python {REQUIRES_PYTHON}):
+   and jinja2; on Python 3.10 it also needs tomli; it needs Python {REQUIRES_PYTHON}):
 
    ```sh
    sudo -H /usr/local/share/pynq-venv/bin/pip install --no-deps --no-index wheels/{wheel}
