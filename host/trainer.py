@@ -64,7 +64,7 @@ class TrainConfig:
     pfq_fixed_frac: tuple[float, ...] = (0.128, 0.256, 0.378)  # 8190/16380/24180 of 64000
     # DFQ: options, weight bits, target cp (%), cost coefficient, per-sample software option
     dfq_options: tuple[tuple[int, int], ...] = ((3, 6), (4, 6), (4, 8), (6, 8), (6, 12))
-    dfq_w_bits: int = 6  # FracTrain: 4 on CIFAR, 6 on ImageNet (README)
+    dfq_w_bits: int = 4  # FracTrain README: 4 on CIFAR (6 on ImageNet)
     dfq_target: float = 3.0
     dfq_beta: float = 0.05
     dfq_per_sample: bool = False

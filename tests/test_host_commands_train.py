@@ -36,6 +36,8 @@ def test_train_writes_table_report_and_plots(tmp_path):
     (["--data", "cifar10:/no/such/dir"], "error: cifar10 folder '/no/such/dir' does not exist; "
                                          "extract cifar-10-python.tar.gz"),
     (["--seeds", "0,x"], "error: --seeds '0,x' is not a comma-separated list of integers"),
+    (["--device", "tpu"], "error: unknown device 'tpu'; use cpu or cuda"),
+    (["--static-bits", "8,10"], "error: bit-width 10 is not in the supported set 3,4,6,8,12"),
 ])
 def test_bad_input_is_one_line_with_status_2(args, message):
     r = fracfpga("train", *args)
