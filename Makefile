@@ -7,8 +7,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: run test setup system-deps clean
 
+# the main job on the embedded default: the ZC706 project, then FracTrain on digits through the
+# bit-accurate emulator, with its report (report.json + plots) in reports/fractrain-digits
 run: $(STAMP)
-	$(BIN)/fracfpga emulate --bits 3,4,6,8,12 --pair 4,8
+	$(BIN)/fracfpga generate --bits 3,4,6,8,12 --board zc706 --tiles 8x8 --out build/zc706
+	$(BIN)/fracfpga train --method fractrain --data digits --backend emulator --board zc706 \
+	  --bits 3,4,6,8,12 --out reports/fractrain-digits
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
