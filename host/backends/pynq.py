@@ -18,20 +18,20 @@ Backend-specific usage:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from fpga_model import ArrayConfig
 
 from ..errors import BackendUnavailable
-from . import Availability, Job, PassOutput
+from . import Availability
 from .emulator import EmulatorBackend
+from .offload import OffloadBackend
 
 __all__ = ["PynqBackend"]
 
 
-class PynqBackend:
+class PynqBackend(OffloadBackend):
     """Runs the selected passes (default: all) on the board's kernel."""
 
     name: ClassVar[str] = "pynq"
@@ -62,12 +62,6 @@ class PynqBackend:
 
         avail = probe_board()
         return Availability(avail.ok, avail.reason)
-
-    def run(self, jobs: Sequence[Job]) -> list[PassOutput]:
-        d = jobs[0].descriptor if jobs else None
-        if d is not None and self.selection.wants(d.layer, int(d.pass_)):
-            return self.runner.run(jobs)
-        return self.emulator.run(jobs)
 
     def __repr__(self) -> str:
         return f"PynqBackend({self.cfg!r}, {self.runner.programs} programs)"

@@ -22,18 +22,18 @@ Backend-specific usage:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import ClassVar
 
 from fpga_model import ArrayConfig
 
-from . import Availability, Job, PassOutput
+from . import Availability
 from .emulator import EmulatorBackend
+from .offload import OffloadBackend
 
 __all__ = ["RtlBackend"]
 
 
-class RtlBackend:
+class RtlBackend(OffloadBackend):
     """Runs the selected passes on the RTL simulation and the others on the emulator."""
 
     name: ClassVar[str] = "rtl"
@@ -63,12 +63,6 @@ class RtlBackend:
 
         avail = RtlTarget.probe()
         return Availability(avail.ok, avail.reason)
-
-    def run(self, jobs: Sequence[Job]) -> list[PassOutput]:
-        d = jobs[0].descriptor if jobs else None
-        if d is not None and self.selection.wants(d.layer, int(d.pass_)):
-            return self.runner.run(jobs)
-        return self.emulator.run(jobs)
 
     def __repr__(self) -> str:
         return f"RtlBackend({self.cfg!r}, {self.selection!r}, {self.runner.programs} programs)"
