@@ -25,6 +25,7 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
 # (module under host.commands, command name); each module defines a function of that name
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("boards", "boards"),
+    ("backends", "backends"),
     ("csim", "csim"),
     ("deploy", "deploy"),
     ("emulate", "emulate"),

@@ -53,3 +53,15 @@ def test_boards_table_and_detail():
         assert name in r.stdout
     r = fracfpga("boards", "zc706")
     assert r.returncode == 0 and "DS190" in r.stdout
+
+
+def test_backends_lists_availability_with_reasons():
+    r = fracfpga("backends")
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("│")]
+    assert [ln.split("│")[1].strip() for ln in lines] == ["pynq", "rtl", "emulator"]
+    pynq_row = lines[0]
+    assert " no " in pynq_row and "pynq" in pynq_row.split("│")[3]  # the reason is given
+    assert " yes " in lines[2]
+    r = fracfpga("backends", "nowhere")
+    assert r.returncode == 2 and r.stderr.startswith("error: nowhere is not a generated project")
