@@ -72,6 +72,31 @@ def _valid_counts(size: int, tile: int) -> np.ndarray:
     return v
 
 
+def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, da: int, db: int, chunks: int,
+                   costs: CycleCosts) -> dict[str, int]:
+    """``pass_counters`` without early termination, in closed form (Python ints).
+
+    Every block walks all ``da * db`` pairs, so the per-block sums collapse: the valid outputs
+    over all blocks are ``m * n`` and the lanes ``m * bn + n * bm`` (bm x bn blocks).
+    """
+    tm, tn = cfg.tiles
+    bm, bn = -(-m // tm), -(-n // tn)
+    full = da * db
+    nblocks = bm * bn
+    compute = full * chunks
+    return {
+        "cycles": costs.desc + nblocks * (costs.block + compute),
+        "digit_products": m * n * full * k,
+        "tile_cycles": m * n * compute,
+        "stopped": 0,
+        "blocks": nblocks,
+        "blocks_skipped": 0,
+        "buffer_bits": (m * bn + n * bm) * compute * cfg.bricks * cfg.brick_width,
+        "dram_bits": 2 * da * m * k * bn + 2 * db * k * n * bm + cfg.acc_width * m * n,
+        "macs": m * n * k,
+    }
+
+
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                   stop_ring: int | None, stopped: np.ndarray | None,
                   costs: CycleCosts = CYCLE_COSTS) -> dict[str, int]:
@@ -83,6 +108,8 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     chunks = -(-k // cfg.bricks)
     full = da * db
+    if stop_ring is None:
+        return _full_counters(cfg, m, n, k, da, db, chunks, costs)
     vm, vn = _valid_counts(m, tm), _valid_counts(n, tn)
     valid = np.outer(vm, vn)  # valid outputs per block
     et = stop_ring is not None

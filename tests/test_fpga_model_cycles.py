@@ -84,3 +84,32 @@ def test_energy_components_and_profiles():
         assert prof.source
     with pytest.raises(ConfigError, match="^unknown energy profile 'x'; known: "):
         get_profile("x")
+
+
+def _blockwise_counters(cfg, m, n, k, a_bits, b_bits):
+    """The no-early-stop counters summed block by block, as the array walks them."""
+    tm, tn = cfg.tiles
+    full = cfg.digits(a_bits) * cfg.digits(b_bits)
+    chunks = -(-k // cfg.bricks)
+    rows = [min(tm, m - r) for r in range(0, m, tm)]
+    cols = [min(tn, n - c) for c in range(0, n, tn)]
+    out = dict(cycles=C.desc, digit_products=0, tile_cycles=0, buffer_bits=0)
+    for vr in rows:
+        for vc in cols:
+            out["cycles"] += C.block + full * chunks
+            out["digit_products"] += vr * vc * full * k
+            out["tile_cycles"] += vr * vc * full * chunks
+            out["buffer_bits"] += (vr + vc) * full * chunks * cfg.bricks * cfg.brick_width
+    out["blocks"] = len(rows) * len(cols)
+    return out
+
+
+@pytest.mark.parametrize("cfg", [CFG, ArrayConfig(tiles=(3, 5), bricks=7)])
+@pytest.mark.parametrize("m, n, k", [(1, 1, 1), (5, 9, 17), (64, 64, 576), (13, 30, 200)])
+def test_counters_without_early_stop_sum_over_blocks(cfg, m, n, k):
+    for a_bits, b_bits in cfg.pairs()[:6]:
+        c = pass_counters(cfg, m, n, k, a_bits, b_bits, None, None)
+        want = _blockwise_counters(cfg, m, n, k, a_bits, b_bits)
+        assert {key: c[key] for key in want} == want
+        assert c["stopped"] == 0 and c["blocks_skipped"] == 0 and c["macs"] == m * n * k
+        assert all(type(v) is int for v in c.values())
