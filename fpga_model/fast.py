@@ -69,12 +69,95 @@ def _blocked_products(a: np.ndarray, b: np.ndarray, dt, drops: tuple[int, int] |
     return exact.astype(np.int64), prefix.astype(np.int64) if drops else None
 
 
+_BYTE_MM_MAX_K = (1 << 31) // (128 * 128)  # int32 sums of K products of int8 codes stay exact
+_byte_mm_ok: bool | None = None  # probed once: torch._int_mm is present and exact here
+
+
+def _probe_byte_mm() -> bool:
+    """True when ``torch._int_mm`` (int8 x int8 -> int32) gives exact products on this CPU.
+
+    Checked once against int64 products, on extreme codes that a kernel with saturating 16-bit
+    pair sums (u8 x s8 instructions without VNNI) would get wrong, and on random codes, with
+    contiguous and transposed operands.
+    """
+    try:
+        import torch
+
+        rng = np.random.default_rng(0)
+        for m, k, n in ((1, 1, 1), (3, 7, 5), (17, 130, 9), (64, 257, 33), (5, 4099, 3)):
+            for lo, hi in ((-128, -127), (127, 128), (-128, 128), (None, None)):
+                if lo is None:  # only the two extremes, mixed
+                    a = np.where(rng.random((m, k)) < 0.5, -128, 127).astype(np.int8)
+                    b = np.where(rng.random((k, n)) < 0.5, -128, 127).astype(np.int8)
+                else:
+                    a = rng.integers(lo, hi, (m, k)).astype(np.int8)
+                    b = rng.integers(lo, hi, (k, n)).astype(np.int8)
+                want = a.astype(np.int64) @ b.astype(np.int64)
+                ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+                for x, y in ((ta, tb), (ta.t().contiguous().t(), tb.t().contiguous().t())):
+                    if not np.array_equal(torch._int_mm(x, y).numpy().astype(np.int64), want):
+                        return False
+        return True
+    except Exception:  # no _int_mm in this torch build, or no torch at all
+        return False
+
+
+def _byte_codes(x) -> bool:
+    """2-D 1-byte integer codes on the CPU that torch can use without a copy."""
+    if is_torch(x):
+        import torch
+
+        return x.device.type == "cpu" and x.dim() == 2 and x.dtype in (torch.int8, torch.uint8)
+    return (isinstance(x, np.ndarray) and x.dtype in (np.int8, np.uint8) and x.ndim == 2
+            and x.flags.writeable and all(st >= 0 for st in x.strides))
+
+
+def _byte_matmul(a, b):
+    """Exact ``a @ b`` (int64) of int8/uint8 codes with ``torch._int_mm``.
+
+    uint8 codes are shifted to int8 (``x - 128``, a bit flip) and the shift's terms are added
+    back exactly: ``(a' + sa)(b' + sb) = a'b' + sb rowsum(a') + sa colsum(b') + k sa sb``.
+    """
+    import torch
+
+    k = a.shape[1]
+    sa = 128 if a.dtype == torch.uint8 else 0
+    sb = 128 if b.dtype == torch.uint8 else 0
+    a8 = a.bitwise_xor(128).view(torch.int8) if sa else a
+    b8 = b.bitwise_xor(128).view(torch.int8) if sb else b
+    out = torch._int_mm(a8, b8).to(torch.int64)
+    if sb:
+        rows = a8.sum(1, dtype=torch.int64).mul_(sb)
+        if sa:
+            rows.add_(k * sa * sb)
+        out.add_(rows.view(-1, 1))
+    if sa:
+        out.add_(b8.sum(0, dtype=torch.int64).mul_(sa).view(1, -1))
+    return out
+
+
+def _use_byte_mm(a, b) -> bool:
+    global _byte_mm_ok
+    if a.shape[1] > _BYTE_MM_MAX_K or not (_byte_codes(a) and _byte_codes(b)):
+        return False
+    if _byte_mm_ok is None:
+        _byte_mm_ok = _probe_byte_mm()
+    return _byte_mm_ok
+
+
 def exact_matmul(a, b, bound: int):
     """Exact integer product of integer matrices whose partial sums are bounded by ``bound``.
 
     Takes numpy arrays (returns int64 numpy) or torch tensors (returns int64 torch, same device).
-    A float GEMM is exact while every partial sum stays below 2^mantissa.
+    A float GEMM is exact while every partial sum stays below 2^mantissa; 1-byte codes on the
+    CPU use an int8 GEMM with int32 sums (exact for K below 2^17), where torch has an exact one.
     """
+    if _use_byte_mm(a, b):
+        if is_torch(a):
+            return _byte_matmul(a, b)
+        import torch
+
+        return _byte_matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
     if is_torch(a):
         import torch
 

@@ -190,3 +190,32 @@ def test_accumulator_overflow_is_raised_never_wrapped():
     for fn in (gemm, gemm_reference):
         with pytest.raises(AccumulatorOverflow, match="accumulator overflow at ring"):
             fn(cfg, a, b, 8, 8)
+
+
+@pytest.mark.parametrize("a_dt, b_dt", list(itertools.product([np.int8, np.uint8], repeat=2)))
+@pytest.mark.parametrize("kind", ["random", "min", "max", "mixed"])
+def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
+    """int8/uint8 codes (the int8-GEMM path where torch has one) equal int64 products."""
+    from fpga_model import exact_matmul
+
+    rng = np.random.default_rng(7)
+    cfg = ArrayConfig(tiles=(4, 4))
+
+    def make(shape, dt):
+        lo, hi = np.iinfo(dt).min, np.iinfo(dt).max
+        x = {"random": rng.integers(lo, hi + 1, shape), "min": np.full(shape, lo),
+             "max": np.full(shape, hi),
+             "mixed": np.where(rng.random(shape) < 0.5, lo, hi)}[kind]
+        return x.astype(dt)
+
+    for m, k, n in [(1, 1, 1), (33, 300, 7), (5, 5000, 9)]:
+        a, b = make((m, k), a_dt), make((k, n), b_dt)
+        want = exact(a, b)
+        for x, y in [(a, b), (np.asfortranarray(a), np.asfortranarray(b)), (a.T.copy().T, b)]:
+            got = exact_matmul(x, y, k * 255 * 255)
+            assert got.dtype == np.int64 and (got == want).all()
+            r = gemm(cfg, x, y, 8, 8, a_signed=a_dt is np.int8, b_signed=b_dt is np.int8)
+            assert (r.values == want).all() and not r.stopped.any()
+    torch = pytest.importorskip("torch")
+    got = exact_matmul(torch.from_numpy(a).t().contiguous().t(), torch.from_numpy(b), 1 << 40)
+    assert got.dtype == torch.int64 and (got.numpy() == want).all()
