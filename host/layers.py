@@ -106,7 +106,7 @@ class _QuantConvFn(torch.autograd.Function):
                                  offset=layer.prefix_offset(g.a_bits))
             if rt.engine == "array":
                 a = geom.im2col(xq.codes, xq.zero)
-                rows = geom.window_sums(xq.codes.to(torch.int32).sum(-1), c * xq.zero)
+                rows = geom.window_sums(xq.codes.sum(-1, dtype=torch.int32), c * xq.zero)
                 vals = affine_gemm(layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True),
                                    a, xq.zero, wq.codes.t(), wq.zero, "col",
                                    a_rowsum=rows.reshape(-1))

@@ -43,3 +43,27 @@ def test_col2im_is_the_adjoint_of_im2col(g):
     cols = torch.randn_like(a)
     back = g.col2im(cols, 2, 7, 7, 4)
     assert torch.allclose((a * cols).sum(), (x * back).sum(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("g", GEOMS + [ConvGeometry(3, 1, 2), ConvGeometry(3, 2, 0)], ids=str)
+@pytest.mark.parametrize("c, dtype", [(1, torch.uint8), (8, torch.uint8), (16, torch.int8),
+                                      (6, torch.int16), (4, torch.float32), (3, torch.int64)])
+def test_patches_and_sums_for_every_channel_width_and_dtype(g, c, dtype):
+    """The gathered patch matrix (pixels moved as wide words) equals the plain strided one."""
+    x = torch.randint(-100, 100, (3, 7, 6, c)).to(dtype)
+    if dtype == torch.uint8:
+        x = x.abs()
+    pad = 5
+    k, s, p = g.kernel, g.stride, g.padding
+    xp = x.new_full((3, 7 + 2 * p, 6 + 2 * p, c), pad)
+    xp[:, p:p + 7, p:p + 6] = x
+    ho, wo = g.out_size(7, 6)
+    want = torch.stack([xp[:, dy:dy + s * (ho - 1) + 1:s, dx:dx + s * (wo - 1) + 1:s]
+                        for dy in range(k) for dx in range(k)], dim=3).reshape(3 * ho * wo, -1)
+    a = g.im2col(x, pad)
+    assert a.dtype == dtype and torch.equal(a, want)
+    assert torch.equal(g.im2col(x[1:], pad), want[ho * wo:])  # another batch size, offset view
+    if dtype != torch.float32:
+        chan = x.to(torch.int64).sum(-1)
+        assert torch.equal(g.window_sums(chan, c * pad).reshape(-1), want.to(torch.int64).sum(1))
+        assert torch.equal(g.tap_sums(x, pad), want.to(torch.int64).sum(0))
