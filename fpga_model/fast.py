@@ -117,6 +117,8 @@ def _byte_matmul(a, b):
 
     uint8 codes are shifted to int8 (``x - 128``, a bit flip) and the shift's terms are added
     back exactly: ``(a' + sa)(b' + sb) = a'b' + sb rowsum(a') + sa colsum(b') + k sa sb``.
+    Below K = 2^15 every partial result is under k * 2^16 < 2^31, so the terms are added to
+    the int32 product before the one conversion to int64.
     """
     import torch
 
@@ -125,20 +127,32 @@ def _byte_matmul(a, b):
     sb = 128 if b.dtype == torch.uint8 else 0
     a8 = a.bitwise_xor(128).view(torch.int8) if sa else a
     b8 = b.bitwise_xor(128).view(torch.int8) if sb else b
-    out = torch._int_mm(a8, b8).to(torch.int64)
+    out = torch._int_mm(a8, b8)
+    if not (sa or sb):
+        return out.to(torch.int64)
+    narrow = k < (1 << 15)
+    acc = torch.int32 if narrow else torch.int64
+    if not narrow:
+        out = out.to(torch.int64)
     if sb:
-        rows = a8.sum(1, dtype=torch.int64).mul_(sb)
+        rows = a8.sum(1, dtype=acc).mul_(sb)
         if sa:
             rows.add_(k * sa * sb)
         out.add_(rows.view(-1, 1))
     if sa:
-        out.add_(b8.sum(0, dtype=torch.int64).mul_(sa).view(1, -1))
-    return out
+        out.add_(b8.sum(0, dtype=acc).mul_(sa).view(1, -1))
+    return out.to(torch.int64) if narrow else out
+
+
+_BYTE_MM_MIN_MACS = 1 << 19  # below this a float GEMM's lower fixed cost wins
 
 
 def _use_byte_mm(a, b) -> bool:
     global _byte_mm_ok
-    if a.shape[1] > _BYTE_MM_MAX_K or not (_byte_codes(a) and _byte_codes(b)):
+    m, k = a.shape
+    if k > _BYTE_MM_MAX_K or m * k * b.shape[1] < _BYTE_MM_MIN_MACS:
+        return False
+    if not (_byte_codes(a) and _byte_codes(b)):
         return False
     if _byte_mm_ok is None:
         _byte_mm_ok = _probe_byte_mm()

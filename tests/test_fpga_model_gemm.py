@@ -196,7 +196,7 @@ def test_accumulator_overflow_is_raised_never_wrapped():
 @pytest.mark.parametrize("kind", ["random", "min", "max", "mixed"])
 def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
     """int8/uint8 codes (the int8-GEMM path where torch has one) equal int64 products."""
-    from fpga_model import exact_matmul
+    from fpga_model import exact_matmul, fast
 
     rng = np.random.default_rng(7)
     cfg = ArrayConfig(tiles=(4, 4))
@@ -208,7 +208,7 @@ def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
              "mixed": np.where(rng.random(shape) < 0.5, lo, hi)}[kind]
         return x.astype(dt)
 
-    for m, k, n in [(1, 1, 1), (33, 300, 7), (5, 5000, 9)]:
+    for m, k, n in [(1, 1, 1), (33, 300, 7), (64, 300, 40), (5, 20000, 9)]:
         a, b = make((m, k), a_dt), make((k, n), b_dt)
         want = exact(a, b)
         for x, y in [(a, b), (np.asfortranarray(a), np.asfortranarray(b)), (a.T.copy().T, b)]:
@@ -216,6 +216,8 @@ def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
             assert got.dtype == np.int64 and (got == want).all()
             r = gemm(cfg, x, y, 8, 8, a_signed=a_dt is np.int8, b_signed=b_dt is np.int8)
             assert (r.values == want).all() and not r.stopped.any()
+        if m * k * n >= fast._BYTE_MM_MIN_MACS and fast._probe_byte_mm():
+            assert fast._use_byte_mm(a, b)  # the large ones take the int8-GEMM path
     torch = pytest.importorskip("torch")
     got = exact_matmul(torch.from_numpy(a).t().contiguous().t(), torch.from_numpy(b), 1 << 40)
     assert got.dtype == torch.int64 and (got.numpy() == want).all()
