@@ -38,15 +38,38 @@ def _minmax(x) -> tuple[int, int]:
     return int(x.min()), int(x.max())
 
 
-def _check_codes(x, name: str, bits: int, signed: bool) -> int:
+def _dtype_range(x) -> tuple[int, int] | None:
+    """(min, max) that ``x``'s integer dtype can hold; None for a non-integer dtype."""
     if is_torch(x):
         if x.is_floating_point() or x.is_complex():
+            return None
+        import torch
+
+        if x.dtype == torch.bool:
+            return 0, 1
+        info = torch.iinfo(x.dtype)
+        return info.min, info.max
+    if x.dtype.kind not in "iu":
+        return None
+    info = np.iinfo(x.dtype)
+    return int(info.min), int(info.max)
+
+
+def _check_codes(x, name: str, bits: int, signed: bool) -> int:
+    """Raise unless every code of ``x`` is in the width's range; return a bound on |code|.
+
+    A dtype that cannot hold an out-of-range code (int8 for 8-bit signed, uint8 for 8-bit
+    unsigned) needs no scan: the bound is then the dtype's.
+    """
+    held = _dtype_range(x)
+    if held is None:
+        if is_torch(x):
             raise ConfigError(f"{name} holds {x.dtype} values; pass integer codes")
-    else:
-        if not np.issubdtype(x.dtype, np.integer):
-            raise ConfigError(f"{name} holds {x.dtype} values; pass integer codes "
-                              f"(e.g. np.int16)")
+        raise ConfigError(f"{name} holds {x.dtype} values; pass integer codes "
+                          f"(e.g. np.int16)")
     lo, hi = code_range(bits, signed)
+    if lo <= held[0] and held[1] <= hi:
+        return max(-held[0], held[1])
     xmin, xmax = _minmax(x)
     if xmin < lo or xmax > hi:
         bad = xmin if xmin < lo else xmax

@@ -221,3 +221,20 @@ def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
     torch = pytest.importorskip("torch")
     got = exact_matmul(torch.from_numpy(a).t().contiguous().t(), torch.from_numpy(b), 1 << 40)
     assert got.dtype == torch.int64 and (got.numpy() == want).all()
+
+
+@pytest.mark.parametrize("dtype, bits, signed, bad", [
+    (np.int8, 6, True, 40), (np.uint8, 6, False, 70), (np.int8, 8, False, -1),
+    (np.uint8, 8, True, 200), (np.int16, 8, True, -200), (np.int16, 12, False, -3)])
+def test_range_check_scans_unless_the_dtype_fits_the_width(dtype, bits, signed, bad):
+    """int8/uint8 at 8 bits cannot hold a bad code; every other dtype/width pair is scanned."""
+    cfg = ArrayConfig(bits=(6, 8, 12), tiles=(2, 2))
+    a = np.zeros((3, 4), dtype=dtype)
+    b = np.ones((4, 2), dtype=np.int8)
+    assert (gemm(cfg, a, b, bits, 8, a_signed=signed).values == 0).all()
+    a[1, 2] = bad
+    with pytest.raises(ConfigError, match=f"A code {bad} is out of range"):
+        gemm(cfg, a, b, bits, 8, a_signed=signed)
+    full = np.full((3, 4), np.iinfo(np.int8).min if signed else 0, dtype=np.int8)
+    if bits == 8 and signed:
+        assert (gemm(cfg, full, b, 8, 8).values == exact(full, b)).all()
