@@ -83,6 +83,20 @@ def _select(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
     return x if index is None else x.index_select(0, index)
 
 
+def _dot_zero(codes: torch.Tensor, zero: torch.Tensor, zero_bits: int) -> torch.Tensor:
+    """``sum_c codes[..., c] * zero[c]`` exactly, as int64 (zero: per-channel zero points).
+
+    A float32 matrix-vector product is exact while C * max|code| * max|zero| < 2^24 (zero
+    points of ``zero_bits``-wide codes are at most 2^(bits-1) in magnitude); else int64.
+    """
+    info = torch.iinfo(codes.dtype)
+    c = codes.shape[-1]
+    if c * max(-info.min, info.max) * (1 << (zero_bits - 1)) < (1 << 24):
+        flat = codes.reshape(-1, c).to(torch.float32) @ zero.to(torch.float32)
+        return flat.to(torch.int64).view(codes.shape[:-1])
+    return (codes.to(torch.int64) * zero).sum(-1)
+
+
 class _QuantConvFn(torch.autograd.Function):
     """FW in forward, GC and EB in backward; ``mix`` carries DFQ's one-hot gate output."""
 
@@ -315,8 +329,7 @@ class QuantConv2d(nn.Module):
                 b = (wq.codes.reshape(cout, k, k, c).flip(1, 2).permute(1, 2, 0, 3)
                      .reshape(k * k * cout, c))
                 zw = wq.zero
-                dots = full.window_sums((e_nhwc.to(torch.int64) * zw).sum(-1),
-                                        e2.zero * int(zw.sum()))
+                dots = full.window_sums(_dot_zero(e_nhwc, zw, wq.bits), e2.zero * int(zw.sum()))
                 vals = affine_gemm(run, a, e2.zero, b, zw.repeat(k * k), "row",
                                    a_dot_zero=dots.reshape(-1))
                 return vals.to(torch.float32).mul_(e2.scale).reshape(n, h, w, c)

@@ -182,3 +182,18 @@ def test_eval_uses_running_range_and_emits_only_fw():
     with torch.no_grad():
         layer(torch.randn(3, 6, 5, 5) * 50)  # out of range: codes saturate, no error
     assert [d.pass_ for d in driver.program] == [Pass.FW]
+
+
+@pytest.mark.parametrize("dtype, c, bits", [(torch.int8, 8, 8), (torch.int8, 64, 12),
+                                            (torch.int16, 300, 12), (torch.uint8, 5, 4)])
+def test_dot_with_zero_points_is_exact_on_both_paths(dtype, c, bits):
+    from host.layers import _dot_zero
+
+    info = torch.iinfo(dtype)
+    codes = torch.randint(info.min, info.max + 1, (4, 3, 5, c), dtype=torch.int64).to(dtype)
+    codes[0] = info.min
+    zero = torch.randint(-(1 << (bits - 1)), 1 << (bits - 1), (c,))
+    zero[0] = -(1 << (bits - 1))
+    want = (codes.to(torch.int64) * zero).sum(-1)
+    got = _dot_zero(codes, zero, bits)
+    assert got.dtype == torch.int64 and torch.equal(got, want)
