@@ -73,13 +73,19 @@ def dither(shape: tuple[int, ...], generator: torch.Generator | None = None,
     Stochastic rounding needs only a few random bits per element; splitting each random word
     into four 15-bit fractions is several times cheaper than ``torch.rand`` per element.
     """
+    return _dither_steps(shape, generator, device).mul_(1.0 / 32768.0)
+
+
+def _dither_steps(shape: tuple[int, ...], generator: torch.Generator | None = None,
+                  device: torch.device | str | None = None) -> torch.Tensor:
+    """``dither`` in units of 2^-15: ``r + 0.5`` for 15-bit random ``r`` (float32, exact)."""
     numel = 1
     for d in shape:
         numel *= d
     words = torch.empty((numel + 3) // 4, dtype=torch.int64, device=device)
     words.random_(generator=generator)  # uniform in [0, 2^63): 15 random bits per 16-bit chunk
     r = words.view(torch.int16)[:numel].view(shape).bitwise_and(0x7FFF)
-    return r.to(torch.float32).add_(0.5).mul_(1.0 / 32768.0)
+    return torch.add(r, 0.5)  # int16 + float: float32 in one pass, exact below 2^24
 
 
 def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
@@ -122,7 +128,8 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
         qmin, signed = 0, zero != 0
         shift = (1 << (bits - 1)) if signed else 0
     if stochastic:  # floor(v + U(0,1)): round up with probability frac(v)
-        v.add_(dither(tuple(v.shape), generator, v.device)).floor_()
+        # adding steps * 2^-15 adds exactly ``dither`` (a power-of-two scale of an exact value)
+        v.add_(_dither_steps(tuple(v.shape), generator, v.device), alpha=1.0 / 32768.0).floor_()
     else:
         v.round_()
     v.clamp_(qmin, qmax)

@@ -82,3 +82,20 @@ def test_running_range_tracks_training_batches_and_serves_eval():
     assert float(rr.hi) == pytest.approx(0.9 * 2 + 0.1 * 4)
     rr.eval()
     assert rr.observe(torch.tensor([-100.0, 100.0])) == pytest.approx((-1.2, 2.2))
+
+
+@pytest.mark.parametrize("shape", [(7,), (128, 8), (3, 5, 5, 9)])
+def test_stochastic_codes_are_floor_of_scaled_value_plus_dither(shape):
+    """Stochastic codes are exactly floor(x / s + z + dither) from the same random stream."""
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(3)) * 3
+    lo, hi = tensor_range(x)
+    for bits in (4, 8):
+        q = quantize_tensor(x, bits, lo, hi, stochastic=True,
+                            generator=torch.Generator().manual_seed(9))
+        v = x * (1.0 / q.scale)
+        shift = (1 << (bits - 1)) if q.signed else 0
+        if q.zero + shift:
+            v.add_(float(q.zero + shift))
+        v = v.add_(dither(shape, torch.Generator().manual_seed(9))).floor_()
+        want = v.clamp_(0, (1 << bits) - 1).sub_(shift)
+        assert torch.equal(q.codes.to(torch.float32), want)
