@@ -99,3 +99,16 @@ def test_stochastic_codes_are_floor_of_scaled_value_plus_dither(shape):
         v = v.add_(dither(shape, torch.Generator().manual_seed(9))).floor_()
         want = v.clamp_(0, (1 << bits) - 1).sub_(shift)
         assert torch.equal(q.codes.to(torch.float32), want)
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 2, 3), (0, 3, 1, 2), (0, 2, 3, 1), (3, 2, 1, 0)])
+def test_tensor_range_of_any_layout(perm):
+    """Permuted, sliced and expanded tensors give the same extremes as their contiguous copy."""
+    base = torch.randn(4, 5, 6, 7, generator=torch.Generator().manual_seed(1))
+    x = base.permute(*perm)
+    assert tensor_range(x) == tensor_range(x.contiguous())
+    sliced = x[:, 1:3]
+    assert tensor_range(sliced) == tensor_range(sliced.contiguous())
+    wide = base[:, :1].expand(4, 3, 6, 7)
+    assert tensor_range(wide) == tensor_range(wide.contiguous())
+    assert tensor_range(torch.tensor(2.5)) == (2.5, 2.5)
