@@ -112,7 +112,8 @@ class _QuantConvFn(torch.autograd.Function):
         lo, hi = layer.act_range.observe(x)
         x_nhwc = x.detach().permute(0, 2, 3, 1)
         groups = plan.group_list()
-        y = x.new_empty((n, ho, wo, cout))
+        # per-sample groups fill a shared output; one whole-batch group is the output itself
+        y = x.new_empty((n, ho, wo, cout)) if any(g.index is not None for g in groups) else None
         saved = []
         for g in groups:
             xg = _select(x_nhwc, g.index)
@@ -124,7 +125,7 @@ class _QuantConvFn(torch.autograd.Function):
                 vals = affine_gemm(layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True),
                                    a, xq.zero, wq.codes.t(), wq.zero, "col",
                                    a_rowsum=rows.reshape(-1))
-                yg = vals.to(y.dtype).mul_(wq.scale.view(1, -1) * xq.scale)
+                yg = vals.to(x.dtype).mul_(wq.scale.view(1, -1) * xq.scale)
                 saved.append((g, a, xq))
             else:
                 xd = xq.dequantize().permute(0, 3, 1, 2)

@@ -24,7 +24,9 @@ def _patch_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int,
     """
     base = torch.arange(n * hp * wp, dtype=torch.int64)
     pix = base.as_strided((n, ho, wo, k, k), (hp * wp, s * wp, s, wp, 1)).reshape(-1, 1)
-    return (pix * cc + torch.arange(cc, dtype=torch.int64)).reshape(-1)
+    idx = (pix * cc + torch.arange(cc, dtype=torch.int64)).reshape(-1)
+    # int32 indices halve the index traffic of every gather
+    return idx.to(torch.int32) if n * hp * wp * cc < (1 << 31) else idx
 
 
 def _wide_rows(x: torch.Tensor) -> torch.Tensor:
