@@ -72,8 +72,8 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
     if bool((zb != 0).any()):
         rs = _sum(a, 1) if a_rowsum is None else a_rowsum
         # a rank-1 integer addmm is several times faster than addr_ on int64
-        out = torch.addmm(out, rs.to(torch.int64).view(-1, 1), zb.to(torch.int64).view(1, -1),
-                          alpha=-1)
+        out = out.addmm_(rs.to(torch.int64).view(-1, 1), zb.to(torch.int64).view(1, -1),
+                         alpha=-1)
     if a_zero:
         out = out.sub_((_sum(b, 0).sub_(zb * k)).mul_(a_zero).view(1, -1))
     return out
