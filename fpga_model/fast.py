@@ -8,6 +8,8 @@ ArrayConfig at 48 bits). The early-stop prefix is the GEMM of MSB-truncated oper
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .config import ArrayConfig
@@ -112,6 +114,31 @@ def _byte_codes(x) -> bool:
             and x.flags.writeable and all(st >= 0 for st in x.strides))
 
 
+_scratch = threading.local()
+
+
+def _flip_sign_bit(x, slot: int):
+    """``x - 128`` of uint8 codes as int8 (a bit flip), in a per-thread scratch buffer.
+
+    The shifted copy lives only until the int8 GEMM has read it; reusing one buffer per
+    operand slot spares a fresh allocation (and its page faults) per pass.
+    """
+    import torch
+
+    bufs = getattr(_scratch, "bufs", None)
+    if bufs is None:
+        bufs = _scratch.bufs = [torch.empty(0, dtype=torch.uint8) for _ in range(2)]
+    n = x.numel()
+    if bufs[slot].numel() < n:
+        bufs[slot] = torch.empty(n, dtype=torch.uint8)
+    flat = bufs[slot][:n]
+    if x.dim() == 2 and not x.is_contiguous() and x.t().is_contiguous():
+        out = flat.view(x.shape[1], x.shape[0]).t()  # keep a transposed operand's layout
+    else:
+        out = flat.view(x.shape)
+    return torch.bitwise_xor(x, 128, out=out).view(torch.int8)
+
+
 def _byte_matmul(a, b):
     """Exact ``a @ b`` (int64) of int8/uint8 codes with ``torch._int_mm``.
 
@@ -125,8 +152,8 @@ def _byte_matmul(a, b):
     k = a.shape[1]
     sa = 128 if a.dtype == torch.uint8 else 0
     sb = 128 if b.dtype == torch.uint8 else 0
-    a8 = a.bitwise_xor(128).view(torch.int8) if sa else a
-    b8 = b.bitwise_xor(128).view(torch.int8) if sb else b
+    a8 = _flip_sign_bit(a, 0) if sa else a
+    b8 = _flip_sign_bit(b, 1) if sb else b
     out = torch._int_mm(a8, b8)
     if not (sa or sb):
         return out.to(torch.int64)
