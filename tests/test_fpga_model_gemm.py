@@ -238,3 +238,19 @@ def test_range_check_scans_unless_the_dtype_fits_the_width(dtype, bits, signed, 
     full = np.full((3, 4), np.iinfo(np.int8).min if signed else 0, dtype=np.int8)
     if bits == 8 and signed:
         assert (gemm(cfg, full, b, 8, 8).values == exact(full, b)).all()
+
+
+def test_byte_gemm_results_do_not_share_scratch_memory():
+    """Values from successive int8-GEMM passes stay intact (scratch buffers are reused)."""
+    from fpga_model import exact_matmul
+
+    rng = np.random.default_rng(11)
+    shapes = [(600, 40, 30), (30, 700, 40), (800, 33, 25), (600, 40, 30)]
+    ops, outs = [], []
+    for m, k, n in shapes:
+        a = rng.integers(0, 256, (m, k)).astype(np.uint8)
+        b = rng.integers(-128, 128, (k, n)).astype(np.int8)
+        ops.append((a, b))
+        outs.append(exact_matmul(a if m > k else np.asfortranarray(a), b, k * 255 * 128))
+    for (a, b), got in zip(ops, outs):
+        assert (got == exact(a, b)).all()
