@@ -83,6 +83,13 @@ def _select(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
     return x if index is None else x.index_select(0, index)
 
 
+def _dequantize(vals: torch.Tensor, scale, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``vals.to(dtype) * scale`` in one pass: the same cast, then the same single multiply."""
+    same = (scale.dtype == dtype if isinstance(scale, torch.Tensor)
+            else torch.get_default_dtype() == dtype)
+    return torch.mul(vals, scale) if same else vals.to(dtype).mul_(scale)
+
+
 def _dot_zero(codes: torch.Tensor, zero: torch.Tensor, zero_bits: int) -> torch.Tensor:
     """``sum_c codes[..., c] * zero[c]`` exactly, as int64 (zero: per-channel zero points).
 
@@ -125,7 +132,7 @@ class _QuantConvFn(torch.autograd.Function):
                 vals = affine_gemm(layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True),
                                    a, xq.zero, wq.codes.t(), wq.zero, "col",
                                    a_rowsum=rows.reshape(-1))
-                yg = vals.to(x.dtype).mul_(wq.scale.view(1, -1) * xq.scale)
+                yg = _dequantize(vals, wq.scale.view(1, -1) * xq.scale, x.dtype)
                 saved.append((g, a, xq))
             else:
                 xd = xq.dequantize().permute(0, 3, 1, 2)
@@ -281,7 +288,7 @@ class QuantConv2d(nn.Module):
                 vals = torch.where(stopped, res[0].values, vals)
                 self.runtime.stats.setdefault("psg_stopped", []).append(
                     float(res[0].stopped.mean()))
-            gw = vals.to(torch.float32).mul_(scale)
+            gw = _dequantize(vals, scale)
         else:
             xd = a
             ed = eq.dequantize().reshape(xd.shape[0], *self._out_hw(xd), -1).permute(0, 3, 1, 2)
@@ -333,9 +340,9 @@ class QuantConv2d(nn.Module):
                 dots = full.window_sums(_dot_zero(e_nhwc, zw, wq.bits), e2.zero * int(zw.sum()))
                 vals = affine_gemm(run, a, e2.zero, b, zw.repeat(k * k), "row",
                                    a_dot_zero=dots.reshape(-1))
-                return vals.to(torch.float32).mul_(e2.scale).reshape(n, h, w, c)
+                return _dequantize(vals, e2.scale).reshape(n, h, w, c)
             vals = affine_gemm(run, e2.codes, e2.zero, wq.codes, wq.zero, "row")
-            cols = vals.to(torch.float32).mul_(e2.scale)
+            cols = _dequantize(vals, e2.scale)
             return geom.col2im(cols, n, h, w, c)
         ed = e2.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
         wint = self.conv_weight((wq.codes.float() - wq.zero.view(-1, 1).float()))

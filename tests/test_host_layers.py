@@ -197,3 +197,16 @@ def test_dot_with_zero_points_is_exact_on_both_paths(dtype, c, bits):
     want = (codes.to(torch.int64) * zero).sum(-1)
     got = _dot_zero(codes, zero, bits)
     assert got.dtype == torch.int64 and torch.equal(got, want)
+
+
+def test_one_pass_dequantize_equals_cast_then_multiply():
+    from host.layers import _dequantize
+
+    g = torch.Generator().manual_seed(0)
+    for shift in (0, 20):  # beyond 2^24 the int64 -> float32 cast itself rounds
+        v = torch.randint(-2**40, 2**40, (257, 9), generator=g) >> shift
+        for s in (3.7e-6, 0.013, 1.0 / 3.0):
+            st = torch.rand(1, 9, generator=g) * s
+            assert torch.equal(_dequantize(v, s), v.to(torch.float32).mul_(s))
+            assert torch.equal(_dequantize(v, st), v.to(torch.float32).mul_(st))
+    assert _dequantize(v, st.double(), torch.float64).dtype == torch.float64
