@@ -100,7 +100,7 @@ def _probe_byte_mm() -> bool:
                     if not np.array_equal(torch._int_mm(x, y).numpy().astype(np.int64), want):
                         return False
         return True
-    except Exception:  # no _int_mm in this torch build, or no torch at all
+    except (ImportError, AttributeError, RuntimeError, TypeError):  # no (working) _int_mm
         return False
 
 

@@ -93,7 +93,7 @@ def _blockwise_counters(cfg, m, n, k, a_bits, b_bits):
     chunks = -(-k // cfg.bricks)
     rows = [min(tm, m - r) for r in range(0, m, tm)]
     cols = [min(tn, n - c) for c in range(0, n, tn)]
-    out = dict(cycles=C.desc, digit_products=0, tile_cycles=0, buffer_bits=0)
+    out = {"cycles": C.desc, "digit_products": 0, "tile_cycles": 0, "buffer_bits": 0}
     for vr in rows:
         for vc in cols:
             out["cycles"] += C.block + full * chunks
