@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..layers import Group
+from .gate import RecurrentGate
 
 __all__ = ["DFQ", "DFQGate", "DFQ_OPTIONS", "option_cost"]
 
@@ -33,26 +34,17 @@ def option_cost(a_bits: int, g_bits: int, w_bits: int) -> float:
     return (a_bits * w_bits + g_bits * w_bits + a_bits * g_bits) / 1024.0
 
 
-class DFQGate(nn.Module):
+class DFQGate(RecurrentGate):
     """Gate features per block, one shared LSTM, softmax over the options."""
 
     def __init__(self, channels: Sequence[int], num_options: int, embed: int = 32,
                  hidden: int = 16) -> None:
-        super().__init__()
-        self.features = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(c, embed, 1), nn.ReLU(), nn.Conv2d(embed, hidden, 1))
-            for c in channels)
-        self.lstm = nn.LSTM(hidden, hidden)
-        self.fc = nn.Linear(hidden, num_options)
-        self.state = None
-
-    def reset(self) -> None:
-        self.state = None
+        features = [nn.Sequential(nn.Conv2d(c, embed, 1), nn.ReLU(), nn.Conv2d(embed, hidden, 1))
+                    for c in channels]
+        super().__init__(features, hidden, hidden, num_options)
 
     def forward(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        f = self.features[i](F.adaptive_avg_pool2d(x, 1)).flatten(1)
-        out, self.state = self.lstm(f.unsqueeze(0), self.state)
-        return F.softmax(self.fc(out[0]), dim=1)
+        return F.softmax(self.logits(i, x), dim=1)
 
 
 @dataclass

@@ -21,27 +21,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .gate import RecurrentGate
+
 __all__ = ["SLU", "SLUGate"]
 
 
-class SLUGate(nn.Module):
+class SLUGate(RecurrentGate):
     """Gate features per block, one shared LSTM, sigmoid execute-probability."""
 
     def __init__(self, channels: Sequence[int], embed: int = 10, hidden: int = 10) -> None:
-        super().__init__()
-        self.features = nn.ModuleList(nn.Conv2d(c, embed, 1) for c in channels)
-        self.lstm = nn.LSTM(embed, hidden)
-        self.fc = nn.Linear(hidden, 1)
+        super().__init__([nn.Conv2d(c, embed, 1) for c in channels], embed, hidden, 1)
         nn.init.constant_(self.fc.bias, 2.0)  # start by executing (p ~ 0.88)
-        self.state = None
-
-    def reset(self) -> None:
-        self.state = None
 
     def forward(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        f = self.features[i](F.adaptive_avg_pool2d(x, 1)).flatten(1)
-        out, self.state = self.lstm(f.unsqueeze(0), self.state)
-        return torch.sigmoid(self.fc(out[0])).mean()
+        return torch.sigmoid(self.logits(i, x)).mean()
 
 
 @dataclass
