@@ -30,7 +30,8 @@ from codegen.rtlsim import RtlBench
 from fpga_model.regmap import register
 
 from .program import Poll, PollRecord, Program, ProgramResult, Read, Write
-from .regfile import check_access, field_value
+from .regfile import check_access
+from .replay import poll_outcome
 
 RUN_ENV = "FRACFPGA_RUN"
 
@@ -53,17 +54,14 @@ class _Port:
         await self.bench.write_reg(name, value)
 
     async def poll(self, step: Poll) -> PollRecord:
-        reg = register(step.reg)
         t0 = self.cycles()
         reads = 0
         while True:
             value = await self.read(step.reg)
             reads += 1
-            waited = self.cycles() - t0
-            if field_value(reg, step.field, value) == step.until:
-                return PollRecord(step.what, reads, waited, True)
-            if waited >= step.max_cycles:
-                return PollRecord(step.what, reads, waited, False)
+            record = poll_outcome(step, value, reads, self.cycles() - t0)
+            if record is not None:
+                return record
             await ClockCycles(self.bench.dut.ap_clk, step.interval)
 
 
