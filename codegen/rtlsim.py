@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from boards.errors import UserError
-from fpga_model import ArrayConfig, Descriptor, KERNEL_NAME, register
+from fpga_model import Descriptor, KERNEL_NAME, register
 from fpga_model.descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS
 from fpga_model.regmap import CTRL_BITS
 

@@ -156,7 +156,6 @@ class _QuantConvFn(torch.autograd.Function):
         layer = ctx.layer
         plan = layer.plan
         rt = layer.runtime
-        geom = layer.geometry
         wq = ctx.wq
         n, c, h, w = ctx.shape
         cout = wq.codes.shape[0]

@@ -13,17 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from codegen import rtlsim
 from codegen._tools import tool, tool_env
 from codegen.errors import ToolNotFound
 from codegen.render import load_project, render_project, template_context, template_env
-from codegen.vectors import make_job, standard_jobs
+from codegen.vectors import standard_jobs
 from boards.errors import UserError
 from fpga_model import REGMAP, ArrayConfig, KERNEL_NAME
-from fpga_model.memory import MemoryImage
 
 SMALL = dict(bits=(3, 4, 8), tiles=(2, 2), max_k=48)
 RTL_TEMPLATES = sorted(p.name for p in (Path(__file__).resolve().parent.parent
