@@ -8,8 +8,6 @@ ArrayConfig at 48 bits). The early-stop prefix is the GEMM of MSB-truncated oper
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from .config import ArrayConfig
@@ -17,6 +15,7 @@ from .cycles import pass_counters
 from .digits import kept_digits, truncate
 from .operands import check_gemm_args, is_torch
 from .result import GemmResult
+from .scratch import scratch_flat
 
 __all__ = ["gemm", "exact_matmul"]
 
@@ -114,31 +113,11 @@ def _byte_codes(x) -> bool:
             and x.flags.writeable and all(st >= 0 for st in x.strides))
 
 
-_scratch = threading.local()
-
-
-def _scratch_flat(slot: int, n: int, dtype):
-    """A per-thread reusable 1-D buffer of at least ``n`` elements (slots never overlap).
-
-    Temporaries of the byte GEMM live only inside one call; reusing their buffers spares a
-    fresh allocation (and its page faults) per pass.
-    """
-    import torch
-
-    bufs = getattr(_scratch, "bufs", None)
-    if bufs is None:
-        bufs = _scratch.bufs = {}
-    buf = bufs.get(slot)
-    if buf is None or buf.dtype != dtype or buf.numel() < n:
-        buf = bufs[slot] = torch.empty(n, dtype=dtype)
-    return buf[:n]
-
-
 def _flip_sign_bit(x, slot: int):
     """``x - 128`` of uint8 codes as int8 (a bit flip), in a scratch buffer, same layout."""
     import torch
 
-    flat = _scratch_flat(slot, x.numel(), torch.uint8)
+    flat = scratch_flat(f"fast.flip{slot}", x.numel(), torch.uint8)
     if x.dim() == 2 and not x.is_contiguous() and x.t().is_contiguous():
         out = flat.view(x.shape[1], x.shape[0]).t()  # keep a transposed operand's layout
     else:
@@ -161,8 +140,8 @@ def _byte_matmul(a, b):
     sb = 128 if b.dtype == torch.uint8 else 0
     a8 = _flip_sign_bit(a, 0) if sa else a
     b8 = _flip_sign_bit(b, 1) if sb else b
-    out = torch._int_mm(a8, b8, out=_scratch_flat(2, a.shape[0] * b.shape[1], torch.int32)
-                        .view(a.shape[0], b.shape[1]))
+    prod = scratch_flat("fast.product", a.shape[0] * b.shape[1], torch.int32)
+    out = torch._int_mm(a8, b8, out=prod.view(a.shape[0], b.shape[1]))
     if not (sa or sb):
         return out.to(torch.int64)
     narrow = k < (1 << 15)

@@ -320,7 +320,8 @@ class QuantConv2d(nn.Module):
 
         Stride 1: EB is the convolution of the (padded) error with the flipped kernel, one GEMM
         (N*H*W, C_in, k*k*C_out) whose output is the input gradient itself. Other strides: the
-        error times the weight matrix gives patch gradients, which col2im sums onto the input.
+        error times the weight matrix gives integer patch gradients, which col2im sums onto the
+        input exactly before the one dequantizing multiply.
         """
         n, h, w, c = in_shape
         geom = self.geometry
@@ -341,8 +342,7 @@ class QuantConv2d(nn.Module):
                                    a_dot_zero=dots.reshape(-1))
                 return _dequantize(vals, e2.scale).reshape(n, h, w, c)
             vals = affine_gemm(run, e2.codes, e2.zero, wq.codes, wq.zero, "row")
-            cols = _dequantize(vals, e2.scale)
-            return geom.col2im(cols, n, h, w, c)
+            return _dequantize(geom.col2im(vals, n, h, w, c), e2.scale)
         ed = e2.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
         wint = self.conv_weight((wq.codes.float() - wq.zero.view(-1, 1).float()))
         dx = torch.nn.grad.conv2d_input((n, c, h, w), wint, ed, geom.stride, geom.padding)

@@ -29,6 +29,12 @@ def _patch_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int,
     return idx.to(torch.int32) if n * hp * wp * cc < (1 << 31) else idx
 
 
+@lru_cache(maxsize=64)
+def _pixel_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int) -> torch.Tensor:
+    """Padded-input pixel of every (patch row, kernel tap), as int64 (``index_add_`` wants it)."""
+    return _patch_index(k, s, hp, wp, ho, wo, n, 1).to(torch.int64)
+
+
 def _wide_rows(x: torch.Tensor) -> torch.Tensor:
     """A contiguous (..., C) tensor with its channel bytes viewed as few wide words.
 
@@ -117,7 +123,11 @@ class ConvGeometry:
         return tp.reshape(-1).index_select(0, idx).view(ho * wo, k * k * c).sum(0)
 
     def col2im(self, cols: torch.Tensor, n: int, h: int, w: int, c: int) -> torch.Tensor:
-        """Sum patch-matrix gradients (N*Ho*Wo, k*k*C) back onto an NHWC input gradient."""
+        """Sum patch-matrix gradients (N*Ho*Wo, k*k*C) back onto an NHWC input gradient.
+
+        One ``index_add_`` of whole pixels (a cached index of each patch pixel's place in the
+        padded input) instead of k*k strided adds; integer gradients are summed exactly.
+        """
         k, s, p = self.kernel, self.stride, self.padding
         ho, wo = self.out_size(h, w)
         if k == 1 and p == 0:
@@ -126,9 +136,8 @@ class ConvGeometry:
             out = cols.new_zeros((n, h, w, c))
             out[:, ::s, ::s, :] = cols.reshape(n, ho, wo, c)
             return out
-        out = cols.new_zeros((n, h + 2 * p, w + 2 * p, c))
-        view = cols.reshape(n, ho, wo, k, k, c)
-        for dy in range(k):
-            for dx in range(k):
-                out[:, dy:dy + s * (ho - 1) + 1:s, dx:dx + s * (wo - 1) + 1:s, :] += view[:, :, :, dy, dx, :]
-        return out[:, p:p + h, p:p + w, :]
+        hp, wp = h + 2 * p, w + 2 * p
+        idx = _pixel_index(k, s, hp, wp, ho, wo, n)
+        out = cols.new_zeros((n * hp * wp, c))
+        out.index_add_(0, idx, cols.reshape(-1, c))
+        return out.view(n, hp, wp, c)[:, p:p + h, p:p + w, :]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from fpga_model.scratch import scratch_flat, scratch_like
+
 __all__ = ["QTensor", "code_dtype", "dither", "tensor_range", "quantize_tensor", "quantize_rows",
            "RunningRange"]
 
@@ -81,24 +83,58 @@ def tensor_range(x: torch.Tensor) -> tuple[float, float]:
 
 def dither(shape: tuple[int, ...], generator: torch.Generator | None = None,
            device: torch.device | str | None = None) -> torch.Tensor:
-    """Uniform noise in (0, 1) at 15-bit resolution, four draws per 63-bit random word.
+    """Uniform noise in (0, 1) at 16-bit resolution: ``(r + 32768.5) / 65536``.
 
-    Stochastic rounding needs only a few random bits per element; splitting each random word
-    into four 15-bit fractions is several times cheaper than ``torch.rand`` per element.
+    ``r`` are the signed 16-bit chunks of 64-bit random words (four per word), the same stream
+    ``quantize_tensor`` draws; splitting words is several times cheaper than ``torch.rand``.
     """
-    return _dither_steps(shape, generator, device).mul_(1.0 / 32768.0)
+    return _dither_words(shape, generator, device).add(32768.5).mul_(1.0 / 65536.0)
 
 
-def _dither_steps(shape: tuple[int, ...], generator: torch.Generator | None = None,
+def _dither_words(shape: tuple[int, ...], generator: torch.Generator | None = None,
                   device: torch.device | str | None = None) -> torch.Tensor:
-    """``dither`` in units of 2^-15: ``r + 0.5`` for 15-bit random ``r`` (float32, exact)."""
+    """Uniform random int16 in [-32768, 32767], four per 64-bit random word."""
     numel = 1
     for d in shape:
         numel *= d
-    words = torch.empty((numel + 3) // 4, dtype=torch.int64, device=device)
-    words.random_(generator=generator)  # uniform in [0, 2^63): 15 random bits per 16-bit chunk
-    r = words.view(torch.int16)[:numel].view(shape).bitwise_and(0x7FFF)
-    return torch.add(r, 0.5)  # int16 + float: float32 in one pass, exact below 2^24
+    count = (numel + 3) // 4
+    words = (scratch_flat("quant.noise", count, torch.int64) if device is None
+             or torch.device(device).type == "cpu"
+             else torch.empty(count, dtype=torch.int64, device=device))
+    words.random_(-(1 << 63), None, generator=generator)  # all 64 bits uniform
+    return words.view(torch.int16)[:numel].view(shape)
+
+
+_HALF_STEP = 32768.5 / 65536.0  # dither's offset: u = _HALF_STEP + r / 65536
+
+
+def _grid(x: torch.Tensor, inv_scale: float, base: float, top: int, delta: int, bits: int,
+          signed: bool, noise: torch.Tensor | None) -> torch.Tensor:
+    """Codes ``floor(clamp(x * inv_scale + base [+ r / 65536], 0, top)) + delta``.
+
+    Every form of the quantizer is this one expression (see ``quantize_tensor``): the value is
+    moved onto the non-negative grid [0, top] where float-to-integer truncation is the floor,
+    and ``delta`` then moves the integer codes to their stored form. Four passes over ``x``
+    (scale and offset, noise, clamp, convert) and one over the bytes.
+    """
+    base_t = torch.tensor(base, dtype=x.dtype, device=x.device)
+    tmp = scratch_like("quant.values", x)  # a reused buffer in x's layout (CPU)
+    v = torch.add(base_t, x, alpha=inv_scale, out=tmp) if tmp is not None else \
+        torch.add(base_t, x, alpha=inv_scale)
+    if noise is not None:
+        # r / 2^16 is exact; one rounding, as for any add (out= avoids add_'s cast copy)
+        v = torch.add(v, noise, alpha=1.0 / 65536.0, out=v)
+    v.clamp_(0, top)
+    dtype = code_dtype(bits, signed)
+    if bits <= 8:  # uint8 holds [0, top]; a wrapping byte add gives the two's-complement codes
+        u = v.to(torch.uint8)
+        if delta:
+            u = u.add_(delta % 256)
+        return u.view(dtype)
+    u = v.to(torch.int32)
+    if delta:
+        u = u.add_(delta)
+    return u.to(dtype)
 
 
 def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
@@ -111,15 +147,16 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
         bits: code width.
         lo, hi: the range, e.g. from ``tensor_range`` or running statistics.
         stochastic: round with uniform noise (FracTrain's error quantizer), drawn from
-            ``generator`` so that runs are reproducible.
+            ``generator`` so that runs are reproducible: ``floor(v + dither)``.
         anchored: zero point 0 (see the module docstring) instead of the affine form.
         offset: anchored only: codes are stored ``offset`` higher (the zero point becomes
             ``offset``), the top of the code range giving up that much headroom. PSG uses half
             the weight of the lowest digit its prefix keeps, so that the array's truncation
             (toward -inf) of an offset code is round-to-nearest of the code.
 
-    An affine tensor whose zero point is 0 (a non-negative tensor such as a ReLU output) keeps
-    unsigned codes with zero point 0; other affine tensors get two's-complement codes.
+    Deterministic rounding is to nearest, halves up (``floor(v + 1/2)``). An affine tensor whose
+    zero point is 0 (a non-negative tensor such as a ReLU output) keeps unsigned codes with zero
+    point 0; other affine tensors get two's-complement codes.
     """
     x = x.detach()
     if anchored:
@@ -128,27 +165,25 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
         else:
             qmax, signed = (1 << (bits - 1)) - 1 - offset, True
         scale = max(max(abs(lo), abs(hi)) / qmax, _MIN_SCALE)
-        v = x * (1.0 / scale)
-        qmin, zero, shift = (-qmax if signed else 0), 0, -offset
+        # signed codes sit on [0, 2 qmax] shifted by qmax while they are rounded
+        base, top = (qmax, 2 * qmax) if signed else (0, qmax)
+        zero, delta = offset, offset - base
     else:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
         qmax = (1 << bits) - 1
         scale = max((hi - lo) / qmax, _MIN_SCALE)
         zero = min(max(round(-lo / scale), 0), qmax)
-        v = x * (1.0 / scale)
-        if zero:
-            v.add_(float(zero))
-        qmin, signed = 0, zero != 0
+        signed = zero != 0
         shift = (1 << (bits - 1)) if signed else 0
-    if stochastic:  # floor(v + U(0,1)): round up with probability frac(v)
-        # adding steps * 2^-15 adds exactly ``dither`` (a power-of-two scale of an exact value)
-        v.add_(_dither_steps(tuple(v.shape), generator, v.device), alpha=1.0 / 32768.0).floor_()
+        base, top, delta = zero, qmax, -shift
+        zero -= shift
+    if stochastic:
+        noise = _dither_words(tuple(x.shape), generator, x.device)
+        base += _HALF_STEP
     else:
-        v.round_()
-    v.clamp_(qmin, qmax)
-    if shift:
-        v.sub_(shift)
-    return QTensor(v.to(code_dtype(bits, signed)), scale, zero - shift, bits, signed)
+        noise, base = None, base + 0.5
+    codes = _grid(x, 1.0 / scale, float(base), top, delta, bits, signed, noise)
+    return QTensor(codes, scale, zero, bits, signed)
 
 
 def quantize_rows(w: torch.Tensor, bits: int, *, anchored: bool = False) -> QTensor:

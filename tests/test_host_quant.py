@@ -86,20 +86,41 @@ def test_running_range_tracks_training_batches_and_serves_eval():
 
 
 @pytest.mark.parametrize("shape", [(7,), (128, 8), (3, 5, 5, 9)])
-def test_stochastic_codes_are_floor_of_scaled_value_plus_dither(shape):
-    """Stochastic codes are exactly floor(x / s + z + dither) from the same random stream."""
+@pytest.mark.parametrize("anchored", [False, True])
+def test_stochastic_codes_are_floor_of_scaled_value_plus_dither(shape, anchored):
+    """Stochastic codes are floor(x / s + z + u) with u = dither() from the same random stream.
+
+    The float32 expression is pinned as the quantizer evaluates it (scale-and-offset, then the
+    noise); a float64 evaluation must agree except within float32 rounding of an integer.
+    """
     x = torch.randn(shape, generator=torch.Generator().manual_seed(3)) * 3
     lo, hi = tensor_range(x)
-    for bits in (4, 8):
-        q = quantize_tensor(x, bits, lo, hi, stochastic=True,
+    for bits in (4, 8, 12):
+        q = quantize_tensor(x, bits, lo, hi, stochastic=True, anchored=anchored,
                             generator=torch.Generator().manual_seed(9))
-        v = x * (1.0 / q.scale)
-        shift = (1 << (bits - 1)) if q.signed else 0
-        if q.zero + shift:
-            v.add_(float(q.zero + shift))
-        v = v.add_(dither(shape, torch.Generator().manual_seed(9))).floor_()
-        want = v.clamp_(0, (1 << bits) - 1).sub_(shift)
+        u = dither(shape, torch.Generator().manual_seed(9))
+        if anchored:  # symmetric signed codes, zero point 0
+            qmax = (1 << (bits - 1)) - 1
+            lo_code, hi_code, z = -qmax, qmax, 0
+        else:
+            shift = (1 << (bits - 1)) if q.signed else 0
+            lo_code, hi_code, z = -shift, (1 << bits) - 1 - shift, q.zero
+        base = torch.tensor(float(z - lo_code) + 32768.5 / 65536.0)
+        v = torch.add(base, x, alpha=1.0 / q.scale)
+        v = v + (u * 65536.0 - 32768.5) / 65536.0  # the noise's r / 2^16, exactly
+        want = v.clamp_(0, hi_code - lo_code).floor_() + lo_code
         assert torch.equal(q.codes.to(torch.float32), want)
+        exact = (x.double() / q.scale + z + u.double()).floor().clamp(lo_code, hi_code)
+        near = ((x.double() / q.scale + z + u.double()) - exact).abs().clamp(max=1) < 1e-3
+        assert torch.equal(q.codes.double()[~near], exact[~near])
+
+
+def test_deterministic_rounding_is_to_nearest_halves_up():
+    x = torch.tensor([-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0, 0.74, 0.76])
+    q = quantize_tensor(x, 3, -1.0, 1.0, anchored=True)  # scale 1/3: codes = round(3x)
+    assert q.codes.tolist() == [-3, -1, -1, 0, 1, 2, 3, 2, 2]
+    a = quantize_tensor(torch.tensor([0.0, 1.0, 2.0, 7.0]), 3, 0.0, 7.0)  # scale 1: identity
+    assert a.codes.tolist() == [0, 1, 2, 7] and a.zero == 0 and not a.signed
 
 
 @pytest.mark.parametrize("perm", [(0, 1, 2, 3), (0, 3, 1, 2), (0, 2, 3, 1), (3, 2, 1, 0)])
