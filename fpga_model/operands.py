@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,18 +41,24 @@ def _minmax(x) -> tuple[int, int]:
 
 def _dtype_range(x) -> tuple[int, int] | None:
     """(min, max) that ``x``'s integer dtype can hold; None for a non-integer dtype."""
-    if is_torch(x):
-        if x.is_floating_point() or x.is_complex():
-            return None
+    return _held_range(x.dtype)
+
+
+@lru_cache(maxsize=None)
+def _held_range(dtype) -> tuple[int, int] | None:
+    """``_dtype_range`` by dtype (torch or numpy), computed once per dtype."""
+    if not isinstance(dtype, np.dtype):  # a torch dtype
         import torch
 
-        if x.dtype == torch.bool:
+        if dtype.is_floating_point or dtype.is_complex:
+            return None
+        if dtype == torch.bool:
             return 0, 1
-        info = torch.iinfo(x.dtype)
+        info = torch.iinfo(dtype)
         return info.min, info.max
-    if x.dtype.kind not in "iu":
+    if dtype.kind not in "iu":
         return None
-    info = np.iinfo(x.dtype)
+    info = np.iinfo(dtype)
     return int(info.min), int(info.max)
 
 
