@@ -98,14 +98,15 @@ def _dither_words(shape: tuple[int, ...], generator: torch.Generator | None = No
     for d in shape:
         numel *= d
     count = (numel + 3) // 4
-    words = (scratch_flat("quant.noise", count, torch.int64) if device is None
-             or torch.device(device).type == "cpu"
+    cpu = device is None or torch.device(device).type == "cpu"
+    words = (scratch_flat("quant.noise", count, torch.int64) if cpu and numel >= _SCRATCH_MIN
              else torch.empty(count, dtype=torch.int64, device=device))
     words.random_(-(1 << 63), None, generator=generator)  # all 64 bits uniform
     return words.view(torch.int16)[:numel].view(shape)
 
 
-_HALF_STEP = 32768.5 / 65536.0  # dither's offset: u = _HALF_STEP + r / 65536
+_HALF_STEP = 32768.5 / 65536.0
+_SCRATCH_MIN = 1 << 18  # elements: below this a fresh temporary is cheaper than the lookup  # dither's offset: u = _HALF_STEP + r / 65536
 
 
 def _grid(x: torch.Tensor, inv_scale: float, base: float, top: int, delta: int, bits: int,
@@ -118,7 +119,8 @@ def _grid(x: torch.Tensor, inv_scale: float, base: float, top: int, delta: int, 
     (scale and offset, noise, clamp, convert) and one over the bytes.
     """
     base_t = torch.tensor(base, dtype=x.dtype, device=x.device)
-    tmp = scratch_like("quant.values", x)  # a reused buffer in x's layout (CPU)
+    # a large temporary reuses one buffer in x's layout (a fresh one costs its page faults)
+    tmp = scratch_like("quant.values", x) if x.numel() >= _SCRATCH_MIN else None
     v = torch.add(base_t, x, alpha=inv_scale, out=tmp) if tmp is not None else \
         torch.add(base_t, x, alpha=inv_scale)
     if noise is not None:
