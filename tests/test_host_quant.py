@@ -134,3 +134,21 @@ def test_tensor_range_of_any_layout(perm):
     wide = base[:, :1].expand(4, 3, 6, 7)
     assert tensor_range(wide) == tensor_range(wide.contiguous())
     assert tensor_range(torch.tensor(2.5)) == (2.5, 2.5)
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_large_permuted_tensors_quantize_like_their_contiguous_copy(stochastic):
+    """The reused buffers (large tensors) keep the layout and never leak into earlier codes."""
+    base = torch.randn(8, 16, 48, 48, generator=torch.Generator().manual_seed(2))  # 2^18+
+    x = base.permute(0, 2, 3, 1)  # NHWC view of NCHW memory
+    lo, hi = tensor_range(x)
+
+    def q(t, seed=4):
+        return quantize_tensor(t, 8, lo, hi, stochastic=stochastic,
+                               generator=torch.Generator().manual_seed(seed))
+    first = q(x)
+    kept = first.codes.clone()
+    assert first.codes.stride() == torch.empty_like(x).stride()  # the codes keep x's layout
+    assert torch.equal(first.codes, q(x.contiguous()).codes)
+    q(x * 3, seed=5)  # another large call reuses the buffers
+    assert torch.equal(first.codes, kept)
