@@ -39,14 +39,9 @@ def _minmax(x) -> tuple[int, int]:
     return int(x.min()), int(x.max())
 
 
-def _dtype_range(x) -> tuple[int, int] | None:
-    """(min, max) that ``x``'s integer dtype can hold; None for a non-integer dtype."""
-    return _held_range(x.dtype)
-
-
 @lru_cache(maxsize=None)
 def _held_range(dtype) -> tuple[int, int] | None:
-    """``_dtype_range`` by dtype (torch or numpy), computed once per dtype."""
+    """(min, max) that an integer dtype (torch or numpy) can hold; None for other dtypes."""
     if not isinstance(dtype, np.dtype):  # a torch dtype
         import torch
 
@@ -68,7 +63,7 @@ def _check_codes(x, name: str, bits: int, signed: bool) -> int:
     A dtype that cannot hold an out-of-range code (int8 for 8-bit signed, uint8 for 8-bit
     unsigned) needs no scan: the bound is then the dtype's.
     """
-    held = _dtype_range(x)
+    held = _held_range(x.dtype)
     if held is None:
         if is_torch(x):
             raise ConfigError(f"{name} holds {x.dtype} values; pass integer codes")

@@ -14,7 +14,7 @@ __all__ = ["scratch_flat", "scratch_like"]
 _local = threading.local()
 
 
-def scratch_flat(slot: str, n: int, dtype, device=None):
+def scratch_flat(slot: str, n: int, dtype):
     """A 1-D CPU tensor view of at least ``n`` elements of ``dtype`` from the slot's buffer."""
     import torch
 
@@ -32,11 +32,8 @@ def scratch_like(slot: str, x, dtype=None):
     no dense layout to copy (overlapping or gapped strides) or does not live on the CPU."""
     if x.device.type != "cpu":
         return None
-    dims = sorted(range(x.dim()), key=lambda d: x.stride(d))
-    expect = 1
-    for d in dims:
-        if x.shape[d] != 1 and x.stride(d) != expect:
-            return None
-        expect *= x.shape[d]
+    dims = sorted(range(x.dim()), key=lambda d: (x.stride(d), x.shape[d]), reverse=True)
+    if not x.permute(dims).is_contiguous():  # not a permutation of a dense layout
+        return None
     flat = scratch_flat(slot, x.numel(), dtype or x.dtype)
     return flat.as_strided(x.shape, x.stride())

@@ -88,7 +88,7 @@ def dither(shape: tuple[int, ...], generator: torch.Generator | None = None,
     ``r`` are the signed 16-bit chunks of 64-bit random words (four per word), the same stream
     ``quantize_tensor`` draws; splitting words is several times cheaper than ``torch.rand``.
     """
-    return _dither_words(shape, generator, device).add(32768.5).mul_(1.0 / 65536.0)
+    return _dither_words(shape, generator, device).mul(_NOISE_STEP).add_(_HALF_STEP)
 
 
 def _dither_words(shape: tuple[int, ...], generator: torch.Generator | None = None,
@@ -105,8 +105,9 @@ def _dither_words(shape: tuple[int, ...], generator: torch.Generator | None = No
     return words.view(torch.int16)[:numel].view(shape)
 
 
-_HALF_STEP = 32768.5 / 65536.0
-_SCRATCH_MIN = 1 << 18  # elements: below this a fresh temporary is cheaper than the lookup  # dither's offset: u = _HALF_STEP + r / 65536
+_NOISE_STEP = 1.0 / 65536.0  # the dither's resolution: u = _HALF_STEP + r * _NOISE_STEP
+_HALF_STEP = 32768.5 * _NOISE_STEP
+_SCRATCH_MIN = 1 << 18  # elements: below this a fresh temporary is cheaper than the lookup
 
 
 def _grid(x: torch.Tensor, inv_scale: float, base: float, top: int, delta: int, bits: int,
@@ -125,7 +126,7 @@ def _grid(x: torch.Tensor, inv_scale: float, base: float, top: int, delta: int, 
         torch.add(base_t, x, alpha=inv_scale)
     if noise is not None:
         # r / 2^16 is exact; one rounding, as for any add (out= avoids add_'s cast copy)
-        v = torch.add(v, noise, alpha=1.0 / 65536.0, out=v)
+        v = torch.add(v, noise, alpha=_NOISE_STEP, out=v)
     v.clamp_(0, top)
     dtype = code_dtype(bits, signed)
     if bits <= 8:  # uint8 holds [0, top]; a wrapping byte add gives the two's-complement codes
