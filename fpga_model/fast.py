@@ -4,6 +4,9 @@ A float GEMM is exact while every partial sum stays below 2^mantissa: float32 wh
 K * max|a| * max|b| < 2^24, float64 below 2^53, int64 beyond (never reached for a valid
 ArrayConfig at 48 bits). The early-stop prefix is the GEMM of MSB-truncated operands
 (``digits.truncate``), the value the accumulator holds after the stop ring.
+
+Values come back as int32 when that same bound is below 2^31 (every value then fits, and
+half-width outputs halve the traffic of everything downstream), else as int64.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ __all__ = ["gemm", "exact_matmul"]
 
 _F32_EXACT = 1 << 24
 _F64_EXACT = 1 << 53
+_I32_HOLDS = 1 << 31
+
+
+def value_dtype(bound: int, torch_dtypes: bool = False):
+    """int32 when every value is below ``bound`` < 2^31 in magnitude, else int64."""
+    if torch_dtypes:
+        import torch
+
+        return torch.int32 if bound < _I32_HOLDS else torch.int64
+    return np.int32 if bound < _I32_HOLDS else np.int64
 
 
 _BLOCK_ELEMS = 1 << 18  # operand elements per cache block (about 1 MB as float32)
@@ -39,7 +52,8 @@ def _low_mask(x: np.ndarray, drop: int) -> np.ndarray:
     return np.array(-(1 << drop)).astype(x.dtype)
 
 
-def _blocked_products(a: np.ndarray, b: np.ndarray, dt, drops: tuple[int, int] | None):
+def _blocked_products(a: np.ndarray, b: np.ndarray, dt, drops: tuple[int, int] | None,
+                      out_dt=np.int64):
     """``a @ b`` and, when ``drops`` is given, ``trunc(a) @ trunc(b)``, in cache-sized blocks.
 
     Converting int codes to float costs more than a skinny GEMM; doing it per block keeps the
@@ -67,7 +81,7 @@ def _blocked_products(a: np.ndarray, b: np.ndarray, dt, drops: tuple[int, int] |
             exact += ablk.astype(dt) @ bblk.astype(dt)
             if drops:
                 prefix += (ablk & ma).astype(dt) @ (bblk & mb).astype(dt)
-    return exact.astype(np.int64), prefix.astype(np.int64) if drops else None
+    return exact.astype(out_dt), prefix.astype(out_dt) if drops else None
 
 
 _BYTE_MM_MAX_K = (1 << 31) // (128 * 128)  # int32 sums of K products of int8 codes stay exact
@@ -125,13 +139,13 @@ def _flip_sign_bit(x, slot: int):
     return torch.bitwise_xor(x, 128, out=out).view(torch.int8)
 
 
-def _byte_matmul(a, b):
-    """Exact ``a @ b`` (int64) of int8/uint8 codes with ``torch._int_mm``.
+def _byte_matmul(a, b, out_dtype):
+    """Exact ``a @ b`` of int8/uint8 codes with ``torch._int_mm``, returned as ``out_dtype``.
 
     uint8 codes are shifted to int8 (``x - 128``, a bit flip) and the shift's terms are added
     back exactly: ``(a' + sa)(b' + sb) = a'b' + sb rowsum(a') + sa colsum(b') + k sa sb``.
     Below K = 2^15 every partial result is under k * 2^16 < 2^31, so the terms are added to
-    the int32 product before the one conversion to int64.
+    the int32 product, which is the result when ``out_dtype`` is int32.
     """
     import torch
 
@@ -140,10 +154,9 @@ def _byte_matmul(a, b):
     sb = 128 if b.dtype == torch.uint8 else 0
     a8 = _flip_sign_bit(a, 0) if sa else a
     b8 = _flip_sign_bit(b, 1) if sb else b
-    prod = scratch_flat("fast.product", a.shape[0] * b.shape[1], torch.int32)
-    out = torch._int_mm(a8, b8, out=prod.view(a.shape[0], b.shape[1]))
+    out = torch._int_mm(a8, b8)
     if not (sa or sb):
-        return out.to(torch.int64)
+        return out.to(out_dtype)
     narrow = k < (1 << 15)
     acc = torch.int32 if narrow else torch.int64
     if not narrow:
@@ -155,7 +168,7 @@ def _byte_matmul(a, b):
         out.add_(rows.view(-1, 1))
     if sa:
         out.add_(b8.sum(0, dtype=acc).mul_(sa).view(1, -1))
-    return out.to(torch.int64) if narrow else out
+    return out.to(out_dtype)
 
 
 _BYTE_MM_MIN_MACS = 1 << 19  # below this a float GEMM's lower fixed cost wins
@@ -176,16 +189,17 @@ def _use_byte_mm(a, b) -> bool:
 def exact_matmul(a, b, bound: int):
     """Exact integer product of integer matrices whose partial sums are bounded by ``bound``.
 
-    Takes numpy arrays (returns int64 numpy) or torch tensors (returns int64 torch, same device).
-    A float GEMM is exact while every partial sum stays below 2^mantissa; 1-byte codes on the
+    Takes numpy arrays (returns numpy) or torch tensors (returns torch, same device); values
+    are int32 when ``bound`` < 2^31, else int64 (``value_dtype``). A float GEMM is exact while every partial sum stays below 2^mantissa; 1-byte codes on the
     CPU use an int8 GEMM with int32 sums (exact for K below 2^17), where torch has an exact one.
     """
     if _use_byte_mm(a, b):
-        if is_torch(a):
-            return _byte_matmul(a, b)
         import torch
 
-        return _byte_matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+        out_dtype = value_dtype(bound, torch_dtypes=True)
+        if is_torch(a):
+            return _byte_matmul(a, b, out_dtype)
+        return _byte_matmul(torch.from_numpy(a), torch.from_numpy(b), out_dtype).numpy()
     if is_torch(a):
         import torch
 
@@ -195,11 +209,11 @@ def exact_matmul(a, b, bound: int):
             dt = torch.float64  # on CUDA fp64 is exact and fast for these shapes (DESIGN §5)
         else:
             return a.to(torch.int64) @ b.to(torch.int64)
-        return (a.to(dt) @ b.to(dt)).to(torch.int64)
+        return (a.to(dt) @ b.to(dt)).to(value_dtype(bound, torch_dtypes=True))
     dt = _float_dtype(bound)
     if dt is None:
         return a.astype(np.int64) @ b.astype(np.int64)
-    return _blocked_products(a, b, dt, None)[0]
+    return _blocked_products(a, b, dt, None, value_dtype(bound))[0]
 
 
 def _drop(cfg: ArrayConfig, bits: int, keep: int) -> int:
@@ -221,7 +235,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
          device: str | None = None) -> GemmResult:
     """GEMM of integer codes ``a`` (M x K) and ``b`` (K x N) on the array, bit-exact.
 
-    Same contract as ``gemm_reference``. Operands may be numpy arrays (keep them in compact
+    Same contract as ``gemm_reference`` (values int32 where their bound allows, see
+    ``value_dtype``). Operands may be numpy arrays (keep them in compact
     dtypes such as int8/int16) or torch tensors; ``device="cuda"`` moves numpy operands to the
     GPU and runs there (values come back as numpy). The stop mask is always numpy.
     """
@@ -250,13 +265,15 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         ka, kb = kept_digits(g.stop_ring, a_bits), kept_digits(g.stop_ring, b_bits)
         # truncation rounds toward -inf: |trunc(x)| <= max|x| rounded up to a digit step
         pbound = g.k * _round_up(g.a_absmax, a_bits, ka, cfg) * _round_up(g.b_absmax, b_bits, kb, cfg)
-        dt = _float_dtype(max(bound, pbound))
+        both = max(bound, pbound)  # one bound, so values and prefix share a dtype
+        dt = _float_dtype(both)
         if is_torch(a) or dt is None:
-            values = exact_matmul(a, b, bound)
-            partial = exact_matmul(truncate(a, a_bits, ka), truncate(b, b_bits, kb), pbound)
+            values = exact_matmul(a, b, both)
+            partial = exact_matmul(truncate(a, a_bits, ka), truncate(b, b_bits, kb), both)
         else:
             values, partial = _blocked_products(a, b, dt, (_drop(cfg, a_bits, ka),
-                                                           _drop(cfg, b_bits, kb)))
+                                                           _drop(cfg, b_bits, kb)),
+                                                value_dtype(both))
         stopped = partial.abs() >= g.tau if is_torch(partial) else np.abs(partial) >= g.tau
         if is_torch(values):
             import torch

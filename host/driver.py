@@ -67,7 +67,8 @@ class Driver:
                 self.ledger.record(job.descriptor, out.counters)
         if len(outs) == 1:
             return outs[0]
-        total = outs[0].values
+        # each chunk's values fit their own dtype; their sum may need int64
+        total = outs[0].values.to(torch.int64)
         for out in outs[1:]:
             total = total + out.values
         merged = {key: sum(o.counters.get(key, 0) for o in outs) for key in outs[0].counters}

@@ -7,7 +7,8 @@ With ``A ~= s_a (a - z_a)`` and ``B ~= s_b (b - z_b)`` the array computes the in
 
 where ``z_a`` is per tensor and ``z_b`` is per tensor, per column of B (weights per output
 channel in FW) or per row of B (the same weights on the reduction side in EB). Every term is an
-integer computed exactly; nothing is rounded before the dequantizing multiply.
+integer computed exactly; nothing is rounded before the dequantizing multiply. The sum is kept
+in the array's value dtype (int32 for short reductions of byte codes) while its bound allows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ __all__ = ["affine_gemm", "ZeroAxis"]
 ZeroAxis = str  # "tensor", "col" (one zero per column of B) or "row" (one per row of B)
 
 
+def _span(x: torch.Tensor) -> int:
+    """Bound on |code - zero| for codes of x's dtype (zero points lie in the code range)."""
+    return 1 << (8 * x.element_size())
+
+
 def _sum(x: torch.Tensor, dim: int) -> torch.Tensor:
     """Exact integer sum of codes along ``dim`` (int32 accumulation is exact below 2^31)."""
     if x.shape[dim] * (torch.iinfo(x.dtype).max + 1) < (1 << 31):
@@ -34,10 +40,13 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
                 a_zero: int, b: torch.Tensor, b_zero: int | torch.Tensor,
                 b_axis: ZeroAxis = "tensor", *, a_rowsum: torch.Tensor | None = None,
                 a_dot_zero: torch.Tensor | None = None) -> torch.Tensor:
-    """Exact ``sum_k (a - a_zero)(b - b_zero)`` (int64, M x N) from the array's ``a @ b``.
+    """Exact ``sum_k (a - a_zero)(b - b_zero)`` (M x N) from the array's ``a @ b``.
+
+    The result has the dtype of ``run``'s values (int32 or int64), widened to int64 when
+    K * span(a) * span(b) could exceed int32 (every term and partial sum is within that bound).
 
     Args:
-        run: executes the integer GEMM of the codes on the array and returns int64 values.
+        run: executes the integer GEMM of the codes on the array and returns its values.
         a: M x K integer codes; a_zero: their per-tensor zero point.
         b: K x N integer codes; b_zero: an int, or a 1-D int64 tensor along ``b_axis``.
         b_axis: "tensor", "col" (len N) or "row" (len K).
@@ -46,34 +55,36 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
     """
     out = run(a, b)
     k = a.shape[1]
+    if out.dtype == torch.int32 and k * _span(a) * _span(b) >= (1 << 31):
+        out = out.to(torch.int64)
+    dt = out.dtype
     if b_axis == "tensor":
         if b_zero:
             rs = _sum(a, 1) if a_rowsum is None else a_rowsum
-            out = out.sub_(rs.to(torch.int64).mul(b_zero).view(-1, 1))
+            out = out.sub_(rs.to(dt).mul(b_zero).view(-1, 1))
         if a_zero:
             col = _sum(b, 0).mul_(a_zero)
             if b_zero:
                 col.sub_(k * a_zero * b_zero)
-            out = out.sub_(col.view(1, -1))
+            out = out.sub_(col.to(dt).view(1, -1))
         return out
     zb = b_zero.to(out.device)
     if b_axis == "row":  # sum_n a[m,n] zb[n] is a matrix-vector product
         if a_dot_zero is not None:
-            out = out.sub_(a_dot_zero.to(torch.int64).view(-1, 1))
+            out = out.sub_(a_dot_zero.to(dt).view(-1, 1))
         else:
             zmax = int(zb.abs().max())
             if zmax:
                 amax = torch.iinfo(a.dtype).max + 1
-                out = out.sub_(exact_matmul(a, zb.view(-1, 1), k * amax * zmax))
+                out = out.sub_(exact_matmul(a, zb.view(-1, 1), k * amax * zmax).to(dt))
         if a_zero:
-            out = out.sub_((_sum(b, 0).sub_(zb.sum())).mul_(a_zero).view(1, -1))
+            out = out.sub_((_sum(b, 0).sub_(zb.sum())).mul_(a_zero).to(dt).view(1, -1))
         return out
     # "col": one zero point per output column (per-channel weights in FW)
     if bool((zb != 0).any()):
         rs = _sum(a, 1) if a_rowsum is None else a_rowsum
         # a rank-1 integer addmm is several times faster than addr_ on int64
-        out = out.addmm_(rs.to(torch.int64).view(-1, 1), zb.to(torch.int64).view(1, -1),
-                         alpha=-1)
+        out = out.addmm_(rs.to(dt).view(-1, 1), zb.to(dt).view(1, -1), alpha=-1)
     if a_zero:
-        out = out.sub_((_sum(b, 0).sub_(zb * k)).mul_(a_zero).view(1, -1))
+        out = out.sub_((_sum(b, 0).sub_(zb * k)).mul_(a_zero).to(dt).view(1, -1))
     return out

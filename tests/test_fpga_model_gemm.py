@@ -54,7 +54,8 @@ def test_every_pair_and_sign_random_and_edges(a_bits):
                 b = codes(rng, (k, n), b_bits, sb, kb)
                 want = exact(a, b)
                 fast = gemm(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb)
-                assert (fast.values == want).all() and fast.values.dtype == np.int64
+                # K * max|a| * max|b| < 2^31 here: the values come back as int32
+                assert (fast.values == want).all() and fast.values.dtype == np.int32
                 if ka == "random" or (m, k, n) == (1, 1, 1):
                     ref = gemm_reference(ALL, a, b, a_bits, b_bits, a_signed=sa, b_signed=sb)
                     assert (ref.values == want).all()
@@ -137,7 +138,7 @@ def test_torch_operands_give_the_same_numbers():
     want = gemm(ALL, a, b, 6, 8, b_signed=False, stop_ring=1, tau=300)
     got = gemm(ALL, torch.from_numpy(a), torch.from_numpy(b), 6, 8, b_signed=False,
                stop_ring=1, tau=300)
-    assert isinstance(got.values, torch.Tensor) and got.values.dtype == torch.int64
+    assert isinstance(got.values, torch.Tensor) and got.values.dtype == torch.int32
     assert (got.values.numpy() == want.values).all() and (got.stopped == want.stopped).all()
     assert got.counters == want.counters
 
@@ -213,7 +214,7 @@ def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
         want = exact(a, b)
         for x, y in [(a, b), (np.asfortranarray(a), np.asfortranarray(b)), (a.T.copy().T, b)]:
             got = exact_matmul(x, y, k * 255 * 255)
-            assert got.dtype == np.int64 and (got == want).all()
+            assert got.dtype == fast.value_dtype(k * 255 * 255) and (got == want).all()
             r = gemm(cfg, x, y, 8, 8, a_signed=a_dt is np.int8, b_signed=b_dt is np.int8)
             assert (r.values == want).all() and not r.stopped.any()
         if m * k * n >= fast._BYTE_MM_MIN_MACS and fast._probe_byte_mm():
@@ -238,6 +239,24 @@ def test_range_check_scans_unless_the_dtype_fits_the_width(dtype, bits, signed, 
     full = np.full((3, 4), np.iinfo(np.int8).min if signed else 0, dtype=np.int8)
     if bits == 8 and signed:
         assert (gemm(cfg, full, b, 8, 8).values == exact(full, b)).all()
+
+
+@pytest.mark.parametrize("dt, fill, k", [(np.int8, -128, 40000), (np.uint8, 255, 40000),
+                                         (np.int16, 32767, 3000), (np.int16, -32768, 7)])
+def test_values_are_int32_exactly_when_their_bound_fits(dt, fill, k):
+    """Long reductions and wide codes whose sums pass 2^31 come back as exact int64."""
+    from fpga_model import exact_matmul
+
+    a, b = np.full((16, k), fill, dtype=dt), np.full((k, 2), fill, dtype=dt)
+    bound = k * fill * fill  # (16 x 40000) byte codes take the int8-GEMM path where there is one
+    want = np.full((16, 2), bound, dtype=np.int64)
+    for x, y in ((a, b), (np.asfortranarray(a), b)):
+        got = exact_matmul(x, y, bound)
+        assert got.dtype == (np.int32 if bound < 2**31 else np.int64) and (got == want).all()
+    torch = pytest.importorskip("torch")
+    got = exact_matmul(torch.from_numpy(a), torch.from_numpy(b), bound)
+    assert got.dtype == (torch.int32 if bound < 2**31 else torch.int64)
+    assert (got.numpy() == want).all()
 
 
 def test_byte_gemm_results_do_not_share_scratch_memory():
