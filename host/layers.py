@@ -4,15 +4,16 @@ Per layer and mini-batch:
 
 - FW  (activation x weight): im2col codes of the input (per tensor, running range in eval)
   times the weight codes (per output channel);
-- EB  (error x weight): the output gradient times the same weight codes, giving the input
-  gradient (straight-through the activation quantizer);
+- EB  (error x weight): the output gradient times the weights, giving the input gradient
+  (straight-through the activation quantizer);
 - GC  (activation x error): the saved activation codes times the output gradient, giving the
   weight gradient (its sign under PSG, with the array's early stop).
 
-Errors are quantized per tensor with seeded stochastic rounding. The per-output-channel weight
-scale lies on EB's reduction axis, where it cannot be applied after an integer GEMM, so EB
-quantizes the error after multiplying it by that scale (``dy * s_w``); GC quantizes ``dy``
-itself. Both use the layer's error width.
+The output gradient is quantized once per layer and group (per tensor, seeded stochastic
+rounding, the layer's error width) and the same codes feed GC and EB, as in FracTrain. EB's
+reduction runs over output channels, where FW's per-output-channel weight scales cannot be
+applied after an integer GEMM, so EB takes the weights quantized per input channel (the axis
+its output keeps) at the same width.
 
 Engines: ``"array"`` runs the GEMMs through the driver and a backend (bit-exact integers, then
 dequantized); ``"float"`` runs ``F.conv2d`` and its gradients on the dequantized codes (the
@@ -33,7 +34,7 @@ from torch import nn
 from fpga_model import Pass, num_digits, pad_bits, truncate
 
 from .patches import ConvGeometry
-from .qgemm import affine_gemm
+from .qgemm import affine_gemm, int32_holds
 from .quant import QTensor, RunningRange, quantize_rows, quantize_tensor, tensor_range
 
 if TYPE_CHECKING:
@@ -90,18 +91,17 @@ def _dequantize(vals: torch.Tensor, scale, dtype: torch.dtype = torch.float32) -
     return torch.mul(vals, scale) if same else vals.to(dtype).mul_(scale)
 
 
-def _dot_zero(codes: torch.Tensor, zero: torch.Tensor, zero_bits: int) -> torch.Tensor:
-    """``sum_c codes[..., c] * zero[c]`` exactly, as int64 (zero: per-channel zero points).
+def _conv_gemm(run, geom: ConvGeometry, codes: torch.Tensor, zero: int, b_codes: torch.Tensor,
+               b_zero: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Patch matrix of NHWC ``codes`` and its exact GEMM with ``b_codes`` (K x N).
 
-    A float32 matrix-vector product is exact while C * max|code| * max|zero| < 2^24 (zero
-    points of ``zero_bits``-wide codes are at most 2^(bits-1) in magnitude); else int64.
+    ``b_zero`` holds one zero point per column of ``b_codes``; the patch matrix's row sums come
+    from window sums of the per-pixel channel sums (a ninth of the traffic of summing it).
+    FW, and EB of a stride-1 conv in full-convolution form, are this one computation.
     """
-    info = torch.iinfo(codes.dtype)
-    c = codes.shape[-1]
-    if c * max(-info.min, info.max) * (1 << (zero_bits - 1)) < (1 << 24):
-        flat = codes.reshape(-1, c).to(torch.float32) @ zero.to(torch.float32)
-        return flat.to(torch.int64).view(codes.shape[:-1])
-    return (codes.to(torch.int64) * zero).sum(-1)
+    a = geom.im2col(codes, zero)
+    rows = geom.window_sums(codes.sum(-1, dtype=torch.int32), codes.shape[-1] * zero)
+    return a, affine_gemm(run, a, zero, b_codes, b_zero, "col", a_rowsum=rows.reshape(-1))
 
 
 class _QuantConvFn(torch.autograd.Function):
@@ -127,11 +127,8 @@ class _QuantConvFn(torch.autograd.Function):
             xq = quantize_tensor(xg, g.a_bits, lo, hi, anchored=plan.anchored,
                                  offset=layer.prefix_offset(g.a_bits))
             if rt.engine == "array":
-                a = geom.im2col(xq.codes, xq.zero)
-                rows = geom.window_sums(xq.codes.sum(-1, dtype=torch.int32), c * xq.zero)
-                vals = affine_gemm(layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True),
-                                   a, xq.zero, wq.codes.t(), wq.zero, "col",
-                                   a_rowsum=rows.reshape(-1))
+                run = layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True)
+                a, vals = _conv_gemm(run, geom, xq.codes, xq.zero, wq.codes.t(), wq.zero)
                 yg = _dequantize(vals, wq.scale.view(1, -1) * xq.scale, x.dtype)
                 saved.append((g, a, xq))
             else:
@@ -146,6 +143,7 @@ class _QuantConvFn(torch.autograd.Function):
         ctx.layer = layer
         ctx.saved = saved
         ctx.wq = wq
+        ctx.weight = weight.detach()
         ctx.shape = (n, c, h, w)
         ctx.range = (lo, hi)
         ctx.mix_shape = None if mix is None else mix.shape
@@ -162,10 +160,11 @@ class _QuantConvFn(torch.autograd.Function):
         need_x = ctx.needs_input_grad[0]
         dy_nhwc = dy.permute(0, 2, 3, 1)
         glo, ghi = tensor_range(dy)
-        if need_x:  # EB's error carries the weight's channel scale (see the module docstring)
-            dys = dy_nhwc * wq.scale.view(1, 1, 1, -1)
-            slo, shi = tensor_range(dys)
+        if need_x:  # EB's weights per input channel (see the module docstring)
+            wb = quantize_rows(layer.eb_weight_matrix(ctx.weight), plan.w_bits,
+                               anchored=plan.anchored)
             dx = dy.new_zeros((n, h, w, c)) if len(ctx.saved) > 1 else None
+        ctx.weight = None
         dw = None
         for g, a, xq in ctx.saved:
             eg = _select(dy_nhwc, g.index).reshape(-1, cout)
@@ -174,10 +173,7 @@ class _QuantConvFn(torch.autograd.Function):
             part = layer._gc(a, xq, eq, g)
             dw = part if dw is None else dw + part
             if need_x:
-                es = _select(dys, g.index).reshape(-1, cout)
-                e2 = quantize_tensor(es, g.g_bits, slo, shi, stochastic=True,
-                                     generator=rt.generator)
-                dxg = layer._eb(e2, wq, g, (xq.codes.shape[0], h, w, c))
+                dxg = layer._eb(eq, wb, (xq.codes.shape[0], h, w, c))
                 if dx is None:
                     dx = dxg
                 else:
@@ -222,6 +218,10 @@ class QuantConv2d(nn.Module):
     def weight_matrix(self, weight: torch.Tensor) -> torch.Tensor:
         """(C_out, k*k*C_in) in the patch-matrix column order."""
         return weight.detach().permute(0, 2, 3, 1).reshape(weight.shape[0], -1)
+
+    def eb_weight_matrix(self, weight: torch.Tensor) -> torch.Tensor:
+        """(C_in, C_out*k*k): one row per input channel, for EB's per-input-channel codes."""
+        return weight.detach().transpose(0, 1).reshape(self.in_channels, -1)
 
     def weight_from_matrix(self, m: torch.Tensor) -> torch.Tensor:
         k = self.geometry.kernel
@@ -315,37 +315,38 @@ class QuantConv2d(nn.Module):
         stopped = prefix.abs() >= tau
         return torch.where(stopped, prefix * scale, gw)
 
-    def _eb(self, e2: QTensor, wq: QTensor, g: Group, in_shape) -> torch.Tensor:
-        """Input gradient (NHWC) of one group.
+    def _eb(self, eq: QTensor, wb: QTensor, in_shape) -> torch.Tensor:
+        """Input gradient (NHWC) of one group from its error codes ``eq`` (M x C_out).
 
-        Stride 1: EB is the convolution of the (padded) error with the flipped kernel, one GEMM
-        (N*H*W, C_in, k*k*C_out) whose output is the input gradient itself. Other strides: the
-        error times the weight matrix gives integer patch gradients, which col2im sums onto the
-        input exactly before the one dequantizing multiply.
+        ``wb``: the weights per input channel, codes (C_in, C_out*k*k). Stride 1: EB is the
+        convolution of the (padded) error with the flipped kernel, one GEMM (N*H*W, C_in,
+        k*k*C_out) shaped as FW. Other strides: the error times the weights gives integer patch
+        gradients (N*Ho*Wo, k*k*C_in), which col2im sums onto the input exactly before the one
+        dequantizing multiply.
         """
         n, h, w, c = in_shape
         geom = self.geometry
+        k, s = geom.kernel, geom.stride
         ho, wo = geom.out_size(h, w)
+        cout = eq.codes.shape[1]
+        taps = wb.codes.view(c, cout, k, k)
         if self.runtime.engine == "array":
-            run = self._runner(Pass.EB, e2.bits, wq.bits, e2.signed, wq.signed)
-            if geom.stride == 1:
-                k = geom.kernel
+            run = self._runner(Pass.EB, eq.bits, wb.bits, eq.signed, wb.signed)
+            e_nhwc = eq.codes.view(n, ho, wo, cout)
+            if s == 1:
                 full = ConvGeometry(k, 1, k - 1 - geom.padding)
-                e_nhwc = e2.codes.reshape(n, ho, wo, -1)
-                a = full.im2col(e_nhwc, e2.zero)
-                cout = wq.codes.shape[0]
-                b = (wq.codes.reshape(cout, k, k, c).flip(1, 2).permute(1, 2, 0, 3)
-                     .reshape(k * k * cout, c))
-                zw = wq.zero
-                dots = full.window_sums(_dot_zero(e_nhwc, zw, wq.bits), e2.zero * int(zw.sum()))
-                vals = affine_gemm(run, a, e2.zero, b, zw.repeat(k * k), "row",
-                                   a_dot_zero=dots.reshape(-1))
-                return _dequantize(vals, e2.scale).reshape(n, h, w, c)
-            vals = affine_gemm(run, e2.codes, e2.zero, wq.codes, wq.zero, "row")
-            return _dequantize(geom.col2im(vals, n, h, w, c), e2.scale)
-        ed = e2.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
-        wint = self.conv_weight((wq.codes.float() - wq.zero.view(-1, 1).float()))
-        dx = torch.nn.grad.conv2d_input((n, c, h, w), wint, ed, geom.stride, geom.padding)
+                b = taps.flip(2, 3).permute(2, 3, 1, 0).reshape(k * k * cout, c)
+                vals = _conv_gemm(run, full, e_nhwc, eq.zero, b, wb.zero)[1]
+                return _dequantize(vals, wb.scale * eq.scale).view(n, h, w, c)
+            b = taps.permute(1, 2, 3, 0).reshape(cout, k * k * c)
+            vals = affine_gemm(run, eq.codes, eq.zero, b, wb.zero.repeat(k * k), "col")
+            # a pixel sums at most ceil(k/s)^2 patch gradients: widen when int32 cannot hold that
+            if not int32_holds(cout, eq.codes, b, terms=(-(-k // s)) ** 2):
+                vals = vals.to(torch.int64)
+            return _dequantize(geom.col2im(vals, n, h, w, c), wb.scale * eq.scale)
+        ed = eq.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
+        wd = wb.dequantize().view(c, cout, k, k).transpose(0, 1)
+        dx = torch.nn.grad.conv2d_input((n, c, h, w), wd, ed, geom.stride, geom.padding)
         return dx.permute(0, 2, 3, 1)
 
     def _mix_grad(self, grad_x: torch.Tensor, rng: tuple[float, float], shape) -> torch.Tensor:

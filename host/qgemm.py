@@ -1,14 +1,14 @@
 """The output stage of a quantized GEMM: the array's integer product plus exact zero-point terms.
 
 With ``A ~= s_a (a - z_a)`` and ``B ~= s_b (b - z_b)`` the array computes the integer product
-``a @ b`` of the codes; the host adds, in int64,
+``a @ b`` of the codes; the host adds
 
     sum_k (a - z_a)(b - z_b) = a @ b - (a @ z_b) - (z_a @ b) + (z_a @ z_b)
 
-where ``z_a`` is per tensor and ``z_b`` is per tensor, per column of B (weights per output
-channel in FW) or per row of B (the same weights on the reduction side in EB). Every term is an
-integer computed exactly; nothing is rounded before the dequantizing multiply. The sum is kept
-in the array's value dtype (int32 for short reductions of byte codes) while its bound allows.
+where ``z_a`` is per tensor and ``z_b`` is per tensor or per column of B (weights per output
+channel in FW, per input channel in EB). Every term is an integer computed exactly; nothing is
+rounded before the dequantizing multiply. The sum is kept in the array's value dtype (int32 for
+short reductions of byte codes) while its bound allows.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from typing import Callable
 
 import torch
 
-from fpga_model import exact_matmul
+__all__ = ["affine_gemm", "int32_holds", "ZeroAxis"]
 
-__all__ = ["affine_gemm", "ZeroAxis"]
-
-ZeroAxis = str  # "tensor", "col" (one zero per column of B) or "row" (one per row of B)
+ZeroAxis = str  # "tensor" (one zero point for B) or "col" (one per column of B)
 
 
 def _span(x: torch.Tensor) -> int:
     """Bound on |code - zero| for codes of x's dtype (zero points lie in the code range)."""
     return 1 << (8 * x.element_size())
+
+
+def int32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> bool:
+    """True when ``terms`` sums of K products (a - z_a)(b - z_b) and every partial sum fit int32."""
+    return k * _span(a) * _span(b) * terms < (1 << 31)
 
 
 def _sum(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -38,24 +41,23 @@ def _sum(x: torch.Tensor, dim: int) -> torch.Tensor:
 
 def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: torch.Tensor,
                 a_zero: int, b: torch.Tensor, b_zero: int | torch.Tensor,
-                b_axis: ZeroAxis = "tensor", *, a_rowsum: torch.Tensor | None = None,
-                a_dot_zero: torch.Tensor | None = None) -> torch.Tensor:
+                b_axis: ZeroAxis = "tensor", *, a_rowsum: torch.Tensor | None = None
+                ) -> torch.Tensor:
     """Exact ``sum_k (a - a_zero)(b - b_zero)`` (M x N) from the array's ``a @ b``.
 
-    The result has the dtype of ``run``'s values (int32 or int64), widened to int64 when
-    K * span(a) * span(b) could exceed int32 (every term and partial sum is within that bound).
+    The result has the dtype of ``run``'s values (int32 or int64), widened to int64 unless
+    ``int32_holds`` (every term and partial sum is within that bound).
 
     Args:
         run: executes the integer GEMM of the codes on the array and returns its values.
         a: M x K integer codes; a_zero: their per-tensor zero point.
-        b: K x N integer codes; b_zero: an int, or a 1-D int64 tensor along ``b_axis``.
-        b_axis: "tensor", "col" (len N) or "row" (len K).
+        b: K x N integer codes; b_zero: an int, or a 1-D int64 tensor of length N ("col").
+        b_axis: "tensor" or "col".
         a_rowsum: ``a.sum(1)`` when the caller has a cheaper way to get it (im2col windows).
-        a_dot_zero: ``a @ b_zero`` for ``b_axis="row"``, likewise.
     """
     out = run(a, b)
     k = a.shape[1]
-    if out.dtype == torch.int32 and k * _span(a) * _span(b) >= (1 << 31):
+    if out.dtype == torch.int32 and not int32_holds(k, a, b):
         out = out.to(torch.int64)
     dt = out.dtype
     if b_axis == "tensor":
@@ -68,19 +70,9 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
                 col.sub_(k * a_zero * b_zero)
             out = out.sub_(col.to(dt).view(1, -1))
         return out
+    if b_axis != "col":
+        raise ValueError(f"b_axis={b_axis!r}: use 'tensor' or 'col'")
     zb = b_zero.to(out.device)
-    if b_axis == "row":  # sum_n a[m,n] zb[n] is a matrix-vector product
-        if a_dot_zero is not None:
-            out = out.sub_(a_dot_zero.to(dt).view(-1, 1))
-        else:
-            zmax = int(zb.abs().max())
-            if zmax:
-                amax = torch.iinfo(a.dtype).max + 1
-                out = out.sub_(exact_matmul(a, zb.view(-1, 1), k * amax * zmax).to(dt))
-        if a_zero:
-            out = out.sub_((_sum(b, 0).sub_(zb.sum())).mul_(a_zero).to(dt).view(1, -1))
-        return out
-    # "col": one zero point per output column (per-channel weights in FW)
     if bool((zb != 0).any()):
         rs = _sum(a, 1) if a_rowsum is None else a_rowsum
         # a rank-1 integer addmm is several times faster than addr_ on int64
