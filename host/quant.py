@@ -8,8 +8,8 @@ sees plain integer codes and the host adds the zero-point terms exactly (see ``z
 Two code forms:
 
 - affine (FracTrain): unsigned codes ``u`` in [0, 2^b-1] shifted to two's complement,
-  ``q = u - 2^(b-1)``, with the zero point shifted the same way (signed operands on the array);
-  a tensor whose zero point is 0 (non-negative, e.g. after ReLU) keeps its unsigned codes.
+  ``q = u - 2^(b-1)``, with the zero point shifted the same way (signed operands on the array,
+  so that 1-byte codes feed an int8 GEMM as they are; a ReLU output's zero point is -2^(b-1)).
 - anchored (E2-Train, used by PSG): zero point 0; unsigned codes for a non-negative tensor, else
   symmetric signed codes in [-(2^(b-1)-1), 2^(b-1)-1]. Codes are then proportional to values, so
   an MSB prefix of the GEMM predicts the sign of the result.
@@ -157,9 +157,8 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
             the weight of the lowest digit its prefix keeps, so that the array's truncation
             (toward -inf) of an offset code is round-to-nearest of the code.
 
-    Deterministic rounding is to nearest, halves up (``floor(v + 1/2)``). An affine tensor whose
-    zero point is 0 (a non-negative tensor such as a ReLU output) keeps unsigned codes with zero
-    point 0; other affine tensors get two's-complement codes.
+    Deterministic rounding is to nearest, halves up (``floor(v + 1/2)``). Affine codes are
+    always two's complement (see the module docstring).
     """
     x = x.detach()
     if anchored:
@@ -176,8 +175,7 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
         qmax = (1 << bits) - 1
         scale = max((hi - lo) / qmax, _MIN_SCALE)
         zero = min(max(round(-lo / scale), 0), qmax)
-        signed = zero != 0
-        shift = (1 << (bits - 1)) if signed else 0
+        shift, signed = 1 << (bits - 1), True
         base, top, delta = zero, qmax, -shift
         zero -= shift
     if stochastic:

@@ -21,12 +21,14 @@ def test_affine_codes_in_range_and_error_within_half_step(bits):
     assert isinstance(q.zero, int)
 
 
-def test_zero_is_exact_and_nonnegative_tensors_keep_unsigned_codes():
+def test_zero_is_exact_and_affine_codes_are_twos_complement():
     gen = torch.Generator().manual_seed(0)
     x = torch.relu(torch.randn(1000, generator=gen))
     x[:10] = 0.0
     q = quantize_tensor(x, 4, *tensor_range(x))
-    assert not q.signed and q.zero == 0 and q.codes.dtype == torch.uint8
+    # a non-negative tensor's unsigned grid [0, 15] is stored shifted: zero point -8
+    assert q.signed and q.zero == -8 and q.codes.dtype == torch.int8
+    assert int(q.codes.min()) == -8 and int(q.codes.max()) == 7
     assert (q.dequantize()[:10] == 0).all()
     y = torch.randn(1000, generator=gen) + 1.0  # an asymmetric range: the zero point is not 0
     y[:10] = 0.0
@@ -120,7 +122,7 @@ def test_deterministic_rounding_is_to_nearest_halves_up():
     q = quantize_tensor(x, 3, -1.0, 1.0, anchored=True)  # scale 1/3: codes = round(3x)
     assert q.codes.tolist() == [-3, -1, -1, 0, 1, 2, 3, 2, 2]
     a = quantize_tensor(torch.tensor([0.0, 1.0, 2.0, 7.0]), 3, 0.0, 7.0)  # scale 1: identity
-    assert a.codes.tolist() == [0, 1, 2, 7] and a.zero == 0 and not a.signed
+    assert a.codes.tolist() == [-4, -3, -2, 3] and a.zero == -4 and a.signed  # stored - 2^2
 
 
 @pytest.mark.parametrize("perm", [(0, 1, 2, 3), (0, 3, 1, 2), (0, 2, 3, 1), (3, 2, 1, 0)])
