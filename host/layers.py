@@ -95,13 +95,11 @@ def _conv_gemm(run, geom: ConvGeometry, codes: torch.Tensor, zero: int, b_codes:
                b_zero: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Patch matrix of NHWC ``codes`` and its exact GEMM with ``b_codes`` (K x N).
 
-    ``b_zero`` holds one zero point per column of ``b_codes``; the patch matrix's row sums come
-    from window sums of the per-pixel channel sums (a ninth of the traffic of summing it).
-    FW, and EB of a stride-1 conv in full-convolution form, are this one computation.
+    ``b_zero`` holds one zero point per column of ``b_codes``. FW, and EB of a stride-1 conv
+    in full-convolution form, are this one computation.
     """
     a = geom.im2col(codes, zero)
-    rows = geom.window_sums(codes.sum(-1, dtype=torch.int32), codes.shape[-1] * zero)
-    return a, affine_gemm(run, a, zero, b_codes, b_zero, "col", a_rowsum=rows.reshape(-1))
+    return a, affine_gemm(run, a, zero, b_codes, b_zero, "col")
 
 
 class _QuantConvFn(torch.autograd.Function):

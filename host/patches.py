@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import torch
 
+from .qgemm import code_sum
+
 __all__ = ["ConvGeometry"]
 
 
@@ -80,31 +82,6 @@ class ConvGeometry:
         flat = wide.reshape(-1).index_select(0, idx)  # 1-D gathers are the fast kernel
         return flat.view(n * ho * wo, -1).view(x.dtype)
 
-    def window_sums(self, v: torch.Tensor, pad_value: int) -> torch.Tensor:
-        """Per output pixel, the sum of a per-pixel integer map ``v`` (N, H, W) over its window.
-
-        With ``v`` the channel sums of the input codes this is every row sum of the patch matrix,
-        at a ninth of the memory traffic of summing the patch matrix itself.
-        """
-        n, h, w = v.shape
-        k, s, p = self.kernel, self.stride, self.padding
-        ho, wo = self.out_size(h, w)
-        if p:
-            vp = v.new_full((n, h + 2 * p, w + 2 * p), pad_value)
-            vp[:, p:p + h, p:p + w] = v
-        else:
-            vp = v
-        # separable: sums along each row, then along each column (2k adds instead of k^2)
-        cols = None
-        for dx in range(k):
-            tap = vp[:, :, dx:dx + s * (wo - 1) + 1:s]
-            cols = tap.clone() if cols is None else cols.add_(tap)
-        out = None
-        for dy in range(k):
-            tap = cols[:, dy:dy + s * (ho - 1) + 1:s]
-            out = tap.clone() if out is None else out.add_(tap)
-        return out
-
     def tap_sums(self, x: torch.Tensor, pad_value: int) -> torch.Tensor:
         """Every column sum of the patch matrix of NHWC codes ``x``, as a (k*k*C,) int64 vector.
 
@@ -113,7 +90,7 @@ class ConvGeometry:
         n, h, w, c = x.shape
         k, s, p = self.kernel, self.stride, self.padding
         ho, wo = self.out_size(h, w)
-        total = x.sum(0, dtype=torch.int64)  # H x W x C
+        total = code_sum(x, 0)  # H x W x C
         if p:
             tp = total.new_full((h + 2 * p, w + 2 * p, c), pad_value * n)
             tp[p:p + h, p:p + w] = total

@@ -17,7 +17,9 @@ from typing import Callable
 
 import torch
 
-__all__ = ["affine_gemm", "int32_holds", "ZeroAxis"]
+from fpga_model import exact_matmul
+
+__all__ = ["affine_gemm", "code_sum", "int32_holds", "ZeroAxis"]
 
 ZeroAxis = str  # "tensor" (one zero point for B) or "col" (one per column of B)
 
@@ -32,9 +34,20 @@ def int32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> boo
     return k * _span(a) * _span(b) * terms < (1 << 31)
 
 
-def _sum(x: torch.Tensor, dim: int) -> torch.Tensor:
-    """Exact integer sum of codes along ``dim`` (int32 accumulation is exact below 2^31)."""
-    if x.shape[dim] * (torch.iinfo(x.dtype).max + 1) < (1 << 31):
+_FLOAT_SUM_MIN = 1024  # long reductions over the outer dim: float32 sums are vectorized
+
+
+def code_sum(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """Exact int64 sum of integer codes along ``dim``.
+
+    A float32 sum is exact while every partial sum stays below 2^24 and reduces a long outer
+    dimension several times faster than an integer sum; int32 accumulation is exact below 2^31.
+    """
+    n = x.shape[dim]
+    bound = n * _span(x)
+    if dim == 0 and n >= _FLOAT_SUM_MIN and bound <= (1 << 24):
+        return x.to(torch.float32).sum(0).to(torch.int64)
+    if bound < (1 << 31):
         return x.sum(dim=dim, dtype=torch.int32).to(torch.int64)
     return x.sum(dim=dim, dtype=torch.int64)
 
@@ -51,32 +64,27 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
     Args:
         run: executes the integer GEMM of the codes on the array and returns its values.
         a: M x K integer codes; a_zero: their per-tensor zero point.
-        b: K x N integer codes; b_zero: an int, or a 1-D int64 tensor of length N ("col").
+        b: K x N integer codes; b_zero: an int ("tensor"), or a 1-D int64 tensor of length N
+            ("col"), each in b's code range.
         b_axis: "tensor" or "col".
-        a_rowsum: ``a.sum(1)`` when the caller has a cheaper way to get it (im2col windows).
+        a_rowsum: ``a.sum(1)`` for "tensor" when the caller has a cheaper way to get it.
     """
+    if b_axis not in ("tensor", "col"):
+        raise ValueError(f"b_axis={b_axis!r}: use 'tensor' or 'col'")
     out = run(a, b)
     k = a.shape[1]
     if out.dtype == torch.int32 and not int32_holds(k, a, b):
         out = out.to(torch.int64)
     dt = out.dtype
-    if b_axis == "tensor":
-        if b_zero:
-            rs = _sum(a, 1) if a_rowsum is None else a_rowsum
-            out = out.sub_(rs.to(dt).mul(b_zero).view(-1, 1))
-        if a_zero:
-            col = _sum(b, 0).mul_(a_zero)
-            if b_zero:
-                col.sub_(k * a_zero * b_zero)
-            out = out.sub_(col.to(dt).view(1, -1))
-        return out
-    if b_axis != "col":
-        raise ValueError(f"b_axis={b_axis!r}: use 'tensor' or 'col'")
-    zb = b_zero.to(out.device)
-    if bool((zb != 0).any()):
-        rs = _sum(a, 1) if a_rowsum is None else a_rowsum
-        # a rank-1 integer addmm is several times faster than addr_ on int64
-        out = out.addmm_(rs.to(dt).view(-1, 1), zb.to(dt).view(1, -1), alpha=-1)
-    if a_zero:
-        out = out.sub_((_sum(b, 0).sub_(zb * k)).mul_(a_zero).to(dt).view(1, -1))
+    if b_axis == "col":
+        # a @ z_b as the host's own exact product of the codes with every column's zero point
+        # down its column (one GEMM instead of the row sums of a and a rank-1 update)
+        zmat = b_zero.to(b.dtype).view(1, -1).expand(k, -1).contiguous()
+        out = out.sub_(exact_matmul(a, zmat, k * _span(a) * _span(b)))
+    elif b_zero:
+        rs = code_sum(a, 1) if a_rowsum is None else a_rowsum
+        out = out.sub_(rs.to(dt).mul(b_zero).view(-1, 1))
+    if a_zero:  # z_a sum_k (b - z_b), one value per column
+        col = code_sum(b, 0).sub_(b_zero * k).mul_(a_zero)
+        out = out.sub_(col.to(dt).view(1, -1))
     return out

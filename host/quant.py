@@ -110,20 +110,25 @@ _HALF_STEP = 32768.5 * _NOISE_STEP
 _SCRATCH_MIN = 1 << 18  # elements: below this a fresh temporary is cheaper than the lookup
 
 
-def _grid(x: torch.Tensor, inv_scale: float, base: float, top: int, delta: int, bits: int,
-          signed: bool, noise: torch.Tensor | None) -> torch.Tensor:
+def _grid(x: torch.Tensor, inv_scale: float | torch.Tensor, base: float | torch.Tensor,
+          top: int, delta: int, bits: int, signed: bool,
+          noise: torch.Tensor | None) -> torch.Tensor:
     """Codes ``floor(clamp(x * inv_scale + base [+ r / 65536], 0, top)) + delta``.
 
     Every form of the quantizer is this one expression (see ``quantize_tensor``): the value is
     moved onto the non-negative grid [0, top] where float-to-integer truncation is the floor,
     and ``delta`` then moves the integer codes to their stored form. Four passes over ``x``
-    (scale and offset, noise, clamp, convert) and one over the bytes.
+    (scale and offset, noise, clamp, convert) and one over the bytes. ``inv_scale`` and
+    ``base`` are numbers, or (rows, 1) tensors for a per-row quantizer.
     """
-    base_t = torch.tensor(base, dtype=x.dtype, device=x.device)
-    # a large temporary reuses one buffer in x's layout (a fresh one costs its page faults)
-    tmp = scratch_like("quant.values", x) if x.numel() >= _SCRATCH_MIN else None
-    v = torch.add(base_t, x, alpha=inv_scale, out=tmp) if tmp is not None else \
-        torch.add(base_t, x, alpha=inv_scale)
+    if isinstance(inv_scale, torch.Tensor):
+        v = torch.addcmul(base, x, inv_scale)
+    else:
+        base_t = torch.tensor(base, dtype=x.dtype, device=x.device)
+        # a large temporary reuses one buffer in x's layout (a fresh one costs its page faults)
+        tmp = scratch_like("quant.values", x) if x.numel() >= _SCRATCH_MIN else None
+        v = torch.add(base_t, x, alpha=inv_scale, out=tmp) if tmp is not None else \
+            torch.add(base_t, x, alpha=inv_scale)
     if noise is not None:
         # r / 2^16 is exact; one rounding, as for any add (out= avoids add_'s cast copy)
         v = torch.add(v, noise, alpha=_NOISE_STEP, out=v)
@@ -188,23 +193,31 @@ def quantize_tensor(x: torch.Tensor, bits: int, lo: float, hi: float, *,
 
 
 def quantize_rows(w: torch.Tensor, bits: int, *, anchored: bool = False) -> QTensor:
-    """Quantize a 2-D weight matrix per row (per output channel), deterministic rounding."""
+    """Quantize a 2-D weight matrix per row (per output channel), rounding to nearest (halves up).
+
+    Affine rows: each row's min/max range widened to include 0, codes in two's complement as
+    ``quantize_tensor``'s. Anchored rows: symmetric codes in [-(2^(b-1)-1), 2^(b-1)-1], zero
+    point 0. The codes come from the same ``_grid`` expression with one scale per row.
+    """
     w = w.detach()
+    lo, hi = torch.aminmax(w, dim=1)
     if anchored:
         qmax = (1 << (bits - 1)) - 1
-        scale = (w.abs().amax(dim=1) / qmax).clamp_min_(_MIN_SCALE)
-        v = (w / scale[:, None]).round_().clamp_(-qmax, qmax)
+        scale = torch.maximum(lo.neg_(), hi).div_(qmax).clamp_min_(_MIN_SCALE)
+        base = torch.full_like(scale, qmax + 0.5)  # symmetric codes sit on [0, 2 qmax]
+        top, delta = 2 * qmax, -qmax
         zero = torch.zeros_like(scale, dtype=torch.int64)
     else:
-        lo, hi = torch.aminmax(w, dim=1)
-        lo, hi = lo.clamp(max=0.0), hi.clamp(min=0.0)
         qmax = (1 << bits) - 1
-        scale = ((hi - lo) / qmax).clamp_min_(_MIN_SCALE)
-        zf = (-lo / scale).round_().clamp_(0, qmax)
-        shift = 1 << (bits - 1)
-        v = (w / scale[:, None] + zf[:, None]).round_().clamp_(0, qmax).sub_(shift)
-        zero = zf.to(torch.int64) - shift
-    return QTensor(v.to(code_dtype(bits, True)), scale, zero, bits, True)
+        lo.clamp_(max=0.0)
+        scale = hi.clamp_(min=0.0).sub_(lo).div_(qmax).clamp_min_(_MIN_SCALE)
+        zf = lo.div_(scale).neg_().round_()  # in [0, qmax]: -lo <= hi - lo = qmax * scale
+        top, delta = qmax, -(1 << (bits - 1))
+        zero = zf.to(torch.int64).add_(delta)
+        base = zf.add_(0.5)
+    codes = _grid(w, scale.reciprocal().view(-1, 1), base.view(-1, 1), top, delta, bits, True,
+                  None)
+    return QTensor(codes, scale, zero, bits, True)
 
 
 class RunningRange(torch.nn.Module):

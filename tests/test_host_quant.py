@@ -154,3 +154,12 @@ def test_large_permuted_tensors_quantize_like_their_contiguous_copy(stochastic):
     assert torch.equal(first.codes, q(x.contiguous()).codes)
     q(x * 3, seed=5)  # another large call reuses the buffers
     assert torch.equal(first.codes, kept)
+
+
+def test_rows_round_halves_up_like_the_tensor_quantizer():
+    w = torch.tensor([[-3.0, -1.5, 1.5, 3.0], [0.0, 1.5, 2.5, 7.0]])
+    anch = quantize_rows(w[:1], 3, anchored=True)  # qmax 3, scale 1
+    assert anch.codes.tolist() == [[-3, -1, 2, 3]] and anch.zero.tolist() == [0]
+    aff = quantize_rows(w[1:], 3)  # range [0, 7], scale 1: codes u - 4
+    assert aff.codes.tolist() == [[-4, -2, -1, 3]] and aff.zero.tolist() == [-4]
+    assert torch.equal(aff.dequantize(), torch.tensor([[0.0, 2.0, 3.0, 7.0]]))
