@@ -171,7 +171,7 @@ def _byte_matmul(a, b, out_dtype):
     return out.to(out_dtype)
 
 
-_BYTE_MM_MIN_MACS = 1 << 19  # below this a float GEMM's lower fixed cost wins
+_BYTE_MM_MIN_MACS = 0
 
 
 def _use_byte_mm(a, b) -> bool:

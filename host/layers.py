@@ -34,7 +34,7 @@ from torch import nn
 from fpga_model import Pass, num_digits, pad_bits, truncate
 
 from .patches import ConvGeometry
-from .qgemm import affine_gemm, int32_holds
+from .qgemm import affine_gemm, float32_holds, int32_holds
 from .quant import QTensor, RunningRange, quantize_rows, quantize_tensor, tensor_range
 
 if TYPE_CHECKING:
@@ -85,10 +85,8 @@ def _select(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
 
 
 def _dequantize(vals: torch.Tensor, scale, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``vals.to(dtype) * scale`` in one pass: the same cast, then the same single multiply."""
-    same = (scale.dtype == dtype if isinstance(scale, torch.Tensor)
-            else torch.get_default_dtype() == dtype)
-    return torch.mul(vals, scale) if same else vals.to(dtype).mul_(scale)
+    """``vals.to(dtype) * scale``: one cast, then one multiply (two plain passes beat one mixed one)."""
+    return vals.to(dtype).mul_(scale) if vals.dtype != dtype else vals.mul(scale)
 
 
 def _conv_gemm(run, geom: ConvGeometry, codes: torch.Tensor, zero: int, b_codes: torch.Tensor,
@@ -338,8 +336,12 @@ class QuantConv2d(nn.Module):
                 return _dequantize(vals, wb.scale * eq.scale).view(n, h, w, c)
             b = taps.permute(1, 2, 3, 0).reshape(cout, k * k * c)
             vals = affine_gemm(run, eq.codes, eq.zero, b, wb.zero.repeat(k * k), "col")
-            # a pixel sums at most ceil(k/s)^2 patch gradients: widen when int32 cannot hold that
-            if not int32_holds(cout, eq.codes, b, terms=(-(-k // s)) ** 2):
+            # a pixel sums at most ceil(k/s)^2 patch gradients: float32 sums them exactly below
+            # 2^24 (and faster), int32 below 2^31, else int64
+            terms = (-(-k // s)) ** 2
+            if float32_holds(cout, eq.codes, b, terms):
+                vals = vals.to(torch.float32)
+            elif not int32_holds(cout, eq.codes, b, terms):
                 vals = vals.to(torch.int64)
             return _dequantize(geom.col2im(vals, n, h, w, c), wb.scale * eq.scale)
         ed = eq.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)

@@ -31,6 +31,9 @@ def _patch_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int,
     return idx.to(torch.int32) if n * hp * wp * cc < (1 << 31) else idx
 
 
+_STRIDED_COL2IM_MIN = 1 << 20  # elements: above this k*k strided adds beat index_add_ here
+
+
 @lru_cache(maxsize=64)
 def _pixel_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int) -> torch.Tensor:
     """Padded-input pixel of every (patch row, kernel tap), as int64 (``index_add_`` wants it)."""
@@ -102,8 +105,10 @@ class ConvGeometry:
     def col2im(self, cols: torch.Tensor, n: int, h: int, w: int, c: int) -> torch.Tensor:
         """Sum patch-matrix gradients (N*Ho*Wo, k*k*C) back onto an NHWC input gradient.
 
-        One ``index_add_`` of whole pixels (a cached index of each patch pixel's place in the
-        padded input) instead of k*k strided adds; integer gradients are summed exactly.
+        Small ones: one ``index_add_`` of whole pixels (a cached index of each patch pixel's
+        place in the padded input); large ones: k*k strided adds, which stream better. Either
+        way each input pixel's sum is exact for integers (and for integer-valued floats below
+        2^24).
         """
         k, s, p = self.kernel, self.stride, self.padding
         ho, wo = self.out_size(h, w)
@@ -114,7 +119,15 @@ class ConvGeometry:
             out[:, ::s, ::s, :] = cols.reshape(n, ho, wo, c)
             return out
         hp, wp = h + 2 * p, w + 2 * p
-        idx = _pixel_index(k, s, hp, wp, ho, wo, n)
-        out = cols.new_zeros((n * hp * wp, c))
-        out.index_add_(0, idx, cols.reshape(-1, c))
+        if cols.numel() > _STRIDED_COL2IM_MIN:
+            out = cols.new_zeros((n, hp, wp, c))
+            taps = cols.view(n, ho, wo, k, k, c)
+            for dy in range(k):
+                for dx in range(k):
+                    out[:, dy:dy + s * (ho - 1) + 1:s, dx:dx + s * (wo - 1) + 1:s] += \
+                        taps[:, :, :, dy, dx]
+        else:
+            idx = _pixel_index(k, s, hp, wp, ho, wo, n)
+            out = cols.new_zeros((n * hp * wp, c))
+            out.index_add_(0, idx, cols.reshape(-1, c))
         return out.view(n, hp, wp, c)[:, p:p + h, p:p + w, :]

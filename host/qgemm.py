@@ -19,7 +19,7 @@ import torch
 
 from fpga_model import exact_matmul
 
-__all__ = ["affine_gemm", "code_sum", "int32_holds", "ZeroAxis"]
+__all__ = ["affine_gemm", "code_sum", "float32_holds", "int32_holds", "ZeroAxis"]
 
 ZeroAxis = str  # "tensor" (one zero point for B) or "col" (one per column of B)
 
@@ -32,6 +32,11 @@ def _span(x: torch.Tensor) -> int:
 def int32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> bool:
     """True when ``terms`` sums of K products (a - z_a)(b - z_b) and every partial sum fit int32."""
     return k * _span(a) * _span(b) * terms < (1 << 31)
+
+
+def float32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> bool:
+    """True when float32 holds those sums exactly (every partial sum below 2^24)."""
+    return k * _span(a) * _span(b) * terms < (1 << 24)
 
 
 _FLOAT_SUM_MIN = 1024  # long reductions over the outer dim: float32 sums are vectorized

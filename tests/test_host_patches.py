@@ -62,3 +62,22 @@ def test_patches_and_sums_for_every_channel_width_and_dtype(g, c, dtype):
     assert torch.equal(g.im2col(x[1:], pad), want[ho * wo:])  # another batch size, offset view
     if dtype != torch.float32:
         assert torch.equal(g.tap_sums(x, pad), want.to(torch.int64).sum(0))
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.float32])
+def test_col2im_large_strided_sums_equal_the_index_add_ones(dtype, monkeypatch):
+    """Above the size threshold col2im adds k*k strided slabs; the sums are the same."""
+    import host.patches as P
+
+    g = ConvGeometry(3, 2, 1)
+    n, h, c = 40, 32, 16
+    ho = g.out_size(h, h)[0]
+    cols = torch.randint(-2000, 2000, (n * ho * ho, 9 * c), dtype=torch.int32).to(dtype)
+    assert cols.numel() > P._STRIDED_COL2IM_MIN
+    big = g.col2im(cols, n, h, h, c)
+    monkeypatch.setattr(P, "_STRIDED_COL2IM_MIN", cols.numel())
+    small = g.col2im(cols, n, h, h, c)
+    assert big.dtype == dtype and torch.equal(big, small)
+    x = F.fold(cols.double().view(n, ho * ho, 3, 3, c).permute(0, 4, 2, 3, 1).reshape(n, -1, ho * ho),
+               (h, h), 3, padding=1, stride=2)
+    assert torch.equal(big.double(), x.permute(0, 2, 3, 1))
