@@ -14,8 +14,16 @@ from .errors import ConfigError
 __all__ = ["GemmArgs", "check_gemm_args", "is_torch"]
 
 
+_TORCH_TYPE: dict[type, bool] = {}
+
+
 def is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
+    """True for torch tensors (without importing torch): the answer is cached per type."""
+    t = type(x)
+    hit = _TORCH_TYPE.get(t)
+    if hit is None:
+        hit = _TORCH_TYPE[t] = t.__module__.startswith("torch")
+    return hit
 
 
 @dataclass(frozen=True)

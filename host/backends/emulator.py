@@ -4,8 +4,8 @@ Backend-specific usage:
 
 - always available (pure Python, numpy and torch);
 - operands may be numpy arrays or torch tensors; values come back in kind. Torch CPU tensors
-  are handed to the model as zero-copy numpy views (its cache-blocked exact path), CUDA
-  tensors stay on the device;
+  of codes wider than a byte are handed to the model as zero-copy numpy views (its
+  cache-blocked exact path); byte codes and CUDA tensors stay torch tensors;
 - the counters are the model's, which equal the RTL's cycle counts for the same descriptor.
 """
 
@@ -21,6 +21,12 @@ from fpga_model.operands import is_torch
 from . import Availability, Job, PassOutput
 
 __all__ = ["EmulatorBackend"]
+
+
+def _wide_cpu_codes(x) -> bool:
+    """Codes wider than a byte in a CPU tensor: the model's cache-blocked numpy path is faster
+    for them (1-byte codes stay torch tensors and go to the int8 GEMM as they are)."""
+    return is_torch(x) and x.device.type == "cpu" and x.element_size() > 1
 
 
 class EmulatorBackend:
@@ -45,7 +51,7 @@ class EmulatorBackend:
                 raise ConfigError(f"{d!r} does not match its operands {m}x{k} and "
                                   f"{job.b.shape[0]}x{n}; rebuild the descriptor from them")
             a, b, to_torch = job.a, job.b, False
-            if is_torch(a) and a.device.type == "cpu":
+            if _wide_cpu_codes(a) or _wide_cpu_codes(b):
                 a, b, to_torch = a.numpy(), b.numpy(), True
             res = gemm(self.cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed,
                        b_signed=d.b_signed, stop_ring=d.stop_ring, tau=d.tau)
