@@ -11,6 +11,8 @@ half-width outputs halve the traffic of everything downstream), else as int64.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .config import ArrayConfig
@@ -171,13 +173,11 @@ def _byte_matmul(a, b, out_dtype):
     return out.to(out_dtype)
 
 
-_BYTE_MM_MIN_MACS = 0
 
 
 def _use_byte_mm(a, b) -> bool:
     global _byte_mm_ok
-    m, k = a.shape
-    if k > _BYTE_MM_MAX_K or m * k * b.shape[1] < _BYTE_MM_MIN_MACS:
+    if a.shape[1] > _BYTE_MM_MAX_K:
         return False
     if not (_byte_codes(a) and _byte_codes(b)):
         return False
@@ -190,8 +190,9 @@ def exact_matmul(a, b, bound: int):
     """Exact integer product of integer matrices whose partial sums are bounded by ``bound``.
 
     Takes numpy arrays (returns numpy) or torch tensors (returns torch, same device); values
-    are int32 when ``bound`` < 2^31, else int64 (``value_dtype``). A float GEMM is exact while every partial sum stays below 2^mantissa; 1-byte codes on the
-    CPU use an int8 GEMM with int32 sums (exact for K below 2^17), where torch has an exact one.
+    are int32 when ``bound`` < 2^31, else int64 (``value_dtype``). A float GEMM is exact while
+    every partial sum stays below 2^mantissa; 1-byte codes on the CPU use an int8 GEMM with
+    int32 sums (exact for K below 2^17) at every size, where torch has an exact one.
     """
     if _use_byte_mm(a, b):
         import torch
@@ -224,6 +225,14 @@ def _drop(cfg: ArrayConfig, bits: int, keep: int) -> int:
 def _round_up(absmax: int, bits: int, keep: int, cfg: ArrayConfig) -> int:
     step = 1 << _drop(cfg, bits, keep)
     return -(-absmax // step) * step
+
+
+@lru_cache(maxsize=256)
+def _no_stops(m: int, n: int) -> np.ndarray:
+    """The all-False stop mask of an M x N pass, shared read-only (passes repeat every batch)."""
+    mask = np.zeros((m, n), dtype=bool)
+    mask.flags.writeable = False
+    return mask
 
 
 def _np(x) -> np.ndarray:
@@ -285,7 +294,7 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             stopped_np = stopped
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np)
     if stopped_np is None:
-        stopped_np = np.zeros((g.m, g.n), dtype=bool)
+        stopped_np = _no_stops(g.m, g.n)
     if to_numpy:
         values = values.cpu().numpy()
     return GemmResult(values, stopped_np, counters["cycles"], counters)

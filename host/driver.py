@@ -30,6 +30,7 @@ class Driver:
         self.ledger = ledger
         self.recording = True
         self.program: list[Descriptor] = []
+        self._descriptors: dict[tuple, Descriptor] = {}  # the same passes repeat every batch
 
     def begin_batch(self) -> None:
         """Start a new mini-batch program."""
@@ -55,9 +56,8 @@ class Driver:
             chunks = [(k0, min(k, k0 + step)) for k0 in range(0, k, step)]
         jobs = []
         for k0, k1 in chunks:
-            d = Descriptor(m=m, n=n, k=k1 - k0, a_bits=a_bits, b_bits=b_bits, a_signed=a_signed,
-                           b_signed=b_signed, stop_ring=stop_ring, tau=tau, pass_=pass_,
-                           layer=layer)
+            d = self._descriptor(layer, pass_, m, n, k1 - k0, a_bits, b_bits, a_signed, b_signed,
+                                 stop_ring, tau)
             jobs.append(Job(d, a if len(chunks) == 1 else a[:, k0:k1],
                             b if len(chunks) == 1 else b[k0:k1]))
         outs = self.backend.run(jobs)
@@ -73,3 +73,17 @@ class Driver:
             total = total + out.values
         merged = {key: sum(o.counters.get(key, 0) for o in outs) for key in outs[0].counters}
         return PassOutput(jobs[0].descriptor, total, outs[0].stopped, merged)
+
+    def _descriptor(self, layer: int, pass_: Pass, m: int, n: int, k: int, a_bits: int,
+                    b_bits: int, a_signed: bool, b_signed: bool, stop_ring: int | None,
+                    tau: int | None) -> Descriptor:
+        """The (immutable) descriptor of a pass, reused when the same pass comes again."""
+        key = (layer, pass_, m, n, k, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+        d = self._descriptors.get(key)
+        if d is None:
+            if len(self._descriptors) >= 4096:  # e.g. a new tau every batch under PSG
+                self._descriptors.clear()
+            d = self._descriptors[key] = Descriptor(
+                m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits, a_signed=a_signed,
+                b_signed=b_signed, stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer)
+        return d

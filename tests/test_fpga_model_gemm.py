@@ -217,8 +217,8 @@ def test_one_byte_codes_exact_in_every_layout(a_dt, b_dt, kind):
             assert got.dtype == fast.value_dtype(k * 255 * 255) and (got == want).all()
             r = gemm(cfg, x, y, 8, 8, a_signed=a_dt is np.int8, b_signed=b_dt is np.int8)
             assert (r.values == want).all() and not r.stopped.any()
-        if m * k * n >= fast._BYTE_MM_MIN_MACS and fast._probe_byte_mm():
-            assert fast._use_byte_mm(a, b)  # the large ones take the int8-GEMM path
+        if fast._probe_byte_mm():
+            assert fast._use_byte_mm(a, b)  # every size takes the int8-GEMM path
     torch = pytest.importorskip("torch")
     got = exact_matmul(torch.from_numpy(a).t().contiguous().t(), torch.from_numpy(b), 1 << 40)
     assert got.dtype == torch.int64 and (got.numpy() == want).all()
