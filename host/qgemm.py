@@ -72,7 +72,7 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
         b: K x N integer codes; b_zero: an int ("tensor"), or a 1-D int64 tensor of length N
             ("col"), each in b's code range.
         b_axis: "tensor" or "col".
-        a_rowsum: ``a.sum(1)`` for "tensor" when the caller has a cheaper way to get it.
+        a_rowsum: ``a.sum(1)`` when the caller has a cheaper way to get it.
     """
     if b_axis not in ("tensor", "col"):
         raise ValueError(f"b_axis={b_axis!r}: use 'tensor' or 'col'")
@@ -82,10 +82,13 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
         out = out.to(torch.int64)
     dt = out.dtype
     if b_axis == "col":
-        # a @ z_b as the host's own exact product of the codes with every column's zero point
-        # down its column (one GEMM instead of the row sums of a and a rank-1 update)
-        zmat = b_zero.to(b.dtype).view(1, -1).expand(k, -1).contiguous()
-        out = out.sub_(exact_matmul(a, zmat, k * _span(a) * _span(b)))
+        n = b.shape[1]
+        if k > n:  # long rows (im2col patches): a @ z_b as the host's own int8 GEMM of the codes
+            zmat = b_zero.to(b.dtype).view(1, -1).expand(k, -1).contiguous()
+            out = out.sub_(exact_matmul(a, zmat, k * _span(a) * _span(b)))
+        else:  # short rows, wide output: the row sums of a and a rank-1 update
+            rs = code_sum(a, 1) if a_rowsum is None else a_rowsum
+            out = out.addmm_(rs.to(dt).view(-1, 1), b_zero.to(dt).view(1, -1), alpha=-1)
     elif b_zero:
         rs = code_sum(a, 1) if a_rowsum is None else a_rowsum
         out = out.sub_(rs.to(dt).mul(b_zero).view(-1, 1))

@@ -28,9 +28,10 @@ def _codes(shape, bits, signed, gen):
 
 @pytest.mark.parametrize("axis", ["tensor", "col"])
 @pytest.mark.parametrize("a_bits, b_bits, a_signed", [(4, 6, True), (8, 8, False), (12, 3, True)])
-def test_equals_plain_int64_product_of_zero_shifted_codes(axis, a_bits, b_bits, a_signed):
+@pytest.mark.parametrize("k, n", [(53, 11), (9, 40)], ids=["long-rows", "wide-output"])
+def test_equals_plain_int64_product_of_zero_shifted_codes(axis, a_bits, b_bits, a_signed, k, n):
     g = torch.Generator().manual_seed(a_bits * 31 + b_bits)
-    m, k, n = 37, 53, 11
+    m = 37
     a = _codes((m, k), a_bits, a_signed, g)
     b = _codes((k, n), b_bits, True, g)
     za = int(torch.randint(-5, 6, (), generator=g)) if a_signed else 0
