@@ -42,8 +42,8 @@ def float32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> b
 _FLOAT_SUM_MIN = 1024  # long reductions over the outer dim: float32 sums are vectorized
 
 
-def code_sum(x: torch.Tensor, dim: int) -> torch.Tensor:
-    """Exact int64 sum of integer codes along ``dim``.
+def code_sum(x: torch.Tensor, dim: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:
+    """Exact sum of integer codes along ``dim``, as ``dtype`` (which must hold it).
 
     A float32 sum is exact while every partial sum stays below 2^24 and reduces a long outer
     dimension several times faster than an integer sum; int32 accumulation is exact below 2^31.
@@ -51,10 +51,9 @@ def code_sum(x: torch.Tensor, dim: int) -> torch.Tensor:
     n = x.shape[dim]
     bound = n * _span(x)
     if dim == 0 and n >= _FLOAT_SUM_MIN and bound <= (1 << 24):
-        return x.to(torch.float32).sum(0).to(torch.int64)
-    if bound < (1 << 31):
-        return x.sum(dim=dim, dtype=torch.int32).to(torch.int64)
-    return x.sum(dim=dim, dtype=torch.int64)
+        return x.to(torch.float32).sum(0).to(dtype)
+    acc = torch.int32 if bound < (1 << 31) else torch.int64
+    return x.sum(dim=dim, dtype=acc).to(dtype)
 
 
 def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: torch.Tensor,
@@ -80,19 +79,21 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
     k = a.shape[1]
     if out.dtype == torch.int32 and not int32_holds(k, a, b):
         out = out.to(torch.int64)
-    dt = out.dtype
+    dt = out.dtype  # every term below fits it (int32_holds)
     if b_axis == "col":
-        n = b.shape[1]
-        if k > n:  # long rows (im2col patches): a @ z_b as the host's own int8 GEMM of the codes
+        zb = b_zero.to(dt)
+        if k > b.shape[1]:  # long rows (im2col patches): a @ z_b as the host's own int8 GEMM
             zmat = b_zero.to(b.dtype).view(1, -1).expand(k, -1).contiguous()
             out = out.sub_(exact_matmul(a, zmat, k * _span(a) * _span(b)))
         else:  # short rows, wide output: the row sums of a and a rank-1 update
-            rs = code_sum(a, 1) if a_rowsum is None else a_rowsum
-            out = out.addmm_(rs.to(dt).view(-1, 1), b_zero.to(dt).view(1, -1), alpha=-1)
-    elif b_zero:
-        rs = code_sum(a, 1) if a_rowsum is None else a_rowsum
-        out = out.sub_(rs.to(dt).mul(b_zero).view(-1, 1))
-    if a_zero:  # z_a sum_k (b - z_b), one value per column
-        col = code_sum(b, 0).sub_(b_zero * k).mul_(a_zero)
-        out = out.sub_(col.to(dt).view(1, -1))
+            rs = code_sum(a, 1, dt) if a_rowsum is None else a_rowsum.to(dt)
+            out = out.addmm_(rs.view(-1, 1), zb.view(1, -1), alpha=-1)
+        if a_zero:  # z_a sum_k (b - z_b), one value per column
+            out = out.sub_(code_sum(b, 0, dt).sub_(zb, alpha=k).mul_(a_zero).view(1, -1))
+        return out
+    if b_zero:
+        rs = code_sum(a, 1, dt) if a_rowsum is None else a_rowsum.to(dt)
+        out = out.sub_(rs.mul(b_zero).view(-1, 1))
+    if a_zero:
+        out = out.sub_(code_sum(b, 0, dt).sub_(k * b_zero).mul_(a_zero).view(1, -1))
     return out
