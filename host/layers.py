@@ -273,7 +273,7 @@ class QuantConv2d(nn.Module):
         scale = xq.scale * eq.scale
         ring, tau = self._psg_tau(scale)
         if self.runtime.engine == "array":
-            res: list = []
+            res: list | None = [] if ring is not None else None  # PSG keeps the raw prefixes
             run = self._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
             at = a.t()  # a view: the numpy path converts it block by block
             taps = self.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None

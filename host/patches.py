@@ -92,6 +92,8 @@ class ConvGeometry:
         """
         n, h, w, c = x.shape
         k, s, p = self.kernel, self.stride, self.padding
+        if k == 1 and p == 0:  # the patch matrix is the (strided) pixels themselves
+            return code_sum(self.im2col(x), 0)
         ho, wo = self.out_size(h, w)
         total = code_sum(x, 0)  # H x W x C
         if p:
