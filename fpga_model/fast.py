@@ -122,11 +122,16 @@ def _probe_byte_mm() -> bool:
 def _byte_codes(x) -> bool:
     """2-D 1-byte integer codes on the CPU that torch can use without a copy."""
     if is_torch(x):
-        import torch
-
-        return x.device.type == "cpu" and x.dim() == 2 and x.dtype in (torch.int8, torch.uint8)
+        return x.dtype in _torch_byte_dtypes() and x.dim() == 2 and x.device.type == "cpu"
     return (isinstance(x, np.ndarray) and x.dtype in (np.int8, np.uint8) and x.ndim == 2
             and x.flags.writeable and all(st >= 0 for st in x.strides))
+
+
+@lru_cache(maxsize=1)
+def _torch_byte_dtypes() -> tuple:
+    import torch
+
+    return torch.int8, torch.uint8
 
 
 def _flip_sign_bit(x, slot: int):
@@ -217,6 +222,13 @@ def exact_matmul(a, b, bound: int):
     return _blocked_products(a, b, dt, None, value_dtype(bound))[0]
 
 
+@lru_cache(maxsize=1024)
+def _digit_product_bound(cfg: ArrayConfig, a_bits: int, a_signed: bool, b_bits: int,
+                         b_signed: bool) -> int:
+    """Largest |partial sum| one reduction step can add to the accumulator (padded scale)."""
+    return cfg.digit_abs_bound(a_bits, a_signed) * cfg.digit_abs_bound(b_bits, b_signed)
+
+
 def _drop(cfg: ArrayConfig, bits: int, keep: int) -> int:
     """Low code bits that truncation to the top ``keep`` digits clears."""
     return max(0, cfg.brick_width * (cfg.digits(bits) - keep) - cfg.pad(bits))
@@ -258,8 +270,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
     elif not is_torch(a):
         a, b = np.asarray(a), np.asarray(b)
     g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
-    worst = (g.k * cfg.digit_abs_bound(a_bits, a_signed) * cfg.digit_abs_bound(b_bits, b_signed))
-    if worst >= 1 << (cfg.acc_width - 1):
+    if g.k * _digit_product_bound(cfg, a_bits, a_signed, b_bits, b_signed) >= \
+            1 << (cfg.acc_width - 1):
         # a partial sum might not fit the accumulator: let the definition decide (it raises)
         from .reference import gemm_reference
 

@@ -49,8 +49,9 @@ class Job:
 class PassOutput:
     """What a backend returns for one job.
 
-    ``values`` is int64 M x N (a torch tensor on the operands' device when they were torch
-    tensors), ``stopped`` the bool M x N early-stop mask, ``counters`` the hardware counters
+    ``values`` is M x N integers, int64 or int32 where the model's bound proves they fit (a
+    torch tensor on the operands' device when they were torch tensors), ``stopped`` the bool
+    M x N early-stop mask (shared and read-only when nothing stopped), ``counters`` the hardware counters
     (``cycles``, ``digit_products``, ``tile_cycles``, ``buffer_bits``, ``dram_bits``, ...).
     """
 
