@@ -265,7 +265,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
     if device is not None and device != "cpu" and not is_torch(a):
         import torch
 
-        a, b = torch.as_tensor(np.asarray(a), device=device), torch.as_tensor(np.asarray(b), device=device)
+        a = torch.as_tensor(np.asarray(a), device=device)
+        b = torch.as_tensor(np.asarray(b), device=device)
         to_numpy = True
     elif not is_torch(a):
         a, b = np.asarray(a), np.asarray(b)
@@ -285,7 +286,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
     else:
         ka, kb = kept_digits(g.stop_ring, a_bits), kept_digits(g.stop_ring, b_bits)
         # truncation rounds toward -inf: |trunc(x)| <= max|x| rounded up to a digit step
-        pbound = g.k * _round_up(g.a_absmax, a_bits, ka, cfg) * _round_up(g.b_absmax, b_bits, kb, cfg)
+        pbound = (g.k * _round_up(g.a_absmax, a_bits, ka, cfg)
+                  * _round_up(g.b_absmax, b_bits, kb, cfg))
         both = max(bound, pbound)  # one bound, so values and prefix share a dtype
         dt = _float_dtype(both)
         if is_torch(a) or dt is None:

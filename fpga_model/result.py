@@ -16,8 +16,9 @@ class GemmResult:
 
     ``values`` is M x N integers (a torch tensor when the operands were torch tensors): int64,
     or int32 from the fast path when K * max|a| * max|b| < 2^31 proves that every value fits;
-    ``stopped`` the bool M x N early-stop mask (all False without early termination), ``cycles`` the engine
-    cycles, and ``counters`` the hardware and model counters (see ``fpga_model.cycles``).
+    ``stopped`` the bool M x N early-stop mask (all False without early termination; shared
+    and read-only then), ``cycles`` the engine cycles, and ``counters`` the hardware and model
+    counters (see ``fpga_model.cycles``).
     """
 
     values: Any

@@ -85,7 +85,10 @@ def _select(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
 
 
 def _dequantize(vals: torch.Tensor, scale, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``vals.to(dtype) * scale``: one cast, then one multiply (two plain passes beat one mixed one)."""
+    """``vals.to(dtype) * scale``: one cast, then one multiply.
+
+    Two plain passes are faster than one mixed-dtype multiply on large tensors.
+    """
     return vals.to(dtype).mul_(scale) if vals.dtype != dtype else vals.mul(scale)
 
 
@@ -275,7 +278,7 @@ class QuantConv2d(nn.Module):
         if self.runtime.engine == "array":
             res: list | None = [] if ring is not None else None  # PSG keeps the raw prefixes
             run = self._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
-            at = a.t()  # a view: the numpy path converts it block by block
+            at = a.t()  # a view: the int8 GEMM takes the transposed layout as it is
             taps = self.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
             vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
             if ring is not None:  # stopped outputs keep the prefix: the zero-point terms
@@ -325,16 +328,16 @@ class QuantConv2d(nn.Module):
         k, s = geom.kernel, geom.stride
         ho, wo = geom.out_size(h, w)
         cout = eq.codes.shape[1]
-        taps = wb.codes.view(c, cout, k, k)
+        w4 = wb.codes.view(c, cout, k, k)
         if self.runtime.engine == "array":
             run = self._runner(Pass.EB, eq.bits, wb.bits, eq.signed, wb.signed)
-            e_nhwc = eq.codes.view(n, ho, wo, cout)
             if s == 1:
                 full = ConvGeometry(k, 1, k - 1 - geom.padding)
-                b = taps.flip(2, 3).permute(2, 3, 1, 0).reshape(k * k * cout, c)
+                b = w4.flip(2, 3).permute(2, 3, 1, 0).reshape(k * k * cout, c)
+                e_nhwc = eq.codes.view(n, ho, wo, cout)
                 vals = _conv_gemm(run, full, e_nhwc, eq.zero, b, wb.zero)[1]
                 return _dequantize(vals, wb.scale * eq.scale).view(n, h, w, c)
-            b = taps.permute(1, 2, 3, 0).reshape(cout, k * k * c)
+            b = w4.permute(1, 2, 3, 0).reshape(cout, k * k * c)
             vals = affine_gemm(run, eq.codes, eq.zero, b, wb.zero.repeat(k * k), "col")
             # a pixel sums at most ceil(k/s)^2 patch gradients: float32 sums them exactly below
             # 2^24 (and faster), int32 below 2^31, else int64

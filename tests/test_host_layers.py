@@ -65,7 +65,8 @@ def test_conv_fw_gc_eb_equal_plain_integer_gemms(stride, k, pad):
     cols = e_int @ w_eb  # patch gradients, exact
     n, _, h, w = x.shape
     ho = (h + 2 * pad - k) // stride + 1
-    cols_f = cols.double().reshape(n, ho * ho, k, k, 6).permute(0, 4, 2, 3, 1).reshape(n, -1, ho * ho)
+    cols_f = (cols.double().reshape(n, ho * ho, k, k, 6).permute(0, 4, 2, 3, 1)
+              .reshape(n, -1, ho * ho))
     dx_int = F.fold(cols_f, (h, w), k, padding=pad, stride=stride).round().long()
     want_x = dx_int.to(torch.float32).mul_((wb.scale * eq.scale).view(1, -1, 1, 1))
     assert torch.equal(x.grad, want_x)  # integer input gradient, one dequantizing multiply

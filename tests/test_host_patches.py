@@ -78,6 +78,6 @@ def test_col2im_large_strided_sums_equal_the_index_add_ones(dtype, monkeypatch):
     monkeypatch.setattr(P, "_STRIDED_COL2IM_MIN", cols.numel())
     small = g.col2im(cols, n, h, h, c)
     assert big.dtype == dtype and torch.equal(big, small)
-    x = F.fold(cols.double().view(n, ho * ho, 3, 3, c).permute(0, 4, 2, 3, 1).reshape(n, -1, ho * ho),
-               (h, h), 3, padding=1, stride=2)
+    unfolded = cols.double().view(n, ho * ho, 3, 3, c).permute(0, 4, 2, 3, 1)
+    x = F.fold(unfolded.reshape(n, -1, ho * ho), (h, h), 3, padding=1, stride=2)
     assert torch.equal(big.double(), x.permute(0, 2, 3, 1))

@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from fpga_model import code_range
-from host.quant import RunningRange, code_dtype, dither, quantize_rows, quantize_tensor, tensor_range
+from host.quant import (
+    RunningRange,
+    code_dtype,
+    dither,
+    quantize_rows,
+    quantize_tensor,
+    tensor_range,
+)
 
 
 @pytest.mark.parametrize("bits", [3, 4, 6, 8, 12])

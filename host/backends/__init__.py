@@ -51,7 +51,8 @@ class PassOutput:
 
     ``values`` is M x N integers, int64 or int32 where the model's bound proves they fit (a
     torch tensor on the operands' device when they were torch tensors), ``stopped`` the bool
-    M x N early-stop mask (shared and read-only when nothing stopped), ``counters`` the hardware counters
+    M x N early-stop mask (may be shared and read-only when nothing stopped), ``counters`` the
+    hardware counters
     (``cycles``, ``digit_products``, ``tile_cycles``, ``buffer_bits``, ``dram_bits``, ...).
     """
 
