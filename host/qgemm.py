@@ -29,14 +29,18 @@ def _span(x: torch.Tensor) -> int:
     return 1 << (8 * x.element_size())
 
 
+_I32_LIMIT = 1 << 31  # int32 holds every integer below this in magnitude
+_F32_EXACT = 1 << 24  # float32 holds every integer below this exactly
+
+
 def int32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> bool:
     """True when ``terms`` sums of K products (a - z_a)(b - z_b) and every partial sum fit int32."""
-    return k * _span(a) * _span(b) * terms < (1 << 31)
+    return k * _span(a) * _span(b) * terms < _I32_LIMIT
 
 
 def float32_holds(k: int, a: torch.Tensor, b: torch.Tensor, terms: int = 1) -> bool:
     """True when float32 holds those sums exactly (every partial sum below 2^24)."""
-    return k * _span(a) * _span(b) * terms < (1 << 24)
+    return k * _span(a) * _span(b) * terms < _F32_EXACT
 
 
 _FLOAT_SUM_MIN = 1024  # long reductions over the outer dim: float32 sums are vectorized
@@ -50,9 +54,9 @@ def code_sum(x: torch.Tensor, dim: int, dtype: torch.dtype = torch.int64) -> tor
     """
     n = x.shape[dim]
     bound = n * _span(x)
-    if dim == 0 and n >= _FLOAT_SUM_MIN and bound <= (1 << 24):
+    if dim == 0 and n >= _FLOAT_SUM_MIN and bound <= _F32_EXACT:
         return x.to(torch.float32).sum(0).to(dtype)
-    acc = torch.int32 if bound < (1 << 31) else torch.int64
+    acc = torch.int32 if bound < _I32_LIMIT else torch.int64
     return x.sum(dim=dim, dtype=acc).to(dtype)
 
 
