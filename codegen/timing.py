@@ -31,7 +31,7 @@ from typing import Mapping
 from boards.errors import UserError
 
 __all__ = ["Delay", "DelayTable", "DELAY_TABLES", "TimingRule", "PathEnd", "StagePath",
-           "StageTiming", "TimingReport", "TimingError", "analyze", "module_stage"]
+           "StageTiming", "TimingReport", "TimingError", "analyze", "module_stage", "is_blackbox"]
 
 
 class TimingError(UserError):
@@ -370,6 +370,11 @@ class _Cell:
     dirs: Mapping[str, str]
 
 
+def is_blackbox(module: Mapping) -> bool:
+    """A library cell (yosys marks them ``blackbox``) rather than a module of the design."""
+    return bool(_param({"parameters": module.get("attributes", {})}, "blackbox"))
+
+
 def module_stage(module: str) -> str:
     """The RTL name of a (possibly parameterised) yosys module: ``$paramod$..\\frac_tile`` ->
     ``frac_tile``, ``$paramod\\frac_axi_reader\\ADDR_W=..`` -> ``frac_axi_reader``."""
@@ -411,7 +416,7 @@ def _flatten(modules: Mapping[str, Mapping], top: str):
                     names[g].setdefault(path, label)
         for cname, cell in mod.get("cells", {}).items():
             ctype = cell["type"]
-            if ctype in modules and not modules[ctype].get("attributes", {}).get("blackbox"):
+            if ctype in modules and not is_blackbox(modules[ctype]):
                 sub = modules[ctype]
                 sub_map: dict[int, int | None] = {}
                 for pin, bits in cell["connections"].items():
