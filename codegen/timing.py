@@ -200,12 +200,13 @@ class PathEnd:
     type: str
     rtl: str
     src: str
+    instance: str = ""  # instance path of the module holding the cell
 
     def __str__(self) -> str:
         where = f" ({self.src})" if self.src else ""
         if self.type in _FFS:
             return f"{self.rtl or self.cell} [{self.type}]{where}"
-        inst = self.cell.rsplit("/", 1)[0] + "/" if "/" in self.cell else ""
+        inst = f"{self.instance}/" if self.instance else ""
         return f"{inst}{self.type}.{self.rtl}{where}"
 
 
@@ -329,7 +330,7 @@ def _dsp_input_setup(cell: Mapping, pin: str, t: DelayTable) -> Delay | None:
     """Setup of a DSP48 input pin, or None when the pin reaches the outputs unregistered."""
     mult = _param_str(cell, "USE_MULT", "MULTIPLY") != "NONE"
     mreg, preg = _param(cell, "MREG", 1), _param(cell, "PREG", 1)
-    base = re.sub(r"\d+$", "", pin)
+    base = pin.split("[")[0]
     reg = {"A": "AREG", "ACIN": "AREG", "B": "BREG", "BCIN": "BREG", "C": "CREG",
            "D": "DREG"}.get(base)
     if reg is not None:
@@ -590,7 +591,7 @@ def _path_end(cell: _Cell, bit: int, pin: str,
     else:
         net = _net_name(names, bit, cell.path)
         rtl = f"{pin} = {net}" if net and "$" not in net.rsplit("/", 1)[-1] else pin
-    return PathEnd(full, cell.type, rtl, _src(cell))
+    return PathEnd(full, cell.type, rtl, _src(cell), cell.path)
 
 
 def analyze(netlist: Mapping, table: DelayTable, rule: TimingRule = TimingRule(),

@@ -167,10 +167,10 @@ def test_bram_outputs_start_paths_with_and_without_the_output_register(doa_reg, 
 ])
 def test_dsp_inputs_end_and_outputs_start_paths_by_their_registers(params, setup, out):
     dsp = cell("DSP48E1", {k: f"{v:032b}" for k, v in params.items()} | {"USE_MULT": "MULTIPLY"},
-               CLK=1, A=[20], B=[21], P=[40])
-    # r0 -> LUT -> A; P -> LUT -> LUT -> r1
-    stage = run({"r0": ff(99, 10), "la": lut(20, 10), "lb": lut(21, 10), "dsp": dsp,
-                 "p1": lut(41, 40), "p2": lut(42, 41), "r1": ff(42, 50)})
+               CLK=1, A=[20, 23], B=[21], P=[40, 43], OPMODE=["0", "1"])
+    # r0 -> LUT -> A[0], A[1]; P[0] -> LUT -> LUT -> r1
+    stage = run({"r0": ff(99, 10), "la": lut(20, 10), "la1": lut(23, 10), "lb": lut(21, 10),
+                 "dsp": dsp, "p1": lut(41, 40), "p2": lut(42, 41), "r1": ff(42, 50)})
     into_dsp = T.ff_clk_to_q.ns + NET + LUT + NET + setup.ns
     out_of_dsp = out.ns + 2 * (NET + LUT) + NET + T.ff_setup_d.ns
     assert stage.worst.delay_ns == pytest.approx(max(into_dsp, out_of_dsp))
