@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from .trainer import TrainResult
+if TYPE_CHECKING:  # the trainer imports torch; the report's callers already hold results
+    from .trainer import TrainResult
 
 __all__ = ["summary", "aggregate", "write_report", "default_report_dir", "SUMMARY_KEYS"]
 
