@@ -63,6 +63,9 @@ def train(
     out: Path = typer.Option(None, help="report folder (default reports/<method>-<data>-seed<s>);"
                              " an earlier report there is replaced as a whole"),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="write PNG plots"),
+    baseline: bool = typer.Option(False, "--baseline", help="also train the static "
+                                  "--static-bits baseline on the same seeds and draw its "
+                                  "accuracy beside the method's"),
 ) -> None:
     """Train with FracTrain/E2-Train controllers, every GEMM on the backend; report the savings."""
     # everything a user can get wrong is checked here, before torch loads or data is read
@@ -73,7 +76,8 @@ def train(
                     ("--threads", threads)):
         checks.at_least(name, v, 1)
     checks.positive_float("--lr", lr, high=10.0)
-    checks.choice("--device", device, ("cpu", "cuda"))
+    if device not in ("cpu", "cuda"):
+        raise ChoiceError(f"unknown device {device!r}; use cpu or cuda")
     kind = data.split(":", 1)[0].strip().lower()
     if kind not in DATA_KINDS:
         raise ChoiceError(f"unknown data set {data!r}; use digits, cifar10:PATH or "
@@ -112,21 +116,27 @@ def train(
     results = []
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    runs = [(method, base, results)]
+    static_runs: list = []
+    if baseline and method != "static":
+        runs.append(("static", TrainConfig(**{**base.to_dict(), "method": "static"}),
+                     static_runs))
     with Progress(*columns, console=console, transient=False) as progress:
-        for s in seed_list:
-            cfg = TrainConfig(**{**base.to_dict(), "seed": s})
-            task = progress.add_task(f"{method} seed {s}", total=None, status="")
+        for label, run_base, into in runs:
+            for s in seed_list:
+                cfg = TrainConfig(**{**run_base.to_dict(), "seed": s})
+                task = progress.add_task(f"{label} seed {s}", total=None, status="")
 
-            def on_step(step: int, total: int, info: dict, task=task) -> None:
-                status = f"epoch {info['epoch']}"
-                if "loss" in info:
-                    status += f" loss {info['loss']:.3f}"
-                if "cp" in info:
-                    status += f" cp {info['cp']:.2f}%"
-                progress.update(task, completed=step, total=total, status=status)
-            results.append(run_training(cfg, dataset, on_step))
-            progress.update(task, status=f"acc {results[-1].final_acc:.2f}%")
-    path = write_report(results, folder, plots=plots)
+                def on_step(step: int, total: int, info: dict, task=task) -> None:
+                    status = f"epoch {info['epoch']}"
+                    if "loss" in info:
+                        status += f" loss {info['loss']:.3f}"
+                    if "cp" in info:
+                        status += f" cp {info['cp']:.2f}%"
+                    progress.update(task, completed=step, total=total, status=status)
+                into.append(run_training(cfg, dataset, on_step))
+                progress.update(task, status=f"acc {into[-1].final_acc:.2f}%")
+    path = write_report(results, folder, plots=plots, baseline=static_runs or None)
     agg = aggregate(results)
     t = Table(title=f"{method}, {model} on {dataset.name}, {backend} on {board}\n"
                     f"savings vs static FW{fw}/BW{bw} on the same array")
@@ -135,6 +145,9 @@ def train(
     t.add_row("seeds", ",".join(map(str, seed_list)))
     t.add_row("final test accuracy (%)", _pct(agg, "final_acc", 1.0))
     t.add_row("best test accuracy (%)", _pct(agg, "best_acc", 1.0))
+    if static_runs:
+        t.add_row(f"static FW{fw}/BW{bw} final accuracy (%)",
+                  _pct(aggregate(static_runs), "final_acc", 1.0))
     t.add_row("effective-MAC saving (%)", _pct(agg, "eff_mac_saving"))
     t.add_row("modeled latency saving (%)", _pct(agg, "latency_saving"))
     t.add_row("modeled energy saving (%)", _pct(agg, "energy_saving"))
