@@ -58,6 +58,10 @@ EXAMPLES: dict[str, str] = {
 }
 
 
+INTERRUPTED = ("interrupted: nothing half-written was left; earlier reports, projects and "
+               "packages are as they were")
+
+
 def _version() -> str:
     from importlib import metadata
 
@@ -145,11 +149,11 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         fail(str(exc))
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("interrupted: nothing half-written was left; earlier reports, "
-                          "projects and packages are as they were", highlight=False)
-        raise SystemExit(130) from None
+        rc = 130
     except OSError as exc:
         fail(_os_line(exc))
+    if rc == 130:  # typer turns Ctrl-C into exit status 130
+        err_console.print(INTERRUPTED, highlight=False, soft_wrap=True)
     raise SystemExit(rc if isinstance(rc, int) else 0)
 
 

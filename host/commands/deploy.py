@@ -10,19 +10,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
+
+from . import checks
+
+SIMULATORS = ("icarus", "verilator")  # codegen.rtlsim.SIMULATORS, named here without its imports
+BACKENDS = ("auto", "pynq", "rtl", "emulator")
 
 
 def deploy(
     project: Path = typer.Argument(..., help="generated project or package folder (manifest.json)"),
     backend: str = typer.Option("auto", help="pynq, rtl, emulator or auto (probe in that order)"),
-    sim: str = typer.Option(None, help="simulator of the rtl backend: icarus or verilator"),
+    sim: str = typer.Option(None, help="RTL simulator to run (rtl backend): icarus or verilator"),
     timeout_cycles: int = typer.Option(None, "--timeout-cycles",
                                        help="bound on the wait for ap_done (kernel cycles)"),
     job: list[str] = typer.Option(None, "--job", help="run only this self-test job (repeatable)"),
     pause: bool = typer.Option(True, help="rtl: pause generators on every AXI channel"),
 ) -> None:
     """Check and load the overlay on a PYNQ board (or simulate it) and run the self-test."""
+    checks.at_least("--timeout-cycles", timeout_cycles, 1)
+    if sim is not None:
+        sim = checks.choice("--sim", sim, SIMULATORS)
+        if backend.strip().lower() not in ("rtl", "auto"):
+            raise checks.BadOption(f"--sim {sim} picks the RTL simulator; it applies to "
+                                   f"--backend rtl (or auto), not {backend!r}")
+    from rich.table import Table
+
     from codegen.render import load_project
     from host.accel.selftest import (
         describe_target,
