@@ -24,10 +24,13 @@ from fpga_model import ArrayConfig, ConfigError
 
 from .errors import ProjectError
 
-__all__ = ["MANIFEST", "read_manifest", "verify_manifest", "generated_entries", "file_sha256",
-           "staged_folder", "write_text_atomic", "regenerate_hint"]
+__all__ = ["MANIFEST", "OVERLAY_RECORD", "read_manifest", "verify_manifest", "generated_entries",
+           "file_sha256", "staged_folder", "write_text_atomic", "regenerate_hint",
+           "check_overlay_record"]
 
 MANIFEST = "manifest.json"
+# written by bd/build_bd.tcl next to the bitstream: the config it was built from, file sizes
+OVERLAY_RECORD = "overlay/build.json"
 
 
 def file_sha256(path: Path) -> str:
@@ -112,6 +115,38 @@ def verify_manifest(root: Path, manifest: dict, *, files: bool = True) -> ArrayC
             raise ProjectError(f"{path} differs from the SHA-256 recorded in {MANIFEST} (edited "
                                f"or truncated); {hint}")
     return cfg
+
+
+def check_overlay_record(root: Path, manifest: dict) -> str | None:
+    """Check ``overlay/`` against the record its build wrote; ``None`` when it matches.
+
+    A record from another config (a stale overlay kept across a regenerate) or files whose size
+    changed since the build (replaced by hand) raise ``ProjectError``. Without an overlay, or
+    without a record (an overlay built elsewhere; the .hwh checks still apply), a note says so.
+    """
+    root = Path(root)
+    bit, hwh = root / "overlay" / "frac_array.bit", root / "overlay" / "frac_array.hwh"
+    if not bit.exists():
+        return "no overlay"
+    rebuild = (f"rebuild it with 'vivado -mode batch -source bd/build_bd.tcl' in {root}, or "
+               f"remove {root / 'overlay'}")
+    rec_path = root / OVERLAY_RECORD
+    if not rec_path.is_file():
+        return f"{rec_path} is missing: the overlay was not built by this project's Tcl"
+    try:
+        rec = json.loads(rec_path.read_text())
+        want_hash = str(rec["config_hash"])
+        sizes = {bit: int(rec["bit_bytes"]), hwh: int(rec["hwh_bytes"])}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ProjectError(f"{rec_path} is unreadable ({exc}); {rebuild}") from None
+    if want_hash != manifest.get("config_hash"):
+        raise ProjectError(f"{root / 'overlay'} is stale: it was built from config {want_hash}, "
+                           f"the project is config {manifest.get('config_hash')}; {rebuild}")
+    for path, size in sizes.items():
+        if not path.is_file() or path.stat().st_size != size:
+            raise ProjectError(f"{path} is not the file the overlay build wrote ({size} bytes "
+                               f"recorded); {rebuild}")
+    return None
 
 
 def generated_entries(manifest: dict) -> set[str]:

@@ -473,3 +473,51 @@ def test_each_help_has_an_example_and_plain_flags(name):
 def test_choices_are_listed(args, choices):
     rc, out, err = run(*args, "--help")
     assert rc == 0 and choices in " ".join(out.replace("│", " ").split())
+
+
+# ------------------------------------------------------------------ build outputs recorded
+def _built_overlay(root: Path, config_hash: str, *, bit: bytes = b"BIT", extra: int = 0) -> None:
+    d = root / "overlay"
+    d.mkdir(exist_ok=True)
+    (d / "frac_array.bit").write_bytes(bit)
+    (d / "frac_array.hwh").write_text("<hwh/>")
+    (d / "build.json").write_text(json.dumps({"config_hash": config_hash,
+                                              "bit_bytes": len(bit) + extra, "hwh_bytes": 6}))
+
+
+def test_the_overlay_build_writes_its_record(pristine):
+    tcl = (pristine / "bd" / "build_bd.tcl").read_text()
+    assert "build.json" in tcl and CFG.config_hash() in tcl
+
+
+@pytest.mark.parametrize("case, pattern", [
+    ("stale", r".*overlay is stale: it was built from config 000000000000, the project is "
+              r"config [0-9a-f]{12}; rebuild it with 'vivado -mode batch -source "
+              r"bd/build_bd.tcl'"),
+    ("replaced", r".*frac_array.bit is not the file the overlay build wrote \(4 bytes "
+                 r"recorded\)"),
+    ("garbled", r".*build.json is unreadable"),
+])
+@pytest.mark.parametrize("command", ["package", "deploy"])
+def test_a_stale_or_replaced_overlay_is_refused(project, tmp_path, case, pattern, command):
+    manifest = json.loads((project / "manifest.json").read_text())
+    if case == "stale":
+        _built_overlay(project, "0" * 12)
+    elif case == "replaced":
+        _built_overlay(project, manifest["config_hash"], extra=1)
+    else:
+        _built_overlay(project, manifest["config_hash"])
+        (project / "overlay" / "build.json").write_text("{")
+    extra = ["--out", tmp_path / "dist"] if command == "package" else ["--backend", "pynq"]
+    refused(*run(command, project, *extra), pattern)
+
+
+def test_a_matching_overlay_record_passes(project):
+    from codegen.project import check_overlay_record
+
+    manifest = json.loads((project / "manifest.json").read_text())
+    assert check_overlay_record(project, manifest) == "no overlay"
+    _built_overlay(project, manifest["config_hash"])
+    assert check_overlay_record(project, manifest) is None
+    (project / "overlay" / "build.json").unlink()
+    assert "was not built by this project's Tcl" in check_overlay_record(project, manifest)

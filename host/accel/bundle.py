@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.errors import ToolFailed
-from codegen.project import staged_folder
+from codegen.project import check_overlay_record, staged_folder
 
 from .errors import AcceleratorError, OverlayNotFound
 from .overlay import BITFILE, HWHFILE, OVERLAY_DIR, check_overlay, file_sha256, find_overlay
@@ -312,6 +312,9 @@ def make_package(project: Any, out: Path | None = None) -> Package:
     manifest = json.loads(json.dumps(project.manifest))
     manifest.pop("overlay", None)
     if files is not None:
+        note = check_overlay_record(root, manifest)  # a stale or replaced overlay raises
+        if note:
+            notes.append(note)
         check_overlay(root, manifest)
         manifest["overlay"] = {"bit": f"{OVERLAY_DIR}/{BITFILE}", "hwh": f"{OVERLAY_DIR}/{HWHFILE}",
                                "bit_sha256": file_sha256(files.bit),

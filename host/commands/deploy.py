@@ -50,6 +50,10 @@ def deploy(
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 
     proj = load_project(project)
+    if backend.strip().lower() in ("pynq", "auto"):
+        from codegen.project import check_overlay_record
+
+        check_overlay_record(proj.root, proj.manifest)  # a stale or replaced overlay raises
     jobs = pick_jobs(selftest_jobs(proj), job)
     acc, lines = open_deployment(proj, backend, timeout_cycles=timeout_cycles, sim=sim,
                                  pause=pause)
