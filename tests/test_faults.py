@@ -521,3 +521,36 @@ def test_a_matching_overlay_record_passes(project):
     assert check_overlay_record(project, manifest) is None
     (project / "overlay" / "build.json").unlink()
     assert "was not built by this project's Tcl" in check_overlay_record(project, manifest)
+
+
+# ------------------------------------------------------------------ file-system faults
+@pytest.mark.parametrize("args", [
+    ["generate", "--bits", "4,8", "--tiles", "2x2", "--out", "{tmp}/p"],
+    ["package", "{project}", "--out", "{tmp}/dist"],
+    ["train", "--epochs", "1", "--out", "{tmp}/report"],
+])
+def test_a_read_only_location_is_refused_before_work(args, pristine, tmp_path, monkeypatch):
+    import host.commands.checks as checks
+
+    import os
+    from types import SimpleNamespace
+
+    # root ignores chmod, so the check is shown a location without write permission
+    monkeypatch.setattr(checks, "os", SimpleNamespace(access=lambda path, mode: False,
+                                                      W_OK=os.W_OK, X_OK=os.X_OK))
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{project}", str(pristine)) for a in args]
+    refused(*run(*argv), r"--out .*: .* is not writable; choose a writable location")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("exc", [PermissionError(13, "Permission denied", "/x/y"),
+                                 OSError(28, "No space left on device", "/x/z"),
+                                 IsADirectoryError(21, "Is a directory", "/x/d")])
+def test_file_system_faults_are_one_line(exc, tmp_path, monkeypatch):
+    import codegen.render as render
+
+    def boom(*a, **k):
+        raise exc
+    monkeypatch.setattr(render, "render_project", boom)
+    refused(*run("generate", "--bits", "4,8", "--tiles", "2x2", "--out", tmp_path / "p"),
+            rf"{exc.strerror.lower()}: {exc.filename}; check that the path exists")
