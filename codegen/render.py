@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -220,6 +221,9 @@ def load_project(path: Path, *, verify: bool = True) -> Project:
     (``verify=False`` checks the config only); a tampered, truncated or incomplete project
     raises ``ProjectError`` naming the command that regenerates it.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_project needs the project folder as a str or Path, not "
+                        f"{type(path).__name__}; pass e.g. load_project('build/zc706_b4-8_2x2')")
     path = Path(path)
     manifest = read_manifest(path)
     cfg = verify_manifest(path, manifest, files=verify)

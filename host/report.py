@@ -104,6 +104,8 @@ def write_report(results: Sequence[TrainResult], out: Path, *, plots: bool = Tru
     """
     from codegen.project import staged_folder
 
+    if not results:
+        raise ReportError("no training results to report; pass the results of at least one run")
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir())
                                               and not (out / "report.json").exists())):

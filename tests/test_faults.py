@@ -412,6 +412,8 @@ B = np.array([[1, 2], [-3, 4], [5, -6]], dtype=np.int8)
     (lambda: ArrayConfig(clock_mhz="fast"), ConfigError, r"^clock 'fast' is not a number"),
     (lambda: ArrayConfig(clock_mhz=float("inf")), ConfigError, r"^clock inf MHz is outside"),
     (lambda: ArrayConfig(bits=[4.0, 8]), ConfigError, r"^bit-width 4\.0 is not an integer"),
+    (lambda: load_project(None), TypeError, r"^load_project needs the project folder as a str "
+                                            r"or Path, not NoneType"),
 ])
 def test_python_api_errors_name_the_fix(call, exc, pattern):
     with pytest.raises(exc, match=pattern):
