@@ -53,7 +53,7 @@ EXAMPLES: dict[str, str] = {
     "estimate": "fracfpga estimate build/zc706_b4-8_2x2 --family xc7",
     "generate": "fracfpga generate --bits 3,4,6,8,12 --board zc706 --tiles 8x8",
     "package": "fracfpga package build/zc706_b3-4-6-8-12_8x8 --out dist",
-    "train": "fracfpga train --method fractrain --epochs 5 --seeds 0,1,2",
+    "train": "fracfpga train --method fractrain --epochs 5 --seeds 0,1,2 --baseline",
     "verify": "fracfpga verify build/zc706_b4-8_2x2 --sim verilator --no-csim",
 }
 

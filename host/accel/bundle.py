@@ -264,10 +264,11 @@ def write_tarball(folder: Path, arcroot: str, dest: Path, epoch: int) -> None:
     Entries are sorted, owned by root, with fixed modes and ``epoch`` as their mtime; the gzip
     header holds ``epoch`` and no file name. Equal inputs give byte-identical tarballs.
     """
+    fix = _tar_filter(epoch)
     with open(dest, "wb") as raw, \
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=epoch) as gz, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9,
+                          mtime=epoch) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        fix = _tar_filter(epoch)
         tar.add(folder, arcname=arcroot, recursive=False, filter=fix)
         for path in sorted(folder.rglob("*")):
             tar.add(path, arcname=f"{arcroot}/{path.relative_to(folder).as_posix()}",
