@@ -119,8 +119,8 @@ def _precision(plt, results, out: Path) -> bool:
     widths = sorted(r0.array.bits)
     edges = [widths[0] - 0.5] + [(a + b) / 2 for a, b in zip(widths, widths[1:])] + \
         [widths[-1] + 0.5]
-    cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0, 1, len(widths))))
-    cmap.set_bad("white")
+    cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0, 1, len(widths)))
+                          ).with_extremes(bad="white")
     norm = BoundaryNorm(edges, cmap.N)
     n_epochs = min(len(r.precision) for r in results)
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.6 + 0.28 * len(layers) + 1.6), sharey=True)
