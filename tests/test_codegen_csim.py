@@ -323,6 +323,7 @@ def test_csim_command_passes_and_fails(projects, tmp_path):
     assert r.returncode == 1
     assert "FAIL" in r.stdout
     assert "the kernel equals the model on 1 of 2 jobs" in " ".join(r.stdout.split())
+    assert "mismatch: 1 of 2 jobs differ from the model (first: edges: byte" in r.stdout
 
 
 def _one_line_error(r: subprocess.CompletedProcess, pattern: str) -> None:

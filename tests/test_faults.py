@@ -556,3 +556,18 @@ def test_file_system_faults_are_one_line(exc, tmp_path, monkeypatch):
     monkeypatch.setattr(render, "render_project", boom)
     refused(*run("generate", "--bits", "4,8", "--tiles", "2x2", "--out", tmp_path / "p"),
             rf"{exc.strerror.lower()}: {exc.filename}; check that the path exists")
+
+
+# ------------------------------------------------------------------ mismatches stay exit 1
+def test_a_mismatch_is_exit_1_and_says_so(project):
+    from codegen.project import file_sha256
+
+    path = project / "vectors" / "edges.expected.bin"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # an expectation the kernel cannot meet, recorded as the project's own
+    path.write_bytes(bytes(data))
+    _edit_manifest(project, lambda d: d["files"].update(
+        {"vectors/edges.expected.bin": file_sha256(path)}))
+    rc, out, err = run("deploy", project, "--backend", "emulator")
+    assert rc == 1 and "Traceback" not in out + err
+    assert "mismatch: 1 of 4 jobs differ from the model on the emulator (first: edges:" in out

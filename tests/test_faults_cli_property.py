@@ -137,3 +137,31 @@ def test_train_refuses_bad_values_before_training(scratch, lr, seed, epochs, bat
         argv += ["--seeds", seeds]
     assert clean_answer(argv) == 2
     assert not (scratch / "report").exists()
+
+
+@pytest.fixture(scope="module")
+def small_project(scratch):
+    from codegen.render import render_project
+    from fpga_model import ArrayConfig
+
+    return render_project(ArrayConfig(bits=(4, 8), tiles=(1, 1)), scratch / "proj").root
+
+
+@settings(SETTINGS, max_examples=20)
+@given(timeout=st.one_of(st.none(), mostly(st.integers(10**5, 10**9).map(str),
+                                           number_text(st.integers(-5, 10**4)))),
+       jobs=st.lists(st.sampled_from(["edges", "refused", "all-pairs", "nope", ""]),
+                     max_size=2),
+       sim=st.one_of(st.none(), st.sampled_from(["icarus", "verilator", "xsim", ""])),
+       backend=mostly(st.sampled_from(["emulator", "EMULATOR"]),
+                      st.sampled_from(["pynq", "fpga", ""])))
+def test_deploy_answers_cleanly(small_project, timeout, jobs, sim, backend):
+    # rtl and auto are left out: they would start a simulator build (minutes)
+    argv = ["deploy", str(small_project), "--backend", backend]
+    if timeout is not None:
+        argv += ["--timeout-cycles", timeout]
+    for j in jobs:
+        argv += ["--job", j]
+    if sim is not None:
+        argv += ["--sim", sim]
+    clean_answer(argv)

@@ -80,5 +80,8 @@ def deploy(
                       f"{r.cycles:,}", f"{r.model_cycles:,}", f"{r.seconds:.2f} s", r.detail)
     console.print(table)
     say(summary_line(acc, rows, jobs))
-    if not all(r.passed for r in rows):
+    failed = [r for r in rows if not r.passed]
+    if failed:
+        say(f"mismatch: {len(failed)} of {len(rows)} jobs differ from the model on the {where} "
+            f"(first: {failed[0].job}: {failed[0].detail})")
         raise typer.Exit(1)

@@ -124,5 +124,5 @@ def verify(
     for note in notes:
         console.print(note)
     if failed:
-        console.print(f"[bold red]{failed} of {total} job runs differ from the model[/]")
+        console.print(f"[bold red]mismatch: {failed} of {total} job runs differ from the model[/]")
         raise typer.Exit(1)
