@@ -571,3 +571,21 @@ def test_a_mismatch_is_exit_1_and_says_so(project):
     rc, out, err = run("deploy", project, "--backend", "emulator")
     assert rc == 1 and "Traceback" not in out + err
     assert "mismatch: 1 of 4 jobs differ from the model on the emulator (first: edges:" in out
+
+
+@pytest.mark.parametrize("stop", [[], ["--stop-ring", "1", "--tau", "50"]])
+def test_emulate_reports_a_wrong_result_as_a_mismatch(monkeypatch, stop):
+    import fpga_model
+
+    real = fpga_model.gemm
+
+    def off_by_one(*a, **k):
+        res = real(*a, **k)
+        res.values[0, 0] += 1
+        return res
+    monkeypatch.setattr(fpga_model, "gemm", off_by_one)
+    rc, out, err = run("emulate", "--m", "8", "--k", "40", "--n", "8", "--pair", "8,8",
+                       "--repeat", "1", *stop)
+    assert rc == 1 and "Traceback" not in out + err
+    assert "mismatch: the emulator differs from numpy" in out
+    assert re.search(r"equals numpy \(exact.*\)\s*│\s*NO", out)
