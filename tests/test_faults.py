@@ -589,3 +589,22 @@ def test_emulate_reports_a_wrong_result_as_a_mismatch(monkeypatch, stop):
     assert rc == 1 and "Traceback" not in out + err
     assert "mismatch: the emulator differs from numpy" in out
     assert re.search(r"equals numpy \(exact.*\)\s*│\s*NO", out)
+
+
+@pytest.mark.parametrize("what", ["manifest", "generated file"])
+def test_an_unreadable_project_file_is_refused(project, monkeypatch, what):
+    import codegen.project as proj
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    if what == "manifest":
+        real = Path.read_text
+
+        def read_text(self, *a, **k):
+            return denied() if self.name == "manifest.json" else real(self, *a, **k)
+        monkeypatch.setattr(Path, "read_text", read_text)
+        pattern = r".*cannot read .*manifest.json \(Permission denied\); check its permissions"
+    else:
+        monkeypatch.setattr(proj, "file_sha256", denied)
+        pattern = r"cannot read .* \(Permission denied\); check its permissions or regenerate"
+    refused(*run("csim", project), pattern)
