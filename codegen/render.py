@@ -3,17 +3,18 @@
 Every ``*.j2`` under ``hls_templates/<section>/`` becomes ``<out>/<section>/<name>`` (the
 ``.j2`` dropped); other files under ``hls_templates/<section>/include/`` are static headers and
 are copied as they are. Templates get one context (``template_context``). The project is written
-to a temporary folder and renamed into place, so a failure leaves nothing; the output has no
-timestamps, so regenerating the same config gives byte-identical files.
+to a temporary folder and renamed into place, so a failure leaves nothing; regenerating keeps
+build outputs (``codegen.project``); the output has no timestamps, so regenerating the same
+config gives byte-identical files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -21,10 +22,11 @@ from pathlib import Path
 import jinja2
 
 from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, KERNEL_NAME, REGMAP,
-                        STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
+                        STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig)
 from fpga_model.descriptor import FLAG_A_SIGNED, FLAG_B_SIGNED, FLAG_EARLY_STOP, Pass
 
 from .errors import ProjectError, TemplateError
+from .project import MANIFEST, generated_entries, read_manifest, staged_folder, verify_manifest
 from .vectors import standard_jobs, write_jobs
 
 __all__ = ["Project", "render_project", "load_project", "template_context", "template_env",
@@ -32,7 +34,6 @@ __all__ = ["Project", "render_project", "load_project", "template_context", "tem
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "hls_templates"
 SECTIONS = ("hls", "tcl", "bd", "rtl")
-MANIFEST = "manifest.json"
 # Vitis/Vivado release the generated Tcl is written for (PYNQ v3.0.1 pairs with 2022.1).
 EXPECTED_TOOLS = {"vitis_hls": "2022.1", "vivado": "2022.1", "pynq": "3.0.1"}
 # HLS clock uncertainty as a fraction of the period: Vitis HLS's default (27%), stated in the
@@ -228,15 +229,24 @@ class Project:
         return self.root / "logs"
 
 
-def render_project(cfg: ArrayConfig, out: Path, *, seed: int = 0) -> Project:
-    """Write the project for ``cfg`` to ``out`` atomically (replacing an earlier fracfpga project)."""
+def render_project(cfg: ArrayConfig, out: Path, *, seed: int = 0, clean: bool = False) -> Project:
+    """Write the project for ``cfg`` to ``out`` atomically (replacing an earlier fracfpga project).
+
+    Regenerating replaces the generated files only: build outputs and anything else the user
+    put in the folder (``overlay/``, ``logs/``, ``dist/``, ``csim/``, ``sim/``, ...) are kept
+    unless ``clean`` is set.
+    """
     out = Path(out)
     if out.exists() and not (out / MANIFEST).is_file() and (not out.is_dir() or any(out.iterdir())):
         raise ProjectError(f"{out} exists and is not a fracfpga project; choose another --out "
                            f"or remove it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    generated = {MANIFEST, "vectors", *SECTIONS}
+    if not clean and (out / MANIFEST).is_file():
+        try:
+            generated |= generated_entries(read_manifest(out))
+        except ProjectError:
+            pass  # a corrupted manifest is replaced; its folder's other entries stay
+    with staged_folder(out, keep_all_but=None if clean else generated) as tmp:
         _render_all(cfg, tmp)
         write_jobs(standard_jobs(cfg, seed=seed), tmp / "vectors")
         manifest = {
@@ -257,31 +267,20 @@ def render_project(cfg: ArrayConfig, out: Path, *, seed: int = 0) -> Project:
             "files": _hash_files(tmp),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        tmp.chmod(0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return Project(out, cfg, manifest)
 
 
-def load_project(path: Path) -> Project:
-    """Open a generated project folder (checks that it has a manifest)."""
+def load_project(path: Path, *, verify: bool = True) -> Project:
+    """Open a generated project folder, verified against its manifest.
+
+    The config must match its ``config_hash`` and every generated file its recorded SHA-256
+    (``verify=False`` checks the config only); a tampered, truncated or incomplete project
+    raises ``ProjectError`` naming the command that regenerates it.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_project needs the project folder as a str or Path, not "
+                        f"{type(path).__name__}; pass e.g. load_project('build/zc706_b4-8_2x2')")
     path = Path(path)
-    mf = path / MANIFEST
-    if not mf.is_file():
-        raise ProjectError(f"{path} is not a generated project (no {MANIFEST}); run "
-                           f"'fracfpga generate --out {path}' first")
-    manifest = json.loads(mf.read_text())
-    try:
-        cfg = ArrayConfig.from_dict(manifest["config"])
-    except (KeyError, ConfigError) as exc:
-        raise ProjectError(f"{mf} holds no valid config ({exc}); regenerate the project") from None
+    manifest = read_manifest(path)
+    cfg = verify_manifest(path, manifest, files=verify)
     return Project(path, cfg, manifest)

@@ -140,7 +140,8 @@ def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None
                      a_signed=sa, b_signed=sb)
     jobs.append(make_job(cfg, "edges", img))
 
-    missing = next(b for b in range(2, 17) if b not in cfg.bits)
+    # a width outside the set; with every width 2..16 in it, 1 (never in a set) is refused too
+    missing = next((b for b in range(2, 17) if b not in cfg.bits), 1)
     img = MemoryImage(max_descriptors=2)
     m, k, n = shape()
     img.add_pass(_codes(rng, (m, k), lo_b, True), _codes(rng, (k, n), lo_b, True), lo_b, lo_b)

@@ -25,6 +25,7 @@ __all__ = ["ArrayConfig", "parse_bits", "parse_tiles", "DEFAULT_BITS", "MIN_BITS
 MIN_BITS, MAX_BITS = 2, 16
 DEFAULT_BITS = (3, 4, 6, 8, 12)
 DEFAULT_MAX_K = 1 << 17  # GC pass of a 32x32 CIFAR layer at batch 128: N*H*W = 131072
+MIN_CLOCK_MHZ, MAX_CLOCK_MHZ = 1.0, 1000.0  # no Zynq/UltraScale+ fabric clock is faster
 CODE_WIDTH = 16  # operand codes are stored as 16-bit words in DDR
 
 
@@ -60,7 +61,8 @@ class ArrayConfig:
         bits: the widths the hardware supports (2..16, no duplicates); a descriptor may pick any
             pair from the set.
         board: board name (see ``fracfpga boards``).
-        tiles: tile grid (rows TM, cols TN); each tile owns one output at a time.
+        tiles: tile grid (rows TM, cols TN), or its text ``"8x8"``; each tile owns one output
+            at a time.
         bricks: bricks per tile (reduction lanes; K is walked in chunks of this).
         brick_width: digit width in bits (2: every width maps to D = ceil(b/2) digits).
         acc_width: signed accumulator width in bits (48: one DSP48 per tile).
@@ -79,6 +81,16 @@ class ArrayConfig:
     clock_mhz: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("bricks", "brick_width", "acc_width"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise ConfigError(f"{name} {v!r} is not an integer; pass e.g. "
+                                  f"{name}={getattr(type(self), name)}")
+        if not isinstance(self.board, str):
+            raise ConfigError(f"board {self.board!r} is not a board name; pass e.g. "
+                              f"board='zc706' (see `fracfpga boards`)")
+        if isinstance(self.tiles, str):
+            object.__setattr__(self, "tiles", parse_tiles(self.tiles))
         bits = self._check_bits(self.bits)
         object.__setattr__(self, "bits", bits)
         object.__setattr__(self, "board", self.board_info.name)
@@ -108,8 +120,14 @@ class ArrayConfig:
             raise ConfigError(
                 f"max K {self.max_k} can overflow the {self.acc_width}-bit accumulator for the "
                 f"{w}x{w} pair; use --max-k {safe} or less, or a wider --acc-width")
-        if self.clock_mhz is not None and not self.clock_mhz > 0:
-            raise ConfigError(f"clock {self.clock_mhz!r} MHz must be positive")
+        if self.clock_mhz is not None:
+            if not isinstance(self.clock_mhz, (int, float)) or isinstance(self.clock_mhz, bool):
+                raise ConfigError(f"clock {self.clock_mhz!r} is not a number of MHz; pass e.g. "
+                                  f"--clock-mhz 200")
+            if not MIN_CLOCK_MHZ <= self.clock_mhz <= MAX_CLOCK_MHZ:  # NaN fails too
+                raise ConfigError(f"clock {self.clock_mhz!r} MHz is outside "
+                                  f"{MIN_CLOCK_MHZ:g}..{MAX_CLOCK_MHZ:g} MHz (FPGA fabric "
+                                  f"clocks); pass e.g. --clock-mhz 200 or leave the board's")
         over = self.resources().over(self.board_info.capacity())
         if over:
             est = self.resources().as_dict()

@@ -18,6 +18,7 @@ import numpy as np
 from .config import ArrayConfig
 from .cycles import pass_counters
 from .digits import kept_digits, truncate
+from .errors import ConfigError
 from .operands import check_gemm_args, is_torch
 from .result import GemmResult
 from .scratch import scratch_flat
@@ -251,6 +252,43 @@ def _np(x) -> np.ndarray:
     return x.cpu().numpy() if is_torch(x) else np.asarray(x)
 
 
+def _check_call(cfg, a, b, a_bits, b_bits, device):
+    """Refuse wrong argument types with the fix; bring a numpy operand beside a torch one.
+
+    Returns the operands, both numpy or both torch (a numpy operand next to a tensor moves to
+    the tensor's device, so mixed calls give the same numbers as unmixed ones).
+    """
+    if not isinstance(cfg, ArrayConfig):
+        raise TypeError(f"gemm needs an ArrayConfig as its first argument, not "
+                        f"{type(cfg).__name__}; pass e.g. ArrayConfig(bits=(4, 8))")
+    for name, v in (("a_bits", a_bits), ("b_bits", b_bits)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"{name} {v!r} is not an int; pass the width as an int, e.g. "
+                            f"{name}=4")
+    if device is not None:
+        if not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda"):
+            raise ConfigError(f"device {device!r} is not 'cpu' or 'cuda'; pass one of them "
+                              f"(or None)")
+        if device != "cpu":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError(f"device {device!r} is not available: torch sees no CUDA "
+                                  f"device; pass device='cpu' or None")
+    ta, tb = is_torch(a), is_torch(b)
+    if ta != tb:
+        import torch
+
+        where = a.device if ta else b.device
+        if ta:
+            b = torch.as_tensor(np.asarray(b), device=where)
+        else:
+            a = torch.as_tensor(np.asarray(a), device=where)
+    elif ta and a.device != b.device:
+        raise ConfigError(f"A is on {a.device} and B on {b.device}; move both to one device")
+    return a, b
+
+
 def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
          b_signed: bool = True, stop_ring: int | None = None, tau: int | None = None,
          device: str | None = None) -> GemmResult:
@@ -259,8 +297,14 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
     Same contract as ``gemm_reference`` (values int32 where their bound allows, see
     ``value_dtype``). Operands may be numpy arrays (keep them in compact
     dtypes such as int8/int16) or torch tensors; ``device="cuda"`` moves numpy operands to the
-    GPU and runs there (values come back as numpy). The stop mask is always numpy.
+    GPU and runs there (values come back as numpy). The stop mask is always numpy. A numpy
+    operand beside a torch one is moved to the tensor's device.
+
+    Raises:
+        TypeError: ``cfg`` is not an ArrayConfig, or a width is not an int.
+        ConfigError: a bad operand, shape, width, early-stop argument or device.
     """
+    a, b = _check_call(cfg, a, b, a_bits, b_bits, device)
     to_numpy = False
     if device is not None and device != "cpu" and not is_torch(a):
         import torch

@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from .trainer import TrainResult
+from .errors import UserError
 
-__all__ = ["summary", "aggregate", "write_report", "default_report_dir", "SUMMARY_KEYS"]
+if TYPE_CHECKING:  # the trainer imports torch; the report's callers already hold results
+    from .trainer import TrainResult
+
+__all__ = ["summary", "aggregate", "write_report", "default_report_dir", "SUMMARY_KEYS",
+           "ReportError"]
 
 SUMMARY_KEYS = ("final_acc", "best_acc", "eff_mac_saving", "latency_saving", "energy_saving")
 
@@ -85,70 +89,28 @@ def _run_json(r: TrainResult) -> dict:
     }
 
 
-def _plots(results: Sequence[TrainResult], out: Path) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    r0 = results[0]
-    files = []
-    # precision per layer over time (first seed)
-    layers = sorted({k for epoch in r0.precision for k in epoch})
-    if layers and r0.precision:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-        for ax, idx, title in ((axes[0], 0, "FW activation bits"), (axes[1], 1, "GC error bits")):
-            grid = [[epoch.get(k, (0.0, 0.0))[idx] for epoch in r0.precision] for k in layers]
-            im = ax.imshow(grid, aspect="auto", origin="lower", cmap="viridis",
-                           extent=(0.5, len(r0.precision) + 0.5, -0.5, len(layers) - 0.5))
-            ax.set_title(title)
-            ax.set_xlabel("epoch")
-            fig.colorbar(im, ax=ax)
-        axes[0].set_yticks(range(len(layers)))
-        axes[0].set_yticklabels([r0.layer_names.get(k, str(k)) for k in layers], fontsize=7)
-        fig.suptitle(f"precision per layer ({r0.config.method}, seed {r0.config.seed})")
-        fig.tight_layout()
-        fig.savefig(out / "precision.png", dpi=110)
-        plt.close(fig)
-        files.append("precision.png")
-    # cumulative cost
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for r in results:
-        steps = [c[0] for c in r.cumulative]
-        axes[0].plot(steps, [c[1] for c in r.cumulative], label=f"{r.config.method} s{r.config.seed}")
-        axes[1].plot(steps, [c[3] for c in r.cumulative], label=f"{r.config.method} s{r.config.seed}")
-    steps = [c[0] for c in r0.cumulative]
-    axes[0].plot(steps, [c[2] for c in r0.cumulative], "k--", label="FW8/BW8")
-    axes[1].plot(steps, [c[4] for c in r0.cumulative], "k--", label="FW8/BW8")
-    axes[0].set_title("cumulative effective MACs")
-    axes[1].set_title(f"cumulative modeled energy (J, {r0.array.board})")
-    for ax in axes:
-        ax.set_xlabel("step")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "cost.png", dpi=110)
-    plt.close(fig)
-    files.append("cost.png")
-    # accuracy
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for r in results:
-        ax.plot(range(1, len(r.test_acc) + 1), r.test_acc, marker=".",
-                label=f"seed {r.config.seed}")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{r0.config.method} on {r0.config.data.split(':')[0]}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "accuracy.png", dpi=110)
-    plt.close(fig)
-    files.append("accuracy.png")
-    return files
+class ReportError(UserError, ValueError):
+    """A report folder that would overwrite something that is not a report."""
 
 
-def write_report(results: Sequence[TrainResult], out: Path, *, plots: bool = True) -> Path:
-    """Write report.json (and PNG plots) for one or more seeds of one method; returns the path."""
+def write_report(results: Sequence[TrainResult], out: Path, *, plots: bool = True,
+                 baseline: Sequence[TrainResult] | None = None) -> Path:
+    """Write report.json (and PNG plots) for one or more seeds of one method; returns the path.
+
+    The report is written to a temporary folder beside ``out`` and renamed into place: an
+    earlier report in ``out`` is replaced as a whole (no stale plots stay behind), and an
+    interrupted write leaves it as it was. ``baseline``: runs of the static FW/BW method on the
+    same seeds, drawn beside the method in the accuracy plot.
+    """
+    from codegen.project import staged_folder
+
+    if not results:
+        raise ReportError("no training results to report; pass the results of at least one run")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                              and not (out / "report.json").exists())):
+        raise ReportError(f"{out} exists and is not a training report; choose a new or empty "
+                          f"report folder")
     r0 = results[0]
     doc = {
         "method": r0.config.method,
@@ -163,7 +125,15 @@ def write_report(results: Sequence[TrainResult], out: Path, *, plots: bool = Tru
         "aggregate": aggregate(results),
         "runs": [_run_json(r) for r in results],
     }
-    doc["plots"] = _plots(results, out) if plots else []
-    path = out / "report.json"
-    path.write_text(json.dumps(doc, indent=2, default=str))
-    return path
+    if baseline:
+        doc["baseline_runs"] = {"aggregate": aggregate(baseline),
+                                "test_acc": [r.test_acc for r in baseline]}
+    with staged_folder(out) as tmp:
+        if plots:
+            from .plots import draw_plots
+
+            doc["plots"] = draw_plots(results, tmp, baseline)
+        else:
+            doc["plots"] = []
+        (tmp / "report.json").write_text(json.dumps(doc, indent=2, default=str))
+    return out / "report.json"

@@ -95,7 +95,8 @@ class TrainResult:
     test_acc: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     precision: list[dict[int, tuple[float, float]]] = field(default_factory=list)
-    cumulative: list[tuple[int, float, float, float, float]] = field(default_factory=list)
+    # (step, eff MACs, baseline eff MACs, energy J, baseline J, latency s, baseline latency s)
+    cumulative: list[tuple[float, ...]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     layer_names: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -266,7 +267,8 @@ def train(cfg: TrainConfig, data: Dataset,
                     opt.step()
                 result.dropped += 1
                 m, b = ledger.totals()
-                result.cumulative.append((step, m.eff_macs, b.eff_macs, m.energy_j, b.energy_j))
+                result.cumulative.append((step, m.eff_macs, b.eff_macs, m.energy_j, b.energy_j,
+                                          m.latency_s, b.latency_s))
                 if on_step:
                     on_step(step, total_steps, {**info, "dropped": True})
                 continue
@@ -308,7 +310,8 @@ def train(cfg: TrainConfig, data: Dataset,
                     if psg is not None:
                         psg.apply(model.layers())
             m, b = ledger.totals()
-            result.cumulative.append((step, m.eff_macs, b.eff_macs, m.energy_j, b.energy_j))
+            result.cumulative.append((step, m.eff_macs, b.eff_macs, m.energy_j, b.energy_j,
+                                      m.latency_s, b.latency_s))
             info["loss"] = ce_val
             if on_step:
                 on_step(step, total_steps, info)

@@ -121,6 +121,16 @@ def _flip(path: Path, offset: int) -> int:
     return data[offset]
 
 
+def _rehash(project: Project, rel: str) -> None:
+    """Record a deliberately edited file's hash, as if the project had been made that way."""
+    from codegen.project import file_sha256
+
+    mf = project.root / "manifest.json"
+    doc = json.loads(mf.read_text())
+    doc["files"][rel] = file_sha256(project.root / rel)
+    mf.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+
+
 def test_flipped_expected_output_byte_fails(projects, tmp_path):
     project = copy_project(projects["b3-5-7"], tmp_path / "p")
     d = _first_descriptor(project, "all-pairs")
@@ -306,9 +316,14 @@ def test_csim_command_passes_and_fails(projects, tmp_path):
     assert "the kernel equals the model on 4 of 4 jobs" in " ".join(r.stdout.split())
     _flip(project.vectors / "edges.expected.bin", _first_descriptor(project, "edges").c_addr)
     r = fracfpga("csim", str(project.root), "--job", "edges", "--job", "refused")
+    assert r.returncode == 2  # an edited vector file no longer matches the manifest
+    assert "edges.expected.bin differs from the SHA-256 recorded" in r.stderr
+    _rehash(project, "vectors/edges.expected.bin")  # now the expectation itself differs
+    r = fracfpga("csim", str(project.root), "--job", "edges", "--job", "refused")
     assert r.returncode == 1
     assert "FAIL" in r.stdout
     assert "the kernel equals the model on 1 of 2 jobs" in " ".join(r.stdout.split())
+    assert "mismatch: 1 of 2 jobs differ from the model (first: edges: byte" in r.stdout
 
 
 def _one_line_error(r: subprocess.CompletedProcess, pattern: str) -> None:

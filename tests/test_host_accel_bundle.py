@@ -64,7 +64,8 @@ def test_package_without_overlay(project, packaged):
     assert "fracfpga-board ." in readme and "**not included yet**" in readme
     with tarfile.open(folder.parent / f"{name}.tar.gz") as tar:
         names = tar.getnames()
-        assert all(m.mtime == 0 and m.uid == 0 for m in tar.getmembers())
+        # reproducible: 1980-01-01 (no SOURCE_DATE_EPOCH set), root-owned, fixed modes
+        assert all(m.mtime == 315532800 and m.uid == 0 for m in tar.getmembers())
     assert f"{name}/manifest.json" in names and f"{name}/wheels/{wheel.name}" in names
 
 

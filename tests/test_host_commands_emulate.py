@@ -16,7 +16,7 @@ def fracfpga(*args: str) -> subprocess.CompletedProcess:
 def test_emulate_default():
     r = fracfpga("emulate", "--m", "16", "--k", "40", "--n", "9", "--repeat", "1")
     assert r.returncode == 0, r.stderr
-    assert "equals numpy int64 product" in r.stdout and "yes" in r.stdout
+    assert "equals numpy (exact int64 product)" in r.stdout and "yes" in r.stdout
     assert "utilization vs digit roof" in r.stdout and "energy (zc706 profile)" in r.stdout
 
 
@@ -25,6 +25,18 @@ def test_emulate_early_stop():
                  "--stop-ring", "1", "--tau", "1000", "--repeat", "1")
     assert r.returncode == 0, r.stderr
     assert "outputs stopped early" in r.stdout
+    assert "equals numpy (exact product, ring-1 prefix where stopped)" in r.stdout
+
+
+def test_emulate_all_stopped_compares_the_prefix_and_stays_under_the_roof():
+    r = fracfpga("emulate", "--m", "8", "--k", "8", "--n", "8", "--stop-ring", "0", "--tau",
+                 "0", "--repeat", "1")
+    assert r.returncode == 0, r.stderr
+    assert "64 of 64" in r.stdout and "ring-0 prefix where stopped" in r.stdout
+    util = [line for line in r.stdout.splitlines() if "utilization vs" in line]
+    assert len(util) == 2
+    for line in util:
+        assert float(line.split("│")[2].strip().rstrip("%")) <= 100.0
 
 
 @pytest.mark.parametrize("args, message", [
@@ -33,9 +45,10 @@ def test_emulate_early_stop():
     (["emulate", "--bits", "3,3"], "error: bit-width 3 appears more than once in the set"),
     (["emulate", "--board", "zc707"], "error: unknown board 'zc707'; known boards:"),
     (["emulate", "--tiles", "64x64"], "error: a 64x64 tile grid does not fit zc706"),
-    (["emulate", "--k", "200000"], "error: K=200000 exceeds the array's max K 131072"),
-    (["emulate", "--stop-ring", "1"], "error: early termination needs both stop_ring and tau"),
-    (["emulate", "--pair", "4"], "error: pair '4' is not A_BITS,B_BITS"),
+    (["emulate", "--k", "200000", "--m", "1", "--n", "1"],
+     "error: --k 200000 exceeds the array's max K 131072; pass --k 131072 or less"),
+    (["emulate", "--stop-ring", "1"], "error: early termination needs both --stop-ring and --tau"),
+    (["emulate", "--pair", "4"], "error: --pair '4' is not A_BITS,B_BITS"),
     (["emulate", "--m", "0"], "error: --m 0 must be at least 1"),
     (["boards", "zc707"], "error: unknown board 'zc707'"),
 ])

@@ -56,3 +56,21 @@ def test_default_report_dir():
     assert str(default_report_dir("fractrain", "digits", [3])) == "reports/fractrain-digits-seed3"
     assert str(default_report_dir("pfq+psg", "cifar10:/d", [0, 1, 2])) == \
         "reports/pfq_psg-cifar10-seeds0-1-2"
+
+
+def test_report_with_baseline_and_controllers(runs, tmp_path):
+    d = load_data("digits")
+    small = Dataset("digits", d.x_train[:64], d.y_train[:64], d.x_test[:32], d.y_test[:32], 10)
+    e2 = [train(TrainConfig(method="e2train", epochs=2, batch_size=16, width=4, seed=s), small)
+          for s in (0, 1)]
+    assert all(len(c) == 7 for r in e2 for c in r.cumulative)  # latency recorded per step
+    out = tmp_path / "rep"
+    (out).mkdir()
+    (out / "report.json").write_text("{}")
+    (out / "stale.png").write_bytes(b"old")  # an earlier report's plot
+    doc = json.loads(write_report(e2, out, baseline=runs).read_text())
+    assert set(doc["plots"]) == {"precision.png", "cost.png", "accuracy.png", "controllers.png"}
+    assert not (out / "stale.png").exists()  # the folder is replaced as a whole
+    assert doc["baseline_runs"]["test_acc"] == [r.test_acc for r in runs]
+    for name in doc["plots"]:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -12,12 +12,15 @@
   generated minimal ``pyproject.toml``; it installs with ``pip install --no-deps --no-index``;
 - ``README.md``: the steps on the board.
 
-The package is written to a temporary folder and renamed into place, like a generated project.
+The package is written to a temporary folder and renamed into place, like a generated project,
+and is reproducible: the same project gives byte-identical wheel and tarball.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -30,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from codegen.errors import ToolFailed
+from codegen.project import check_overlay_record, staged_folder
 
 from .errors import AcceleratorError, OverlayNotFound
 from .overlay import BITFILE, HWHFILE, OVERLAY_DIR, check_overlay, file_sha256, find_overlay
 
 __all__ = ["Package", "make_package", "build_runtime_wheel", "RUNTIME_MODULES", "RUNTIME_NAME",
-           "REQUIRES_PYTHON"]
+           "REQUIRES_PYTHON", "source_date_epoch", "write_tarball"]
 
 RUNTIME_NAME = "fracfpga-runtime"
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUNTIME_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("boards", ("*.py", "*.toml")),
     ("fpga_model", ("*.py",)),
-    ("codegen", ("__init__.py", "errors.py", "render.py", "vectors.py")),
+    ("codegen", ("__init__.py", "errors.py", "project.py", "render.py", "vectors.py")),
     ("host", ("__init__.py",)),
     ("host/accel", ("__init__.py", "accelerator.py", "board.py", "buffers.py", "emulator.py",
                     "errors.py", "overlay.py", "program.py", "pynq.py", "regfile.py",
@@ -115,8 +119,12 @@ def _pyproject(version: str) -> str:
     ])
 
 
-def build_runtime_wheel(dest: Path, *, log_path: Path | None = None) -> Path:
+def build_runtime_wheel(dest: Path, *, log_path: Path | None = None,
+                        epoch: int | None = None) -> Path:
     """Build the runtime wheel into ``dest`` offline (``pip wheel --no-index``); return its path.
+
+    The wheel's entries carry ``epoch`` (default ``source_date_epoch()``) as their time stamp,
+    so the same sources give a byte-identical wheel.
 
     Raises:
         ToolFailed: pip could not build it (the message carries the log's last lines).
@@ -134,8 +142,10 @@ def build_runtime_wheel(dest: Path, *, log_path: Path | None = None) -> Path:
         (staging / "pyproject.toml").write_text(_pyproject(version))
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
                "--no-build-isolation", "--wheel-dir", str(dest.resolve()), str(staging)]
+        env = {**os.environ, "SOURCE_DATE_EPOCH": str(source_date_epoch() if epoch is None
+                                                      else epoch)}
         r = subprocess.run(cmd, cwd=staging, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, check=False)
+                           text=True, check=False, env=env)
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log_path.write_text(f"$ {shlex.join(cmd)}\n{r.stdout}")
@@ -221,15 +231,62 @@ PYNQ image: {board.get('pynq_image', 'see the PYNQ documentation for your board'
 """
 
 
-def _tar_filter(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    info.mtime = 0
-    return info
+DEFAULT_EPOCH = 315532800  # 1980-01-01: the earliest time a zip entry can hold
+
+
+def source_date_epoch() -> int:
+    """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else 1980-01-01."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return DEFAULT_EPOCH
+    try:
+        value = int(text)
+    except ValueError:
+        raise AcceleratorError(f"SOURCE_DATE_EPOCH={text!r} is not an integer number of "
+                               f"seconds; unset it or set e.g. SOURCE_DATE_EPOCH=315532800"
+                               ) from None
+    return max(value, DEFAULT_EPOCH)
+
+
+def _tar_filter(epoch: int):
+    def fix(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.mtime = epoch
+        info.mode = 0o755 if info.isdir() else 0o644
+        return info
+    return fix
+
+
+def write_tarball(folder: Path, arcroot: str, dest: Path, epoch: int) -> None:
+    """A gzip'd tar of ``folder`` that depends on the file contents only.
+
+    Entries are sorted, owned by root, with fixed modes and ``epoch`` as their mtime; the gzip
+    header holds ``epoch`` and no file name. Equal inputs give byte-identical tarballs.
+    """
+    fix = _tar_filter(epoch)
+    with open(dest, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9,
+                          mtime=epoch) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(folder, arcname=arcroot, recursive=False, filter=fix)
+        for path in sorted(folder.rglob("*")):
+            tar.add(path, arcname=f"{arcroot}/{path.relative_to(folder).as_posix()}",
+                    recursive=False, filter=fix)
+
+
+def _file_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): file_sha256(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
 
 
 def make_package(project: Any, out: Path | None = None) -> Package:
     """Write the package of ``project`` (see the module docstring) and return what it holds.
+
+    Both are written under temporary names and renamed into place, the tarball first: an
+    interrupted run leaves the earlier package as it was. The package is reproducible: the same
+    project gives a byte-identical wheel and tarball (``SOURCE_DATE_EPOCH`` sets the time
+    stamps). Its manifest records the SHA-256 of the package's own files.
 
     Raises:
         BitstreamMismatch, UnsupportedConfiguration: the overlay files do not fit the manifest.
@@ -238,7 +295,11 @@ def make_package(project: Any, out: Path | None = None) -> Package:
     root = Path(project.root)
     name = f"{project.manifest.get('name', project.cfg.name)}-pynq"
     out = Path(out) if out is not None else root / "dist"
+    if out.exists() and not out.is_dir():
+        raise AcceleratorError(f"--out {out} is an existing file; choose a folder for the "
+                               f"package")
     out.mkdir(parents=True, exist_ok=True)
+    epoch = source_date_epoch()
     notes = []
     try:
         files = find_overlay(root)
@@ -252,36 +313,34 @@ def make_package(project: Any, out: Path | None = None) -> Package:
     manifest = json.loads(json.dumps(project.manifest))
     manifest.pop("overlay", None)
     if files is not None:
+        note = check_overlay_record(root, manifest)  # a stale or replaced overlay raises
+        if note:
+            notes.append(note)
         check_overlay(root, manifest)
         manifest["overlay"] = {"bit": f"{OVERLAY_DIR}/{BITFILE}", "hwh": f"{OVERLAY_DIR}/{HWHFILE}",
                                "bit_sha256": file_sha256(files.bit),
                                "hwh_sha256": file_sha256(files.hwh)}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
-    try:
+    tarball = out / f"{name}.tar.gz"
+    partial = out / f".{name}.tar.gz.part"
+    with staged_folder(out / name) as tmp:
         if files is not None:
             (tmp / OVERLAY_DIR).mkdir()
             shutil.copyfile(files.bit, tmp / OVERLAY_DIR / BITFILE)
             shutil.copyfile(files.hwh, tmp / OVERLAY_DIR / HWHFILE)
         if (root / "vectors").is_dir():
             shutil.copytree(root / "vectors", tmp / "vectors")
-        wheel = build_runtime_wheel(tmp / "wheels", log_path=root / "logs" / "package_wheel.log")
+        wheel = build_runtime_wheel(tmp / "wheels", log_path=root / "logs" / "package_wheel.log",
+                                    epoch=epoch)
         manifest["package"] = {"name": name, "runtime_wheel": f"wheels/{wheel.name}",
                                "runtime": RUNTIME_NAME, "requires_python": REQUIRES_PYTHON}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         (tmp / "README.md").write_text(_readme(project, name, wheel.name, has_overlay))
-        tmp.chmod(0o755)
-        folder = out / name
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    tarball = out / f"{name}.tar.gz"
-    partial = tarball.with_suffix(".part")
-    with tarfile.open(partial, "w:gz", compresslevel=9) as tar:
-        for path in sorted(folder.rglob("*")):
-            tar.add(path, arcname=f"{name}/{path.relative_to(folder).as_posix()}",
-                    recursive=False, filter=_tar_filter)
-    partial.replace(tarball)
+        manifest["files"] = _file_hashes(tmp)  # what the package holds, checked on the board
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        try:
+            write_tarball(tmp, name, partial, epoch)
+            partial.replace(tarball)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    folder = out / name
     return Package(folder, tarball, folder / "wheels" / wheel.name, has_overlay, tuple(notes))

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 
 def csim(
@@ -14,6 +13,8 @@ def csim(
     job: list[str] = typer.Option(None, "--job", help="run only this job (repeatable)"),
 ) -> None:
     """Run the HLS C-simulation of a project (g++, no Vitis) on its vectors; 1 on a mismatch."""
+    from rich.table import Table
+
     from codegen.csim import build_csim, run_csim
     from codegen.render import load_project
     from host.cli import console
@@ -42,4 +43,8 @@ def csim(
     console.print(f"build {build_s:.1f} s; the kernel equals the model on {passed} of "
                   f"{len(outcomes)} jobs")
     if passed != len(outcomes):
+        first = next(o for o in outcomes if not o.passed)
+        console.print(f"mismatch: {len(outcomes) - passed} of {len(outcomes)} jobs differ from "
+                      f"the model (first: {first.job}: {first.detail})", highlight=False,
+                      markup=False, soft_wrap=True)
         raise typer.Exit(1)

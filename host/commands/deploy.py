@@ -10,19 +10,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
+
+from . import checks
+
+SIMULATORS = ("icarus", "verilator")  # codegen.rtlsim.SIMULATORS, named here without its imports
+BACKENDS = ("auto", "pynq", "rtl", "emulator")
 
 
 def deploy(
     project: Path = typer.Argument(..., help="generated project or package folder (manifest.json)"),
     backend: str = typer.Option("auto", help="pynq, rtl, emulator or auto (probe in that order)"),
-    sim: str = typer.Option(None, help="simulator of the rtl backend: icarus or verilator"),
+    sim: str = typer.Option(None, help="RTL simulator to run (rtl backend): icarus or verilator"),
     timeout_cycles: int = typer.Option(None, "--timeout-cycles",
                                        help="bound on the wait for ap_done (kernel cycles)"),
     job: list[str] = typer.Option(None, "--job", help="run only this self-test job (repeatable)"),
     pause: bool = typer.Option(True, help="rtl: pause generators on every AXI channel"),
 ) -> None:
     """Check and load the overlay on a PYNQ board (or simulate it) and run the self-test."""
+    checks.at_least("--timeout-cycles", timeout_cycles, 1)
+    if sim is not None:
+        sim = checks.choice("--sim", sim, SIMULATORS)
+        if backend.strip().lower() not in ("rtl", "auto"):
+            raise checks.BadOption(f"--sim {sim} picks the RTL simulator; it applies to "
+                                   f"--backend rtl (or auto), not {backend!r}")
+    from rich.table import Table
+
     from codegen.render import load_project
     from host.accel.selftest import (
         describe_target,
@@ -38,6 +50,10 @@ def deploy(
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 
     proj = load_project(project)
+    if backend.strip().lower() in ("pynq", "auto"):
+        from codegen.project import check_overlay_record
+
+        check_overlay_record(proj.root, proj.manifest)  # a stale or replaced overlay raises
     jobs = pick_jobs(selftest_jobs(proj), job)
     acc, lines = open_deployment(proj, backend, timeout_cycles=timeout_cycles, sim=sim,
                                  pause=pause)
@@ -64,5 +80,8 @@ def deploy(
                       f"{r.cycles:,}", f"{r.model_cycles:,}", f"{r.seconds:.2f} s", r.detail)
     console.print(table)
     say(summary_line(acc, rows, jobs))
-    if not all(r.passed for r in rows):
+    failed = [r for r in rows if not r.passed]
+    if failed:
+        say(f"mismatch: {len(failed)} of {len(rows)} jobs differ from the model on the {where} "
+            f"(first: {failed[0].job}: {failed[0].detail})")
         raise typer.Exit(1)

@@ -6,12 +6,20 @@ from pathlib import Path
 
 import typer
 
+from . import checks
+
 
 def package(
     project: Path = typer.Argument(..., help="generated project folder (fracfpga generate --out)"),
     out: Path = typer.Option(None, help="where to write the package (default: PROJECT/dist)"),
 ) -> None:
-    """Package the bitstream, .hwh, driver, manifest and a runtime wheel for a PYNQ board."""
+    """Package the bitstream, .hwh, driver, manifest and a runtime wheel for a PYNQ board.
+
+    The same project gives a byte-identical tarball and wheel (SOURCE_DATE_EPOCH sets their
+    time stamps; 1980-01-01 when unset).
+    """
+    if out is not None:
+        checks.out_folder(out, marker=None, what="package folder")
     from codegen.render import load_project
     from host.accel.bundle import make_package
     from host.cli import console

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 TIERS_HELP = "icarus, verilator, all or none"
 
@@ -38,7 +37,7 @@ def _sims(sim: str) -> tuple[str, ...]:
 
 def verify(
     project: Path = typer.Argument(..., help="generated project folder (fracfpga generate --out)"),
-    sim: str = typer.Option("all", "--sim", help=f"RTL simulators to run: {TIERS_HELP}"),
+    sim: str = typer.Option("all", "--sim", help=f"RTL simulator(s) to run: {TIERS_HELP}"),
     csim: bool = typer.Option(True, "--csim/--no-csim", help="also run the HLS C-simulation"),
     job: list[str] = typer.Option(None, "--job", help="run only this job (repeatable)"),
     pairs: bool = typer.Option(True, "--pairs/--no-pairs",
@@ -52,6 +51,8 @@ def verify(
     included. Icarus is slow on large tile grids (an 8x8 project simulates a few hundred cycles
     per second); pick --sim verilator there.
     """
+    from rich.table import Table
+
     from codegen import rtlsim
     from codegen.errors import ToolNotFound
     from codegen.render import load_project
@@ -123,5 +124,5 @@ def verify(
     for note in notes:
         console.print(note)
     if failed:
-        console.print(f"[bold red]{failed} of {total} job runs differ from the model[/]")
+        console.print(f"[bold red]mismatch: {failed} of {total} job runs differ from the model[/]")
         raise typer.Exit(1)
