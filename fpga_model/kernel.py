@@ -35,6 +35,12 @@ class KernelStatus:
     def ok(self) -> bool:
         return self.status == 0
 
+    @property
+    def registers(self) -> dict[str, int]:
+        """The values by register name (64-bit counters whole)."""
+        return {"STATUS": self.status, "ERROR": self.error, "CYCLES": self.cycles,
+                "DIGIT_PRODUCTS": self.digit_products}
+
 
 def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
     """Error code of a descriptor's fields (0 when the kernel accepts it); no memory access."""
