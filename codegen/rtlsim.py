@@ -34,6 +34,7 @@ from typing import Iterator, Mapping, Sequence
 from boards.errors import UserError
 from fpga_model import KERNEL_NAME, register
 from fpga_model.compare import descriptor_difference, first_difference
+from fpga_model.memory import read_pass
 from fpga_model.regmap import CTRL_BITS
 
 from ._tools import tool, tool_env
@@ -253,8 +254,7 @@ def descriptor_outcomes(tier: str, job: VectorJob, actual: bytes) -> list[JobOut
     out = []
     for i, d in enumerate(job.descriptors):
         detail = descriptor_difference(job.expected, actual, job.descriptors, i)
-        at = d.stat_addr  # STAT.cycles: the record's first word
-        cycles = int.from_bytes(actual[at:at + 8], "little") if len(actual) >= at + 8 else 0
+        cycles = read_pass(actual, d).stats["cycles"]
         out.append(JobOutcome(tier, job.name, not detail, detail, 0.0, cycles, d.m * d.n * d.k,
                               descriptor=i, pair=(d.a_bits, d.b_bits)))
     return out

@@ -114,11 +114,6 @@ class TrainResult:
         return max(self.test_acc) if self.test_acc else float("nan")
 
 
-def _controllers(cfg: TrainConfig) -> tuple[frozenset[str], list[Controller]]:
-    enabled = parse_method(cfg.method)
-    return enabled, build_controllers(enabled, cfg)
-
-
 def check_config(cfg: TrainConfig) -> tuple[frozenset[str], ArrayConfig]:
     """Validate choices and widths before any data is read; returns (controllers, array).
 
@@ -126,7 +121,8 @@ def check_config(cfg: TrainConfig) -> tuple[frozenset[str], ArrayConfig]:
     """
     if cfg.model not in MODELS:
         raise ChoiceError(f"unknown model {cfg.model!r}; known models: {', '.join(MODELS)}")
-    enabled, controllers = _controllers(cfg)
+    enabled = parse_method(cfg.method)
+    controllers = build_controllers(enabled, cfg)
     if cfg.device not in DEVICES:
         raise ChoiceError(f"unknown device {cfg.device!r}; use cpu or cuda")
     if cfg.device == "cuda" and not torch.cuda.is_available():

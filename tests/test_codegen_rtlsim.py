@@ -231,14 +231,15 @@ def test_run_rtl_jobs_reports_each_job_and_pair(small_project, tmp_path):
     expected.write_bytes(bytes(data))
     rows = rtlsim.run_rtl_jobs(project, "icarus", ["all-pairs", "early-stop"],
                                per_descriptor=True)
-    top = {r.job: r for r in rows if " #" not in r.job}
+    top = {r.job: r for r in rows if r.descriptor is None}
     assert not top["all-pairs"].passed
-    assert "descriptor 3 MASK" in top["all-pairs"].detail
+    assert "descriptor 3 MASK[0,0]" in top["all-pairs"].detail
     assert top["early-stop"].passed and top["early-stop"].cycles == job_cycles(project,
                                                                                "early-stop")
-    pairs = [r for r in rows if r.job.startswith("all-pairs #")]
+    pairs = [r for r in rows if r.job == "all-pairs" and r.descriptor is not None]
     assert len(pairs) == len(project.cfg.pairs())
     assert [r.passed for r in pairs] == [i != 3 for i in range(len(pairs))]
+    assert [r.pair for r in pairs] == [(x.a_bits, x.b_bits) for x in job.descriptors]
 
 
 def job_cycles(project, name: str) -> int:

@@ -57,10 +57,17 @@ def _wide_cpu_codes(x) -> bool:
     return is_torch(x) and x.device.type == "cpu" and x.element_size() > 1
 
 
-def _torch():
-    import torch  # only when the operands were torch tensors (a board's runtime has no torch)
+_TORCH = None
 
-    return torch
+
+def _torch():
+    """torch, imported on first use (only torch operands need it; a board has no torch)."""
+    global _TORCH
+    if _TORCH is None:
+        import torch
+
+        _TORCH = torch
+    return _TORCH
 
 
 @dataclass

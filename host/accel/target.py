@@ -18,8 +18,8 @@ offers two ways in:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -89,11 +89,11 @@ class Target(ABC):
         Default: the jobs become one program on ``accelerator()``, whose STAT records are
         checked against the model's counters (``passes.PassRunner``).
         """
-        runner = self.__dict__.get("_pass_runner")
+        runner = getattr(self, "_pass_runner", None)
         if runner is None:
             from .passes import PassRunner
 
-            runner = self.__dict__["_pass_runner"] = PassRunner(self.accelerator())
+            runner = self._pass_runner = PassRunner(self.accelerator())
         return runner.run(jobs)
 
     # ------------------------------------------------------------------ register level
