@@ -47,7 +47,7 @@ def bench_sim(project, sim: str, work: Path) -> dict:
     outcomes = rtlsim.run_rtl_jobs(project, sim, build=build)
     total = time.perf_counter() - t
     raw = rtlsim.job_results(build)
-    model = {m["name"]: m["cycles"] for m in read_jobs(project.vectors)}
+    model = {j.name: j.status.cycles for j in read_jobs(project.vectors)}
     run_s = sum(r["seconds"] for r in raw)
     clock = sum(r["clock_cycles"] for r in raw)
     engine = sum(o.cycles for o in outcomes)

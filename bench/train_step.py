@@ -24,9 +24,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from fpga_model import ArrayConfig  # noqa: E402
-from host.backends import get_backend  # noqa: E402
+from host.accel.emulator import EmulatorTarget  # noqa: E402
 from host.driver import Driver  # noqa: E402
-from host.layers import Runtime  # noqa: E402
+from host.layers import PLAIN, ArrayEngine, Runtime  # noqa: E402
 from host.ledger import Ledger  # noqa: E402
 from host.models import build_model  # noqa: E402
 from host.threads import set_threads  # noqa: E402
@@ -37,8 +37,9 @@ SHAPES = {"digits": (1, 8, 10), "cifar": (3, 32, 10)}
 def _step_fn(engine: str, args, cfg: ArrayConfig):
     chans, size, classes = SHAPES[args.shape]
     ledger = Ledger(cfg)
-    driver = Driver(cfg, get_backend("emulator", cfg), ledger)
-    rt = Runtime(engine=engine, driver=driver, generator=torch.Generator().manual_seed(1))
+    driver = Driver(cfg, EmulatorTarget(cfg), ledger)
+    rt = Runtime(engine=ArrayEngine(driver) if engine == "array" else PLAIN,
+                 generator=torch.Generator().manual_seed(1))
     torch.manual_seed(0)
     model = build_model(args.model, chans, classes, args.width, rt, size)
     for layer in model.layers():

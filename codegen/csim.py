@@ -118,7 +118,7 @@ def _job_names(project: Project, jobs: Sequence[str] | None) -> list[str]:
     if not (project.vectors / "jobs.json").is_file():
         raise ProjectError(f"{project.vectors} holds no jobs.json; regenerate the project with "
                            f"'fracfpga generate --out {project.root}'")
-    known = [j["name"] for j in read_jobs(project.vectors)]
+    known = [j.name for j in read_jobs(project.vectors)]
     if jobs is None:
         return known
     for name in jobs:

@@ -24,6 +24,7 @@ import jinja2
 from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, KERNEL_NAME, REGMAP,
                         STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig)
 from fpga_model.descriptor import FLAG_A_SIGNED, FLAG_B_SIGNED, FLAG_EARLY_STOP, Pass
+from fpga_model.memory import WORD_BITS
 
 from .errors import ProjectError, TemplateError
 from .project import MANIFEST, generated_entries, read_manifest, staged_folder, verify_manifest
@@ -97,7 +98,8 @@ def descriptor_layout() -> dict:
         "stat_bytes": STAT_BYTES,
         "stat_fields": [{"name": n, "doc": d} for n, d in STAT_FIELDS],
         "error_codes": {str(k): v for k, v in ERROR_CODES.items()},
-        "code_word_bits": 16, "value_bits": 64, "mask_bits": 8,
+        "code_word_bits": WORD_BITS["A"], "value_bits": WORD_BITS["C"],
+        "mask_bits": WORD_BITS["MASK"],
     }
 
 

@@ -32,18 +32,19 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from boards.errors import UserError
-from fpga_model import Descriptor, KERNEL_NAME, register
-from fpga_model.descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS
+from fpga_model import KERNEL_NAME, register
+from fpga_model.compare import descriptor_difference, first_difference
+from fpga_model.memory import read_pass
 from fpga_model.regmap import CTRL_BITS
 
 from ._tools import tool, tool_env
 from .errors import ToolFailed, ToolNotFound
 from .render import Project, load_project
-from .vectors import JobOutcome, read_jobs
+from .vectors import JobOutcome, VectorJob, read_jobs
 
 __all__ = [
     "SIMULATORS", "RtlBuild", "build_rtl", "run_rtl", "run_rtl_jobs", "job_results",
-    "compare_images", "compare_registers", "check_run",
+    "check_run",
     "descriptor_outcomes", "simulator_available", "RtlBench", "KernelRun", "CONFIG_ENV",
 ]
 
@@ -248,77 +249,14 @@ def run_rtl(build: RtlBuild, test_module: str, *, test_dir: Path | None = None,
 
 
 # ------------------------------------------------------------------------------ comparisons
-def _regions(descriptors: Sequence[Descriptor]) -> list[tuple[int, int, str]]:
+def descriptor_outcomes(tier: str, job: VectorJob, actual: bytes) -> list[JobOutcome]:
+    """One outcome per descriptor of a job (its width pair), from its C, MASK and STAT."""
     out = []
-    for i, d in enumerate(descriptors):
-        out.append((d.c_addr, 8 * d.m * d.n, f"descriptor {i} C"))
-        out.append((d.mask_addr, d.m * d.n, f"descriptor {i} MASK"))
-        out.append((d.stat_addr, STAT_BYTES, f"descriptor {i} STAT"))
-    return out
-
-
-def _where(offset: int, descriptors: Sequence[Descriptor]) -> str:
-    for start, size, name in _regions(descriptors):
-        if start <= offset < start + size:
-            if name.endswith("STAT"):
-                field_name = STAT_FIELDS[(offset - start) // 8][0]
-                return f"{name}.{field_name}"
-            if name.endswith(" C"):
-                d = descriptors[int(name.split()[1])]
-                i, j = divmod((offset - start) // 8, d.n)
-                return f"{name}[{i},{j}]"
-            return name
-    return "outside every output"
-
-
-def descriptors_of(image: bytes, desc_addr: int, desc_count: int) -> list[Descriptor]:
-    """The descriptor list stored in a DDR image (words the kernel cannot parse are skipped)."""
-    out = []
-    for i in range(desc_count):
-        raw = image[desc_addr + i * DESC_BYTES:desc_addr + (i + 1) * DESC_BYTES]
-        try:
-            out.append(Descriptor.unpack(bytes(raw)))
-        except ValueError:
-            break
-    return out
-
-
-def compare_images(expected: bytes, actual: bytes,
-                   descriptors: Sequence[Descriptor] = ()) -> str:
-    """'' when the DDR images are equal byte for byte, else where they first differ."""
-    if len(expected) != len(actual):
-        return f"image is {len(actual)} bytes, expected {len(expected)}"
-    if expected == actual:
-        return ""
-    diff = next(i for i, (x, y) in enumerate(zip(expected, actual)) if x != y)
-    count = sum(1 for x, y in zip(expected, actual) if x != y)
-    return (f"{count} byte(s) differ; first at offset 0x{diff:x} ({_where(diff, descriptors)}): "
-            f"0x{actual[diff]:02x}, expected 0x{expected[diff]:02x}")
-
-
-def compare_registers(expected: Mapping[str, int], actual: Mapping[str, int]) -> str:
-    """'' when every expected register equals the read value, else the first difference."""
-    for name, want in expected.items():
-        if actual.get(name) != want:
-            return f"{name} = {actual.get(name)}, expected {want}"
-    return ""
-
-
-def descriptor_outcomes(tier: str, job: str, expected: bytes, actual: bytes, desc_addr: int,
-                        desc_count: int) -> list[JobOutcome]:
-    """One outcome per descriptor of a job (its width pair), from its C, MASK and STAT regions."""
-    out = []
-    descs = descriptors_of(expected, desc_addr, desc_count)
-    for i, d in enumerate(descs):
-        detail = ""
-        for start, size, name in _regions([d]):
-            if expected[start:start + size] != actual[start:start + size]:
-                detail = f"{name.replace('descriptor 0', f'descriptor {i}')} differs"
-                break
-        stat = actual[d.stat_addr:d.stat_addr + 8]
-        cycles = int.from_bytes(stat, "little") if len(stat) == 8 else 0
-        out.append(JobOutcome(tier, f"{job} #{i} {d.a_bits}x{d.b_bits}", not detail, detail,
-                              0.0, cycles, d.m * d.n * d.k))
+    for i, d in enumerate(job.descriptors):
+        detail = descriptor_difference(job.expected, actual, job.descriptors, i)
+        cycles = read_pass(actual, d).stats["cycles"]
+        out.append(JobOutcome(tier, job.name, not detail, detail, 0.0, cycles, d.m * d.n * d.k,
+                              descriptor=i, pair=(d.a_bits, d.b_bits)))
     return out
 
 
@@ -342,20 +280,20 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
     equal the model's.
     """
     proj = _project(project)
-    metas = read_jobs(proj.vectors)
-    names = [m["name"] for m in metas]
+    chosen = read_jobs(proj.vectors)
+    names = [j.name for j in chosen]
     if jobs:
         unknown = [j for j in jobs if j not in names]
         if unknown:
             raise UserError(f"unknown job {unknown[0]!r}; the project's jobs are "
                             f"{', '.join(names)}")
-        metas = [m for m in metas if m["name"] in set(jobs)]
+        chosen = [j for j in chosen if j.name in set(jobs)]
     build = build or build_rtl(proj, sim)
     work = build.build_dir / "jobs"
     work.mkdir(parents=True, exist_ok=True)
     request = {
-        "jobs": [{k: (str(v.resolve()) if isinstance(v, Path) else v) for k, v in m.items()}
-                 for m in metas],
+        "vectors": str(proj.vectors.resolve()),
+        "jobs": [j.name for j in chosen],
         "results": str(work / "results.json"),
         "actual_dir": str(work),
         "backpressure": backpressure,
@@ -370,13 +308,11 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
             log_name="jobs.log")
     results = json.loads(results_path.read_text())
     out = []
-    for meta, r in zip(metas, results):
-        out.append(JobOutcome(sim, meta["name"], r["passed"], r["detail"], r["seconds"],
+    for job, r in zip(chosen, results):
+        out.append(JobOutcome(sim, job.name, r["passed"], r["detail"], r["seconds"],
                               r["cycles"], r["macs"]))
-        if per_descriptor and meta["desc_count"] > 1 and r.get("actual"):
-            out.extend(descriptor_outcomes(sim, meta["name"], meta["expected"].read_bytes(),
-                                           Path(r["actual"]).read_bytes(), meta["desc_addr"],
-                                           meta["desc_count"]))
+        if per_descriptor and job.desc_count > 1 and r.get("actual"):
+            out.extend(descriptor_outcomes(sim, job, Path(r["actual"]).read_bytes()))
     return out
 
 
@@ -398,18 +334,6 @@ class KernelRun:
     registers: dict[str, int]
     clock_cycles: int  # simulated clock cycles from AP_START to AP_DONE (DMA included)
     seconds: float  # wall time of the simulation
-
-
-def expected_registers(meta: Mapping[str, int]) -> dict[str, int]:
-    """The registers the model predicts for a job (``Job.meta()`` or a vectors json)."""
-    return {"STATUS": meta["status"], "ERROR": meta["error"], "CYCLES": meta["cycles"],
-            "DIGIT_PRODUCTS": meta["digit_products"]}
-
-
-def job_macs(image: bytes, desc_addr: int, desc_count: int, status: int) -> int:
-    """MACs of the descriptors that completed (all of them unless STATUS names a refusal)."""
-    done = desc_count if status == 0 else status - 1
-    return sum(d.m * d.n * d.k for d in descriptors_of(image, desc_addr, done))
 
 
 class RtlBench:
@@ -502,11 +426,17 @@ class RtlBench:
         return KernelRun(image, regs, round((t1 - t0) / self.clock_ns), s1 - s0)
 
 
+def expected_registers(meta: Mapping[str, int]) -> dict[str, int]:
+    """The registers the model predicts for a job (``VectorJob.meta()`` or a vectors json)."""
+    return {"STATUS": meta["status"], "ERROR": meta["error"], "CYCLES": meta["cycles"],
+            "DIGIT_PRODUCTS": meta["digit_products"]}
+
+
 def check_run(run: KernelRun, expected: bytes, meta: Mapping[str, int],
-              descriptors: Sequence[Descriptor] = ()) -> str:
+              descriptors: Sequence = ()) -> str:
     """'' when a run equals the model (image byte for byte, then registers), else why not."""
-    return (compare_images(expected, run.image, descriptors)
-            or compare_registers(expected_registers(meta), run.registers))
+    return first_difference(expected, run.image, descriptors,
+                            (expected_registers(meta), run.registers))
 
 
 try:  # the generic cocotb test; importable without cocotb for everything above
@@ -525,31 +455,28 @@ if _cocotb is not None:
         bench.set_backpressure(bool(request["backpressure"]))
         await bench.reset()
         results = []
-        for meta in request["jobs"]:
-            memory = Path(meta["mem"]).read_bytes()
-            expected = Path(meta["expected"]).read_bytes()
-            descs = descriptors_of(memory, meta["desc_addr"], meta["desc_count"])
+        jobs = {j.name: j for j in read_jobs(Path(request["vectors"]))}
+        for name in request["jobs"]:
+            job = jobs[name]
             try:
-                run = await bench.run(memory, meta["desc_addr"], meta["desc_count"],
+                run = await bench.run(job.memory, job.desc_addr, job.desc_count,
                                       base=request["mem_base"])
             except (SimTimeoutError, AssertionError) as exc:
-                results.append({"job": meta["name"], "passed": False,
+                results.append({"job": job.name, "passed": False,
                                 "detail": f"kernel did not finish: {exc}", "seconds": 0.0,
                                 "cycles": 0, "clock_cycles": 0, "macs": 0, "actual": None})
                 await bench.reset()
                 continue
-            actual = Path(request["actual_dir"]) / f"{meta['name']}.actual.bin"
+            actual = Path(request["actual_dir"]) / f"{job.name}.actual.bin"
             actual.write_bytes(run.image)
-            detail = check_run(run, expected, meta, descs)
+            detail = check_run(run, job.expected, job.meta(), job.descriptors)
             results.append({
-                "job": meta["name"], "passed": not detail, "detail": detail,
+                "job": job.name, "passed": not detail, "detail": detail,
                 "seconds": run.seconds, "cycles": run.registers["CYCLES"],
                 "clock_cycles": run.clock_cycles, "registers": run.registers,
-                "macs": job_macs(memory, meta["desc_addr"], meta["desc_count"],
-                                 run.registers["STATUS"]),
-                "actual": str(actual),
+                "macs": job.macs, "actual": str(actual),
             })
-            dut._log.info("%s: %s (%d engine cycles, %d clock cycles, %.2f s)", meta["name"],
+            dut._log.info("%s: %s (%d engine cycles, %d clock cycles, %.2f s)", job.name,
                           "pass" if not detail else detail, run.registers["CYCLES"],
                           run.clock_cycles, run.seconds)
         Path(request["results"]).write_text(json.dumps(results, indent=1))

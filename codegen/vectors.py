@@ -1,7 +1,10 @@
 """Shared test vectors: descriptor lists in DDR images with the model's expected results.
 
-The same jobs go through every tier (model, HLS C-sim, RTL) and are compared byte for byte.
-A job is a DDR image with a descriptor list, and the image the model leaves after running it.
+The same vector jobs go through every tier (model, HLS C-sim, RTL, the deployment self-test)
+and are compared byte for byte. A vector job is one kernel run: a DDR image holding a
+descriptor list and its operands (``fpga_model.job.Job``s, see ``VectorJob.jobs``), and the
+image the model leaves after running it. ``read_jobs`` is the one reader of a project's
+``vectors/`` folder.
 """
 
 from __future__ import annotations
@@ -13,14 +16,29 @@ from pathlib import Path
 import numpy as np
 
 from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
+from fpga_model.descriptor import DESC_BYTES
+from fpga_model.job import Job
 from fpga_model.kernel import KernelStatus, run_kernel
-from fpga_model.memory import MemoryImage
+from fpga_model.memory import MemoryImage, buffer_spans, read_codes
 
-__all__ = ["Job", "JobOutcome", "standard_jobs", "make_job", "write_jobs", "read_jobs"]
+__all__ = ["VectorJob", "JobOutcome", "standard_jobs", "make_job", "write_jobs", "read_jobs",
+           "descriptors_in"]
+
+
+def descriptors_in(image: bytes, desc_addr: int, desc_count: int) -> tuple[Descriptor, ...]:
+    """The descriptor list stored in a DDR image (it stops at words the kernel cannot parse)."""
+    out = []
+    for i in range(desc_count):
+        raw = image[desc_addr + i * DESC_BYTES:desc_addr + (i + 1) * DESC_BYTES]
+        try:
+            out.append(Descriptor.unpack(bytes(raw)))
+        except ValueError:
+            break
+    return tuple(out)
 
 
 @dataclass(frozen=True)
-class Job:
+class VectorJob:
     """One kernel run: the DDR image before, the model's image after, and its registers."""
 
     name: str
@@ -40,10 +58,37 @@ class Job:
             "descriptors": [repr(d) for d in self.descriptors],
         }
 
+    @property
+    def completed(self) -> tuple[Descriptor, ...]:
+        """The descriptors the kernel runs (those before a refused one)."""
+        return self.descriptors if self.status.ok else self.descriptors[:self.status.status - 1]
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        return sorted({(d.a_bits, d.b_bits) for d in self.descriptors})
+
+    @property
+    def early_stop(self) -> int:
+        return sum(d.early_stop for d in self.descriptors)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the completed descriptors."""
+        return sum(d.m * d.n * d.k for d in self.completed)
+
+    def jobs(self) -> list[Job]:
+        """Each completed descriptor with its operands, read from the image."""
+        out = []
+        for d in self.completed:
+            spans = buffer_spans(d)
+            out.append(Job(d, read_codes(self.memory, spans["A"][0], d.m, d.k, d.a_signed),
+                           read_codes(self.memory, spans["B"][0], d.k, d.n, d.b_signed)))
+        return out
+
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """How one tier (csim, icarus, verilator, ...) did on one job: equal to the model or not."""
+    """How one tier (csim, icarus, verilator, ...) did on one job (or one descriptor of it)."""
 
     tier: str
     job: str
@@ -52,15 +97,17 @@ class JobOutcome:
     seconds: float  # time the tier took to run the job (build excluded)
     cycles: int  # engine cycles the tier reported (or counted)
     macs: int  # multiply-accumulates in the job
+    descriptor: int | None = None  # the descriptor's index for a per-descriptor outcome
+    pair: tuple[int, int] | None = None  # its (A, B) widths
 
 
-def make_job(cfg: ArrayConfig, name: str, image: MemoryImage) -> Job:
+def make_job(cfg: ArrayConfig, name: str, image: MemoryImage) -> VectorJob:
     """Freeze an image into a job: run the model on a copy to get the expected image."""
     mem = image.to_bytes()
     after = bytearray(mem)
     status = run_kernel(cfg, after, image.desc_addr, len(image.descriptors))
-    return Job(name, bytes(mem), bytes(after), image.desc_addr, len(image.descriptors), status,
-               tuple(image.descriptors))
+    return VectorJob(name, bytes(mem), bytes(after), image.desc_addr, len(image.descriptors),
+                     status, tuple(image.descriptors))
 
 
 def _codes(rng: np.random.Generator, shape: tuple[int, int], bits: int, signed: bool,
@@ -88,7 +135,7 @@ def _tau_for(cfg: ArrayConfig, a, b, ab, bb, sa, sb, ring, rng) -> int:
 
 
 def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None,
-                  max_k: int = 40) -> list[Job]:
+                  max_k: int = 40) -> list[VectorJob]:
     """The standard verification set for a config.
 
     ``all-pairs``: every width pair, precision changing on every descriptor, mixed signedness;
@@ -152,7 +199,7 @@ def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None
     return jobs
 
 
-def write_jobs(jobs: list[Job], folder: Path) -> None:
+def write_jobs(jobs: list[VectorJob], folder: Path) -> None:
     """Write ``<name>.mem.bin``, ``<name>.expected.bin``, ``<name>.json`` and ``jobs.json``."""
     folder.mkdir(parents=True, exist_ok=True)
     for j in jobs:
@@ -162,13 +209,17 @@ def write_jobs(jobs: list[Job], folder: Path) -> None:
     (folder / "jobs.json").write_text(json.dumps([j.name for j in jobs], indent=2) + "\n")
 
 
-def read_jobs(folder: Path) -> list[dict]:
-    """Metadata of the jobs in a vectors folder, each with ``mem`` and ``expected`` paths."""
-    names = json.loads((folder / "jobs.json").read_text())
+def read_jobs(folder: Path) -> list[VectorJob]:
+    """The vector jobs of a ``vectors/`` folder, in its ``jobs.json`` order: the one reader
+    C-sim, RTL simulation, the self-test, deploy and verify use."""
+    folder = Path(folder)
     out = []
-    for n in names:
-        meta = json.loads((folder / f"{n}.json").read_text())
-        meta["mem"] = folder / f"{n}.mem.bin"
-        meta["expected"] = folder / f"{n}.expected.bin"
-        out.append(meta)
+    for name in json.loads((folder / "jobs.json").read_text()):
+        meta = json.loads((folder / f"{name}.json").read_text())
+        memory = (folder / f"{name}.mem.bin").read_bytes()
+        status = KernelStatus(meta["status"], meta["error"], meta["cycles"],
+                              meta["digit_products"])
+        out.append(VectorJob(name, memory, (folder / f"{name}.expected.bin").read_bytes(),
+                             meta["desc_addr"], meta["desc_count"], status,
+                             descriptors_in(memory, meta["desc_addr"], meta["desc_count"])))
     return out

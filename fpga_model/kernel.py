@@ -17,7 +17,7 @@ from .config import ArrayConfig
 from .descriptor import DESC_BYTES, STAT_FIELDS, Descriptor, Pass
 from .digits import code_range
 from .fast import gemm
-from .memory import read_codes
+from .memory import buffer_spans, read_codes
 
 __all__ = ["KernelStatus", "run_kernel", "check_descriptor"]
 
@@ -34,6 +34,12 @@ class KernelStatus:
     @property
     def ok(self) -> bool:
         return self.status == 0
+
+    @property
+    def registers(self) -> dict[str, int]:
+        """The values by register name (64-bit counters whole)."""
+        return {"STATUS": self.status, "ERROR": self.error, "CYCLES": self.cycles,
+                "DIGIT_PRODUCTS": self.digit_products}
 
 
 def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
@@ -78,11 +84,12 @@ def run_kernel(cfg: ArrayConfig, mem: bytearray, desc_addr: int, desc_count: int
             return KernelStatus(1 + i, 7, cycles, digit_products)
         r = gemm(cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed, b_signed=d.b_signed,
                  stop_ring=d.stop_ring, tau=d.tau)
-        mn = d.m * d.n
-        mem[d.c_addr:d.c_addr + 8 * mn] = np.ascontiguousarray(r.values, dtype="<i8").tobytes()
-        mem[d.mask_addr:d.mask_addr + mn] = r.stopped.astype(np.uint8).tobytes()
+        spans = buffer_spans(d)
+        (c_at, c_n), (m_at, m_n) = spans["C"], spans["MASK"]
+        mem[c_at:c_at + c_n] = np.ascontiguousarray(r.values, dtype="<i8").tobytes()
+        mem[m_at:m_at + m_n] = r.stopped.astype(np.uint8).tobytes()
         stats = [r.counters[name] for name, _ in STAT_FIELDS]
-        struct.pack_into(f"<{len(stats)}Q", mem, d.stat_addr, *stats)
+        struct.pack_into(f"<{len(stats)}Q", mem, spans["STAT"][0], *stats)
         cycles += r.counters["cycles"]
         digit_products += r.counters["digit_products"]
     return KernelStatus(0, 0, cycles, digit_products)

@@ -7,15 +7,30 @@ the way the host driver fills DDR before it starts the kernel. The same image go
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .config import CODE_WIDTH
 from .descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS, Descriptor, Pass
 
-__all__ = ["MemoryImage", "PassResult", "read_pass", "code_words", "read_codes", "ALIGN"]
+__all__ = ["MemoryImage", "PassResult", "read_pass", "code_words", "read_codes", "ALIGN",
+           "WORD_BITS", "BUFFERS", "OUTPUT_BUFFERS", "buffer_spans"]
 
 ALIGN = 64
+# bits of one word of each buffer of a descriptor: the one place for these sizes
+WORD_BITS: dict[str, int] = {"A": CODE_WIDTH, "B": CODE_WIDTH, "C": 64, "MASK": 8, "STAT": 64}
+BUFFERS = tuple(WORD_BITS)
+OUTPUT_BUFFERS = ("C", "MASK", "STAT")
+
+
+def buffer_spans(d: Descriptor) -> dict[str, tuple[int, int]]:
+    """(byte address, byte count) of each buffer of ``d``: A, B, C, MASK and STAT."""
+    words = {"A": d.m * d.k, "B": d.k * d.n, "C": d.m * d.n, "MASK": d.m * d.n,
+             "STAT": STAT_BYTES * 8 // WORD_BITS["STAT"]}
+    addrs = {"A": d.a_addr, "B": d.b_addr, "C": d.c_addr, "MASK": d.mask_addr,
+             "STAT": d.stat_addr}
+    return {name: (addrs[name], words[name] * WORD_BITS[name] // 8) for name in BUFFERS}
 
 
 def _align(x: int) -> int:
@@ -25,10 +40,10 @@ def _align(x: int) -> int:
 def code_words(x: np.ndarray) -> np.ndarray:
     """Codes as the 16-bit words in DDR (two's-complement bits; the signed flag reads them)."""
     x = np.asarray(x)
-    if x.size and (int(x.min()) < -(1 << 15) or int(x.max()) >= (1 << 16)):
-        raise ValueError("operand codes do not fit 16-bit words; widths above 16 bits are "
-                         "not supported")
-    return np.ascontiguousarray(x.astype(np.int64) & 0xFFFF, dtype="<u2")
+    if x.size and (int(x.min()) < -(1 << (CODE_WIDTH - 1)) or int(x.max()) >= (1 << CODE_WIDTH)):
+        raise ValueError(f"operand codes do not fit {CODE_WIDTH}-bit words; widths above "
+                         f"{CODE_WIDTH} bits are not supported")
+    return np.ascontiguousarray(x.astype(np.int64) & ((1 << CODE_WIDTH) - 1), dtype="<u2")
 
 
 def read_codes(mem, offset: int, rows: int, cols: int, signed: bool) -> np.ndarray:
@@ -70,13 +85,13 @@ class MemoryImage:
                              f"create MemoryImage(max_descriptors=...) larger")
         a16, b16 = code_words(a), code_words(b)
         (m, k), (_, n) = a16.shape, b16.shape
-        d = Descriptor(
-            m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits,
-            a_addr=self.alloc(a16.nbytes, a16.tobytes()),
-            b_addr=self.alloc(b16.nbytes, b16.tobytes()),
-            c_addr=self.alloc(8 * m * n), mask_addr=self.alloc(m * n),
-            stat_addr=self.alloc(STAT_BYTES), a_signed=a_signed, b_signed=b_signed,
-            stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer)
+        d = Descriptor(m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits, a_signed=a_signed,
+                       b_signed=b_signed, stop_ring=stop_ring, tau=tau, pass_=pass_,
+                       layer=layer)
+        size = {name: n for name, (_, n) in buffer_spans(d).items()}
+        d = replace(d, a_addr=self.alloc(size["A"], a16.tobytes()),
+                    b_addr=self.alloc(size["B"], b16.tobytes()), c_addr=self.alloc(size["C"]),
+                    mask_addr=self.alloc(size["MASK"]), stat_addr=self.alloc(size["STAT"]))
         self.descriptors.append(d)
         return d
 
@@ -108,9 +123,9 @@ class PassResult:
 def read_pass(mem: bytes | bytearray | np.ndarray, d: Descriptor) -> PassResult:
     """Read one descriptor's outputs, stop mask and statistics record from a DDR image."""
     buf = memoryview(mem if not isinstance(mem, np.ndarray) else mem.tobytes())
-    mn = d.m * d.n
-    values = np.frombuffer(buf[d.c_addr:d.c_addr + 8 * mn], dtype="<i8").reshape(d.m, d.n)
-    mask = np.frombuffer(buf[d.mask_addr:d.mask_addr + mn], dtype=np.uint8).reshape(d.m, d.n)
-    raw = np.frombuffer(buf[d.stat_addr:d.stat_addr + STAT_BYTES], dtype="<u8")
+    span = {name: buf[at:at + n] for name, (at, n) in buffer_spans(d).items()}
+    values = np.frombuffer(span["C"], dtype="<i8").reshape(d.m, d.n)
+    mask = np.frombuffer(span["MASK"], dtype=np.uint8).reshape(d.m, d.n)
+    raw = np.frombuffer(span["STAT"], dtype="<u8")
     stats = {name: int(v) for (name, _), v in zip(STAT_FIELDS, raw)}
     return PassResult(values.astype(np.int64), mask.astype(bool), stats)

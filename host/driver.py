@@ -1,32 +1,38 @@
-"""The host driver: turns each mini-batch's decisions into descriptors and runs them on a backend.
+"""The host driver: turns each mini-batch's decisions into descriptors and runs them on a target.
 
 Per mini-batch the driver keeps the ``program``: the ordered list of ``fpga_model.Descriptor``
 (layer, pass, M/N/K, widths, signedness, stop ring, tau) that the controllers' decisions became.
 Host-side work sits between GEMMs (batch norm, the gates, quantizing the next operands), and the
-DFQ/SLU gates decide from the data, so descriptors are handed to the backend as their operands
+DFQ/SLU gates decide from the data, so descriptors are handed to the target as their operands
 become ready, in program order. Every executed descriptor is charged to the ledger.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import torch
 
 from fpga_model import ArrayConfig, ConfigError, Descriptor, Pass
+from fpga_model.job import Job, PassOutput
 
-from .backends import Backend, Job, PassOutput
 from .ledger import Ledger
 
-__all__ = ["Driver"]
+__all__ = ["Driver", "PassRunner"]
+
+
+class PassRunner(Protocol):
+    """What the driver runs passes on: a target (``host.accel``) or an ``Offload`` of one."""
+
+    def run(self, jobs: Sequence[Job]) -> list[PassOutput]: ...
 
 
 class Driver:
-    """Builds descriptors from layer decisions and runs them on ``backend``."""
+    """Builds descriptors from layer decisions and runs them on ``target``."""
 
-    def __init__(self, cfg: ArrayConfig, backend: Backend, ledger: Ledger | None = None) -> None:
+    def __init__(self, cfg: ArrayConfig, target: PassRunner, ledger: Ledger | None = None) -> None:
         self.cfg = cfg
-        self.backend = backend
+        self.target = target
         self.ledger = ledger
         self.recording = True
         self.program: list[Descriptor] = []
@@ -60,7 +66,7 @@ class Driver:
                                  stop_ring, tau)
             jobs.append(Job(d, a if len(chunks) == 1 else a[:, k0:k1],
                             b if len(chunks) == 1 else b[k0:k1]))
-        outs = self.backend.run(jobs)
+        outs = self.target.run(jobs)
         for job, out in zip(jobs, outs):
             self.program.append(job.descriptor)
             if self.recording and self.ledger is not None:

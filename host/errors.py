@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from boards.errors import UserError
 
-__all__ = ["UserError", "ChoiceError", "DataNotFound", "BackendUnavailable"]
+__all__ = ["UserError", "ChoiceError", "DataNotFound"]
 
 
 class ChoiceError(UserError, ValueError):
@@ -17,6 +17,3 @@ class DataNotFound(UserError, FileNotFoundError):
     def __str__(self) -> str:  # FileNotFoundError would format errno fields
         return str(self.args[0])
 
-
-class BackendUnavailable(UserError, RuntimeError):
-    """A known backend that cannot run here (its probe says why)."""

@@ -15,10 +15,11 @@ reduction runs over output channels, where FW's per-output-channel weight scales
 applied after an integer GEMM, so EB takes the weights quantized per input channel (the axis
 its output keeps) at the same width.
 
-Engines: ``"array"`` runs the GEMMs through the driver and a backend (bit-exact integers, then
-dequantized); ``"float"`` runs ``F.conv2d`` and its gradients on the dequantized codes (the
-fake-quantization path), which gives the same numbers up to float rounding; ``"plain"`` is an
-unquantized float layer (the reference a training step is timed against).
+Engines are objects that run a layer's three GEMMs: ``ArrayEngine(driver)`` runs them through
+the driver on an accelerator target (bit-exact integers, then dequantized); ``FLOAT`` runs
+``F.conv2d`` and its gradients on the dequantized codes (the fake-quantization path), which
+gives the same numbers up to float rounding; ``PLAIN`` is an unquantized float layer (the
+reference a training step is timed against).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from .quant import QTensor, RunningRange, quantize_rows, quantize_tensor, tensor
 if TYPE_CHECKING:
     from .driver import Driver
 
-__all__ = ["Group", "LayerPlan", "Runtime", "QuantConv2d", "QuantLinear", "quant_layers"]
+__all__ = ["Group", "LayerPlan", "Runtime", "Engine", "ArrayEngine", "FloatEngine",
+           "PlainEngine", "FLOAT", "PLAIN", "QuantConv2d", "QuantLinear", "quant_layers"]
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,141 @@ class LayerPlan:
         return self.groups if self.groups else (Group(None, self.a_bits, self.g_bits),)
 
 
+class Engine:
+    """How a quantized layer runs its FW, GC and EB GEMMs (see the module docstring).
+
+    ``fw`` returns the group's output (NHWC) and what backward keeps of its input; ``gc`` the
+    weight gradient of one group in the engine's layout, which ``weight_grad`` turns into the
+    weight's shape; ``eb`` the input gradient (NHWC).
+    """
+
+    quantized = True
+
+    def fw(self, layer: QuantConv2d, xq: QTensor, wq: QTensor, dtype: torch.dtype):
+        raise NotImplementedError
+
+    def gc(self, layer: QuantConv2d, a, xq: QTensor, eq: QTensor, scale, ring: int | None,
+           tau: int | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def eb(self, layer: QuantConv2d, eq: QTensor, wb: QTensor, in_shape) -> torch.Tensor:
+        raise NotImplementedError
+
+    def weight_grad(self, layer: QuantConv2d, dw: torch.Tensor) -> torch.Tensor:
+        return dw
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ArrayEngine(Engine):
+    """Every GEMM an exact integer GEMM through ``driver`` (on its accelerator target)."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+
+    def fw(self, layer, xq, wq, dtype):
+        run = layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True)
+        a, vals = _conv_gemm(run, layer.geometry, xq.codes, xq.zero, wq.codes.t(), wq.zero)
+        return _dequantize(vals, wq.scale.view(1, -1) * xq.scale, dtype), a
+
+    def gc(self, layer, a, xq, eq, scale, ring, tau):
+        res: list | None = [] if ring is not None else None  # PSG keeps the raw prefixes
+        run = layer._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
+        at = a.t()  # a view: the int8 GEMM takes the transposed layout as it is
+        taps = layer.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
+        vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
+        if ring is not None:  # stopped outputs keep the prefix: the zero-point terms
+            stopped = torch.from_numpy(res[0].stopped).to(vals.device)  # are full-sum terms
+            vals = torch.where(stopped, res[0].values, vals)
+            layer.runtime.stats.setdefault("psg_stopped", []).append(
+                float(res[0].stopped.mean()))
+        return _dequantize(vals, scale)
+
+    def eb(self, layer, eq, wb, in_shape):
+        n, h, w, c = in_shape
+        geom = layer.geometry
+        k, s = geom.kernel, geom.stride
+        ho, wo = geom.out_size(h, w)
+        cout = eq.codes.shape[1]
+        w4 = wb.codes.view(c, cout, k, k)
+        run = layer._runner(Pass.EB, eq.bits, wb.bits, eq.signed, wb.signed)
+        if s == 1:
+            full = ConvGeometry(k, 1, k - 1 - geom.padding)
+            b = w4.flip(2, 3).permute(2, 3, 1, 0).reshape(k * k * cout, c)
+            e_nhwc = eq.codes.view(n, ho, wo, cout)
+            vals = _conv_gemm(run, full, e_nhwc, eq.zero, b, wb.zero)[1]
+            return _dequantize(vals, wb.scale * eq.scale).view(n, h, w, c)
+        b = w4.permute(1, 2, 3, 0).reshape(cout, k * k * c)
+        vals = affine_gemm(run, eq.codes, eq.zero, b, wb.zero.repeat(k * k), "col")
+        # a pixel sums at most ceil(k/s)^2 patch gradients: float32 sums them exactly below
+        # 2^24 (and faster), int32 below 2^31, else int64
+        terms = (-(-k // s)) ** 2
+        if float32_holds(cout, eq.codes, b, terms):
+            vals = vals.to(torch.float32)
+        elif not int32_holds(cout, eq.codes, b, terms):
+            vals = vals.to(torch.int64)
+        return _dequantize(geom.col2im(vals, n, h, w, c), wb.scale * eq.scale)
+
+    def weight_grad(self, layer, dw):
+        return layer.weight_from_matrix(dw.t())
+
+    def __repr__(self) -> str:
+        return f"ArrayEngine({self.driver!r})"
+
+
+class FloatEngine(Engine):
+    """Fake quantization: float convolutions of the dequantized codes."""
+
+    def fw(self, layer, xq, wq, dtype):
+        geom = layer.geometry
+        xd = xq.dequantize().permute(0, 3, 1, 2)
+        yg = F.conv2d(xd, layer.conv_weight(wq.dequantize()), None, geom.stride, geom.padding)
+        return yg.permute(0, 2, 3, 1), xd
+
+    def gc(self, layer, a, xq, eq, scale, ring, tau):
+        xd = a
+        geom = layer.geometry
+        ed = eq.dequantize().reshape(xd.shape[0], *layer._out_hw(xd), -1).permute(0, 3, 1, 2)
+        gw = torch.nn.grad.conv2d_weight(xd, layer.weight.shape, ed, geom.stride, geom.padding)
+        if ring is not None:
+            gw = layer._float_prefix(xq, eq, gw, ring, tau, scale)
+        return gw
+
+    def eb(self, layer, eq, wb, in_shape):
+        n, h, w, c = in_shape
+        geom = layer.geometry
+        k = geom.kernel
+        ho, wo = geom.out_size(h, w)
+        cout = eq.codes.shape[1]
+        ed = eq.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
+        wd = wb.dequantize().view(c, cout, k, k).transpose(0, 1)
+        dx = torch.nn.grad.conv2d_input((n, c, h, w), wd, ed, geom.stride, geom.padding)
+        return dx.permute(0, 2, 3, 1)
+
+
+class PlainEngine(Engine):
+    """No quantization at all: ``F.conv2d`` on the float weights (reference timings)."""
+
+    quantized = False
+
+
+FLOAT = FloatEngine()
+PLAIN = PlainEngine()
+
+
 @dataclass
 class Runtime:
-    """What all quantized layers of a model share: engine, driver and the rounding generator."""
+    """What all quantized layers of a model share: the engine and the rounding generator."""
 
-    engine: str = "array"
-    driver: Driver | None = None
+    engine: Engine = FLOAT
     generator: torch.Generator | None = None
     stats: dict = field(default_factory=dict)
+
+    @property
+    def driver(self) -> Driver | None:
+        """The array engine's driver (None for the float engines)."""
+        return getattr(self.engine, "driver", None)
 
 
 def _select(x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
@@ -109,7 +238,7 @@ class _QuantConvFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, mix, layer):
         plan = layer.plan
-        rt = layer.runtime
+        engine = layer.runtime.engine
         geom = layer.geometry
         n, c, h, w = x.shape
         ho, wo = geom.out_size(h, w)
@@ -125,16 +254,8 @@ class _QuantConvFn(torch.autograd.Function):
             xg = _select(x_nhwc, g.index)
             xq = quantize_tensor(xg, g.a_bits, lo, hi, anchored=plan.anchored,
                                  offset=layer.prefix_offset(g.a_bits))
-            if rt.engine == "array":
-                run = layer._runner(Pass.FW, xq.bits, wq.bits, xq.signed, True)
-                a, vals = _conv_gemm(run, geom, xq.codes, xq.zero, wq.codes.t(), wq.zero)
-                yg = _dequantize(vals, wq.scale.view(1, -1) * xq.scale, x.dtype)
-                saved.append((g, a, xq))
-            else:
-                xd = xq.dequantize().permute(0, 3, 1, 2)
-                yg = F.conv2d(xd, layer.conv_weight(wq.dequantize()), None, geom.stride,
-                              geom.padding).permute(0, 2, 3, 1)
-                saved.append((g, xd, xq))
+            yg, a = engine.fw(layer, xq, wq, x.dtype)
+            saved.append((g, a, xq))
             if g.index is None:
                 y = yg.reshape(n, ho, wo, cout)
             else:
@@ -179,7 +300,7 @@ class _QuantConvFn(torch.autograd.Function):
                     dx[g.index] = dxg
         if plan.sign_grad:
             dw = torch.sign(dw)
-        grad_w = layer.weight_from_matrix(dw.t()) if rt.engine == "array" else dw
+        grad_w = rt.engine.weight_grad(layer, dw)
         grad_x = dx.permute(0, 3, 1, 2) if need_x else None
         grad_mix = None
         if ctx.mix_shape is not None and need_x:
@@ -205,7 +326,7 @@ class QuantConv2d(nn.Module):
                                                kernel_size))
         n = kernel_size * kernel_size * out_channels
         nn.init.normal_(self.weight, 0.0, math.sqrt(2.0 / n))
-        self.runtime = runtime if runtime is not None else Runtime(engine="float")
+        self.runtime = runtime if runtime is not None else Runtime(engine=FLOAT)
         self.index = index
         self.plan = LayerPlan()
         self.act_range = RunningRange()
@@ -275,25 +396,7 @@ class QuantConv2d(nn.Module):
         """Weight gradient of one group as a (k*k*C_in, C_out) matrix (float engine: conv shape)."""
         scale = xq.scale * eq.scale
         ring, tau = self._psg_tau(scale)
-        if self.runtime.engine == "array":
-            res: list | None = [] if ring is not None else None  # PSG keeps the raw prefixes
-            run = self._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
-            at = a.t()  # a view: the int8 GEMM takes the transposed layout as it is
-            taps = self.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
-            vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
-            if ring is not None:  # stopped outputs keep the prefix: the zero-point terms
-                stopped = torch.from_numpy(res[0].stopped).to(vals.device)  # are full-sum terms
-                vals = torch.where(stopped, res[0].values, vals)
-                self.runtime.stats.setdefault("psg_stopped", []).append(
-                    float(res[0].stopped.mean()))
-            gw = _dequantize(vals, scale)
-        else:
-            xd = a
-            ed = eq.dequantize().reshape(xd.shape[0], *self._out_hw(xd), -1).permute(0, 3, 1, 2)
-            gw = torch.nn.grad.conv2d_weight(xd, self.weight.shape, ed, self.geometry.stride,
-                                             self.geometry.padding)
-            if ring is not None:
-                gw = self._float_prefix(xq, eq, gw, ring, tau, scale)
+        gw = self.runtime.engine.gc(self, a, xq, eq, scale, ring, tau)
         if self.plan.stop_ring is not None:
             self.psg_max = float(gw.abs().max())
         return gw
@@ -323,34 +426,7 @@ class QuantConv2d(nn.Module):
         gradients (N*Ho*Wo, k*k*C_in), which col2im sums onto the input exactly before the one
         dequantizing multiply.
         """
-        n, h, w, c = in_shape
-        geom = self.geometry
-        k, s = geom.kernel, geom.stride
-        ho, wo = geom.out_size(h, w)
-        cout = eq.codes.shape[1]
-        w4 = wb.codes.view(c, cout, k, k)
-        if self.runtime.engine == "array":
-            run = self._runner(Pass.EB, eq.bits, wb.bits, eq.signed, wb.signed)
-            if s == 1:
-                full = ConvGeometry(k, 1, k - 1 - geom.padding)
-                b = w4.flip(2, 3).permute(2, 3, 1, 0).reshape(k * k * cout, c)
-                e_nhwc = eq.codes.view(n, ho, wo, cout)
-                vals = _conv_gemm(run, full, e_nhwc, eq.zero, b, wb.zero)[1]
-                return _dequantize(vals, wb.scale * eq.scale).view(n, h, w, c)
-            b = w4.permute(1, 2, 3, 0).reshape(cout, k * k * c)
-            vals = affine_gemm(run, eq.codes, eq.zero, b, wb.zero.repeat(k * k), "col")
-            # a pixel sums at most ceil(k/s)^2 patch gradients: float32 sums them exactly below
-            # 2^24 (and faster), int32 below 2^31, else int64
-            terms = (-(-k // s)) ** 2
-            if float32_holds(cout, eq.codes, b, terms):
-                vals = vals.to(torch.float32)
-            elif not int32_holds(cout, eq.codes, b, terms):
-                vals = vals.to(torch.int64)
-            return _dequantize(geom.col2im(vals, n, h, w, c), wb.scale * eq.scale)
-        ed = eq.dequantize().reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
-        wd = wb.dequantize().view(c, cout, k, k).transpose(0, 1)
-        dx = torch.nn.grad.conv2d_input((n, c, h, w), wd, ed, geom.stride, geom.padding)
-        return dx.permute(0, 2, 3, 1)
+        return self.runtime.engine.eb(self, eq, wb, in_shape)
 
     def _mix_grad(self, grad_x: torch.Tensor, rng: tuple[float, float], shape) -> torch.Tensor:
         """d loss / d mix_k = <grad of the layer input, Q_{a_k}(x)> (DFQ, ImageNet-code style)."""
@@ -370,7 +446,7 @@ class QuantConv2d(nn.Module):
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
         self.in_hw = (x.shape[2], x.shape[3])
-        if self.runtime.engine == "plain":  # unquantized float layer (reference timings)
+        if not self.runtime.engine.quantized:  # unquantized float layer (reference timings)
             g = self.geometry
             return F.conv2d(x, self.weight, None, g.stride, g.padding)
         if mix is not None and self.training:

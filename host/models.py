@@ -1,4 +1,4 @@
-"""CIFAR-style ResNets (8/20/38) built from quantized layers, with hooks for the DFQ/SLU gates.
+"""CIFAR-style ResNets (8/20/38) built from quantized layers, with hooks for block gates (DFQ, SLU).
 
 The stem is a 3x3 conv at the input resolution, followed by three stages of BasicBlocks with
 widths w, 2w, 4w (strides 1, 2, 2), global average pooling and a linear classifier. A block that
@@ -17,17 +17,11 @@ from torch import nn
 from fpga_model import Pass
 
 from .errors import ChoiceError
-from .layers import QuantConv2d, QuantLinear, Runtime, quant_layers
+from .layers import FLOAT, QuantConv2d, QuantLinear, Runtime, quant_layers
 
 __all__ = ["MODELS", "BasicBlock", "ResNet", "build_model", "BlockGate"]
 
 MODELS = {"resnet8": 8, "resnet20": 20, "resnet38": 38}
-
-
-class BlockGate(Protocol):
-    """What the model asks a gate (DFQ or SLU) before each block."""
-
-    def begin(self, batch: int) -> None: ...
 
 
 class BasicBlock(nn.Module):
@@ -65,11 +59,26 @@ class BasicBlock(nn.Module):
         return F.relu(self.residual(x, mix) + self.shortcut(x))
 
 
+class BlockGate(Protocol):
+    """A controller's hook into every residual block, called in ``add_gate`` order."""
+
+    def begin(self, batch: int) -> None:
+        """A new forward pass of ``batch`` samples starts."""
+
+    def block_mix(self, i: int, x: torch.Tensor, block: BasicBlock,
+                  mix: torch.Tensor | None) -> torch.Tensor | None:
+        """Decide block ``i``'s precision from its input; returns the mix the block gets."""
+
+    def block_forward(self, i: int, x: torch.Tensor, block: BasicBlock,
+                      mix: torch.Tensor | None) -> torch.Tensor | None:
+        """Run (or skip) block ``i`` itself; None leaves it to the block."""
+
+
 class ResNet(nn.Module):
     """CIFAR ResNet-(6n+2) of quantized layers.
 
-    ``dfq`` and ``slu`` are optional gate controllers (see ``host.controllers``); with neither,
-    this is a plain quantized ResNet.
+    ``gates`` are controllers' hooks into the residual blocks (``BlockGate``: DFQ's precision
+    gate, SLU's skip gate; see ``add_gate``); with none, this is a plain quantized ResNet.
     """
 
     def __init__(self, depth: int, in_channels: int, num_classes: int, width: int,
@@ -93,20 +102,28 @@ class ResNet(nn.Module):
                 cin = cout
         self.blocks = nn.ModuleList(blocks)
         self.fc = QuantLinear(cin, num_classes, runtime=runtime, index=index)
-        self.dfq = None
-        self.slu = None
+        self.gates: list[BlockGate] = []
+
+    def add_gate(self, name: str, module: nn.Module, hook: BlockGate) -> None:
+        """Register a controller's block hook; its trainable ``module`` becomes ``<name>_gate``."""
+        self.add_module(f"{name}_gate", module)
+        self.gates.append(hook)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.stem_bn(self.stem(x)))
-        for gate in (self.dfq, self.slu):
-            if gate is not None:
-                gate.begin(x.shape[0])
+        gates = self.gates
+        for gate in gates:
+            gate.begin(x.shape[0])
         for i, block in enumerate(self.blocks):
-            mix = self.dfq.decide(i, out, block) if self.dfq is not None else None
-            if self.slu is not None and i > 0:
-                out = self.slu.run_block(i, out, block, mix)
-            else:
-                out = block(out, mix)
+            mix = None
+            for gate in gates:
+                mix = gate.block_mix(i, out, block, mix)
+            y = None
+            for gate in gates:
+                y = gate.block_forward(i, out, block, mix)
+                if y is not None:
+                    break
+            out = y if y is not None else block(out, mix)
         out = F.adaptive_avg_pool2d(out, 1).flatten(1)
         return self.fc(out)
 
@@ -134,7 +151,7 @@ def build_model(name: str, in_channels: int, num_classes: int, width: int,
         raise ChoiceError(f"width {width} must be at least 1; pass e.g. --width 8")
     model = ResNet(MODELS[name], in_channels, num_classes, width, runtime)
     engine = runtime.engine
-    runtime.engine = "float"
+    runtime.engine = FLOAT
     was = model.training
     model.eval()
     with torch.no_grad():

@@ -170,11 +170,11 @@ def _controllers(plt, results, out: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     specs = (
         ("PSG: MSB-only (early-stopped) outputs", "fraction of GC outputs",
-         lambda r: (r.psg_stopped, None)),
+         lambda r: (r.series.get("psg_stopped"), None)),
         ("SMD: dropped mini-batches", "dropped so far",
          lambda r: (None, None)),
         ("SLU: skipped residual-block compute", "fraction skipped",
-         lambda r: ([1 - v / 100.0 for v in r.slu_cp], None)),
+         lambda r: ([1 - v / 100.0 for v in r.series.get("slu_cp", [])], None)),
     )
     for n, (ax, (title, ylabel, get)) in enumerate(zip(axes, specs)):
         ax.set_title(title)
@@ -223,7 +223,8 @@ def draw_plots(results: Sequence[TrainResult], out: Path,
     files.append("cost.png")
     if _precision(plt, results, out):
         files.append("precision.png")
-    if any(r.psg_stopped or r.slu_cp or r.dropped for r in results):
+    if any(r.series.get("psg_stopped") or r.series.get("slu_cp") or r.dropped
+           for r in results):
         _controllers(plt, results, out)
         files.append("controllers.png")
     return files

@@ -71,6 +71,13 @@ def aggregate(results: Sequence[TrainResult]) -> dict:
     return out
 
 
+def _series_keys() -> list[str]:
+    """Every registered controller's report series (each run reports all, None when unused)."""
+    from .controllers import CONTROLLERS, controller_class
+
+    return [key for name in CONTROLLERS for key in controller_class(name).series_keys]
+
+
 def _run_json(r: TrainResult) -> dict:
     return {
         "summary": summary(r),
@@ -80,10 +87,8 @@ def _run_json(r: TrainResult) -> dict:
         "precision_per_epoch": [{r.layer_names.get(k, str(k)): {"fw_act_bits": v[0],
                                                                "gc_error_bits": v[1]}
                                  for k, v in epoch.items()} for epoch in r.precision],
-        "dfq_cp_mean": sum(r.dfq_cp) / len(r.dfq_cp) if r.dfq_cp else None,
-        "slu_cp_mean": sum(r.slu_cp) / len(r.slu_cp) if r.slu_cp else None,
-        "psg_stopped_mean": (sum(r.psg_stopped) / len(r.psg_stopped)
-                             if r.psg_stopped else None),
+        **{f"{key}_mean": sum(v) / len(v) if (v := r.series.get(key)) else None
+           for key in _series_keys()},
         "per_layer": [{**row, "name": r.layer_names.get(row["layer"], "")}
                       for row in r.ledger.per_layer()],
     }

@@ -1,29 +1,33 @@
-"""The training loop: controllers decide, the driver runs every GEMM on a backend, the ledger counts.
+"""The training loop: controllers decide, the driver runs every GEMM on a target, the ledger counts.
 
-Per mini-batch: SMD may drop it; PFQ's stage sets every layer's widths (or DFQ's target under
-FracTrain); the model's forward lets the DFQ/SLU gates decide per block; PSG switches on the
-array's early stop for the convolutions' GC passes. The ledger charges every executed
-descriptor and, beside it, the full FW8/BW8 program of the batch.
+Per mini-batch every controller may drop it (SMD); the model's forward lets block gates decide
+(DFQ's precision, SLU's skip); controllers add loss terms (DFQ, SLU), act after the optimizer
+step (PFQ's stage, PSG's statistics) and set layer plans when they attach (PFQ's widths, PSG's
+early stop). The loop names none of them: it builds the ones the method switches on from
+``host.controllers.CONTROLLERS``. The ledger charges every executed descriptor and, beside it,
+the full FW8/BW8 program of the batch.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 
 from fpga_model import ArrayConfig, Pass
 
-from .backends import get_backend
-from .controllers import DFQ, PFQ, PSG, SLU, SMD, parse_method
+from .accel.registry import choose_target, open_for_training
+from .controllers import (CONTROLLERS, Controller, DFQConfig, PFQConfig, PSGConfig, SLUConfig,
+                          SMDConfig, TrainingRun, build_controllers, controller_class,
+                          parse_method)
 from .data import Dataset, batches
 from .driver import Driver
 from .errors import ChoiceError
-from .layers import Runtime
+from .layers import ArrayEngine, Runtime
 from .ledger import Ledger
 from .models import MODELS, ResNet, build_model
 
@@ -34,7 +38,12 @@ DEVICES = ("cpu", "cuda")
 
 @dataclass
 class TrainConfig:
-    """Everything a training run depends on (the defaults train digits in about a minute)."""
+    """Everything a training run depends on (the defaults train digits in about a minute).
+
+    ``method`` switches controllers on; each has one nested config (``pfq``, ``dfq``, ...):
+    None gives its defaults, which the run fills in for the controllers it switches on.
+    ``backend`` is an accelerator target (``host.accel.target_names()``) or ``auto``.
+    """
 
     model: str = "resnet8"
     data: str = "digits"
@@ -51,35 +60,24 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     static_bits: tuple[int, int] = (8, 8)  # (FW, BW) of static layers
-    # PFQ: FW/BW schedule, indicator eps/alpha, period (iterations; 0 = one epoch), and the
-    # fixed-iteration fallback: "both" (indicator, with deadlines), "indicator" or "fixed";
-    # the deadlines are pfq_fixed iterations, or pfq_fixed_frac of the run
-    pfq_fw: tuple[int, ...] = (3, 4, 6, 8)
-    pfq_bw: tuple[int, ...] = (6, 6, 8, 8)
-    pfq_eps: float = 0.05
-    pfq_alpha: float = 0.3
-    pfq_period: int = 0
-    pfq_mode: str = "both"
-    pfq_fixed: tuple[int, ...] | None = None
-    pfq_fixed_frac: tuple[float, ...] = (0.128, 0.256, 0.378)  # 8190/16380/24180 of 64000
-    # DFQ: options, weight bits, target cp (%), cost coefficient, per-sample software option
-    dfq_options: tuple[tuple[int, int], ...] = ((3, 6), (4, 6), (4, 8), (6, 8), (6, 12))
-    dfq_w_bits: int = 4  # FracTrain README: 4 on CIFAR (6 on ImageNet)
-    dfq_target: float = 3.0
-    dfq_beta: float = 0.05
-    dfq_per_sample: bool = False
-    fractrain_targets: tuple[float, ...] = (1.5, 2.0, 2.5, 3.0)
-    # PSG
-    psg_ring: int = 1
-    psg_tau: float = 0.05
-    psg_relative: bool = True
-    psg_lr_scale: float = 0.01
-    # SMD
-    smd_p: float = 0.5
-    smd_step_dropped: bool = True
-    # SLU
-    slu_target: float = 70.0
-    slu_beta: float = 1e-3
+    pfq: PFQConfig | None = None
+    dfq: DFQConfig | None = None
+    psg: PSGConfig | None = None
+    smd: SMDConfig | None = None
+    slu: SLUConfig | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # nested configs from to_dict() come back as dicts
+            value = getattr(self, f.name)
+            if isinstance(value, dict) and f.name in CONTROLLERS:
+                setattr(self, f.name, controller_class(f.name).config_type(**value))
+        try:
+            enabled = parse_method(self.method)
+        except ChoiceError:  # check_config says so
+            return
+        for name in enabled:
+            if hasattr(self, name) and getattr(self, name) is None:
+                setattr(self, name, controller_class(name).config_type())
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,7 +85,11 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What a run produced: accuracies, the ledger and per-epoch/per-step histories."""
+    """What a run produced: accuracies, the ledger and per-epoch/per-step histories.
+
+    ``series`` holds the controllers' per-step report values by key (``dfq_cp``, ``slu_cp``,
+    ``psg_stopped``, ...).
+    """
 
     config: TrainConfig
     array: ArrayConfig
@@ -102,9 +104,7 @@ class TrainResult:
     seconds: float = 0.0
     steps: int = 0
     dropped: int = 0
-    dfq_cp: list[float] = field(default_factory=list)
-    slu_cp: list[float] = field(default_factory=list)
-    psg_stopped: list[float] = field(default_factory=list)
+    series: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def final_acc(self) -> float:
@@ -115,20 +115,15 @@ class TrainResult:
         return max(self.test_acc) if self.test_acc else float("nan")
 
 
-def _bits_used(cfg: TrainConfig, controllers: frozenset[str]) -> set[int]:
-    used = set(cfg.static_bits)
-    if "pfq" in controllers and "dfq" not in controllers:
-        used |= set(cfg.pfq_fw) | set(cfg.pfq_bw)
-    if "dfq" in controllers:
-        used |= {b for o in cfg.dfq_options for b in o} | {cfg.dfq_w_bits}
-    return used
-
-
 def check_config(cfg: TrainConfig) -> tuple[frozenset[str], ArrayConfig]:
-    """Validate choices and widths before any data is read; returns (controllers, array)."""
+    """Validate choices and widths before any data is read; returns (controllers, array).
+
+    The backend is probed, never opened: a board's overlay is loaded once, by ``train``.
+    """
     if cfg.model not in MODELS:
         raise ChoiceError(f"unknown model {cfg.model!r}; known models: {', '.join(MODELS)}")
-    controllers = parse_method(cfg.method)
+    enabled = parse_method(cfg.method)
+    controllers = build_controllers(enabled, cfg)
     if cfg.device not in DEVICES:
         raise ChoiceError(f"unknown device {cfg.device!r}; use cpu or cuda")
     if cfg.device == "cuda" and not torch.cuda.is_available():
@@ -137,16 +132,14 @@ def check_config(cfg: TrainConfig) -> tuple[frozenset[str], ArrayConfig]:
                         ("--width", cfg.width)):
         if value < 1:
             raise ChoiceError(f"{name} {value} must be at least 1")
-    if cfg.pfq_mode not in ("both", "indicator", "fixed"):
-        raise ChoiceError(f"unknown PFQ mode {cfg.pfq_mode!r}; use both, indicator or fixed")
-    if len(cfg.pfq_fw) != len(cfg.pfq_bw):
-        raise ChoiceError(f"the PFQ schedule has {len(cfg.pfq_fw)} FW and {len(cfg.pfq_bw)} BW "
-                          f"widths; give one BW width per FW width")
+    for c in controllers:
+        c.check(enabled)
     array = ArrayConfig(bits=cfg.bits, board=cfg.board)
-    for b in sorted(_bits_used(cfg, controllers)):
+    used = set(cfg.static_bits).union(*(c.widths(enabled) for c in controllers))
+    for b in sorted(used):
         array.check_pair(b, b)
-    get_backend(cfg.backend, array)  # unknown or unavailable backends fail here
-    return controllers, array
+    choose_target(cfg.backend, array, "train")  # unknown or unavailable backends fail here
+    return enabled, array
 
 
 def _layer_names(model: ResNet) -> dict[int, str]:
@@ -155,13 +148,6 @@ def _layer_names(model: ResNet) -> dict[int, str]:
         if mod in model.layers():
             names[mod.index] = name
     return names
-
-
-def _set_static(model: ResNet, fw: int, bw: int) -> None:
-    for layer in model.layers():
-        p = layer.plan
-        p.a_bits, p.w_bits, p.g_bits = fw, fw, bw
-        p.groups = None
 
 
 def _evaluate(model: ResNet, data: Dataset, driver: Driver, batch: int, device) -> float:
@@ -177,75 +163,71 @@ def _evaluate(model: ResNet, data: Dataset, driver: Driver, batch: int, device) 
     return 100.0 * correct / data.x_test.shape[0]
 
 
+def _param_groups(params: list, controllers: list[Controller], lr: float) -> list[dict]:
+    """One group of the parameters no controller claims, then one per claiming controller."""
+    claimed = []
+    for c in controllers:
+        group = c.param_group()
+        if group is not None:
+            claimed.append(({id(p) for p in group[0]}, group[1]))
+    taken = set().union(*(ids for ids, _ in claimed))
+    groups = [{"params": [p for p in params if id(p) not in taken]}]
+    for ids, scale in claimed:
+        if ids:
+            groups.append({"params": [p for p in params if id(p) in ids], "lr": lr * scale,
+                           "lr_scale": scale})
+    return groups
+
+
 def train(cfg: TrainConfig, data: Dataset,
-          on_step: Callable[[int, int, dict], None] | None = None) -> TrainResult:
+          on_step: Callable[[int, int, dict], None] | None = None,
+          target: Any = None) -> TrainResult:
     """Train ``cfg.model`` on ``data`` with the method's controllers through the backend.
 
     Args:
         cfg: the run's configuration (see ``TrainConfig``).
         data: the data set (``host.data.load_data``).
         on_step: called after every mini-batch with (step, total steps, info dict).
+        target: what the passes run on (``host.accel.open_for_training``); default: opened
+            here for ``cfg.backend``. Several runs may share one (a board loads once).
     """
-    controllers, array = check_config(cfg)
+    enabled, array = check_config(cfg)
+    controllers = build_controllers(enabled, cfg)
     device = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)  # stochastic rounding
     data_gen = torch.Generator().manual_seed(cfg.seed + 2)  # shuffling, augmentation
     ctrl_gen = torch.Generator().manual_seed(cfg.seed + 3)  # SMD and SLU draws
     ledger = Ledger(array, cfg.static_bits)
-    driver = Driver(array, get_backend(cfg.backend, array), ledger)
-    rt = Runtime(engine="array", driver=driver, generator=gen)
+    if target is None:
+        target, _ = open_for_training(cfg.backend, array)
+    driver = Driver(array, target, ledger)
+    rt = Runtime(engine=ArrayEngine(driver), generator=gen)
     model = build_model(cfg.model, data.in_channels, data.num_classes, cfg.width, rt,
                         data.image_size)
-    block_channels = [b.in_channels for b in model.blocks]
-    block_macs = [sum(m * n * k for layer in b.gated_convs
-                      for p, m, n, k in layer.gemm_shapes(1, False) if p == Pass.FW)
-                  for b in model.blocks]
     steps_per_epoch = data.x_train.shape[0] // cfg.batch_size
     if steps_per_epoch < 1:
         raise ChoiceError(f"--batch-size {cfg.batch_size} exceeds the {data.x_train.shape[0]} "
                           f"training samples; use a smaller batch")
     total_steps = steps_per_epoch * cfg.epochs
-
-    pfq = dfq = slu = smd = psg = None
-    fw, bw = cfg.static_bits
-    if "pfq" in controllers:
-        stages = len(cfg.fractrain_targets) if "dfq" in controllers else len(cfg.pfq_fw)
-        fixed = cfg.pfq_fixed
-        if fixed is None:
-            fixed = tuple(max(1, round(f * total_steps)) for f in cfg.pfq_fixed_frac)
-        pfq = PFQ(stages=stages, eps=cfg.pfq_eps, alpha=cfg.pfq_alpha,
-                  period=cfg.pfq_period or steps_per_epoch,
-                  fixed=None if cfg.pfq_mode == "indicator" else fixed,
-                  indicator=cfg.pfq_mode != "fixed")
-    if "dfq" in controllers:
-        target = cfg.fractrain_targets[0] if pfq is not None else cfg.dfq_target
-        dfq = DFQ(block_channels, block_macs, cfg.dfq_options, cfg.dfq_w_bits, target,
-                  cfg.dfq_beta, cfg.dfq_per_sample)
-        model.dfq = dfq
-        model.add_module("dfq_gate", dfq.gate)
-    if "slu" in controllers:
-        slu = SLU(block_channels, block_macs, cfg.slu_target, cfg.slu_beta, ctrl_gen)
-        model.slu = slu
-        model.add_module("slu_gate", slu.gate)
-    if "smd" in controllers:
-        smd = SMD(cfg.smd_p, cfg.smd_step_dropped, ctrl_gen)
+    result = TrainResult(cfg, array, ledger)
+    run = TrainingRun(
+        model=model, block_channels=[b.in_channels for b in model.blocks],
+        block_macs=[sum(m * n * k for layer in b.gated_convs
+                        for p, m, n, k in layer.gemm_shapes(1, False) if p == Pass.FW)
+                    for b in model.blocks],
+        static_bits=cfg.static_bits, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+        generator=ctrl_gen, runtime=rt, enabled=enabled,
+        controllers={c.name: c for c in controllers}, series=result.series)
+    run.set_widths(*cfg.static_bits)
+    for c in controllers:
+        c.attach(run)
     model.to(device)
-    _set_static(model, fw, bw)
-    if pfq is not None and dfq is None:
-        _set_static(model, cfg.pfq_fw[0], cfg.pfq_bw[0])
-    sign_params: set[int] = set()
-    if "psg" in controllers:
-        psg = PSG(cfg.psg_ring, cfg.psg_tau, cfg.psg_relative, cfg.psg_lr_scale)
-        sign_params = {id(layer.weight) for layer in psg.apply(model.layers())}
     params = list(model.parameters())
-    groups = [{"params": [p for p in params if id(p) not in sign_params]}]
-    if sign_params:
-        groups.append({"params": [p for p in params if id(p) in sign_params],
-                       "lr": cfg.lr * cfg.psg_lr_scale, "lr_scale": cfg.psg_lr_scale})
-    opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,
-                          weight_decay=cfg.weight_decay)
-    result = TrainResult(cfg, array, ledger, layer_names=_layer_names(model))
+    opt = torch.optim.SGD(_param_groups(params, controllers, cfg.lr), lr=cfg.lr,
+                          momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    run.optimizer, run.params = opt, params
+    result.layer_names = _layer_names(model)
     shapes = model.gemm_shapes(cfg.batch_size)
     t_start = time.perf_counter()
     step = 0
@@ -260,11 +242,7 @@ def train(cfg: TrainConfig, data: Dataset,
             ledger.record_baseline(shapes)
             step += 1
             info = {"epoch": epoch + 1}
-            if smd is not None and smd.drop():
-                if smd.step_dropped:  # momentum-only + weight-decay step, no GEMM
-                    for p in params:
-                        p.grad = torch.zeros_like(p)
-                    opt.step()
+            if not all([c.begin_batch(step) for c in controllers]):
                 result.dropped += 1
                 m, b = ledger.totals()
                 result.cumulative.append((step, m.eff_macs, b.eff_macs, m.energy_j, b.energy_j,
@@ -277,19 +255,14 @@ def train(cfg: TrainConfig, data: Dataset,
             out = model(xb)
             ce = F.cross_entropy(out, yb)
             loss = ce
-            if dfq is not None:
-                loss = loss + dfq.loss()
-                result.dfq_cp.append(dfq.last_cp)
-                info["cp"] = dfq.last_cp
-            if slu is not None:
-                loss = loss + slu.loss()
-                result.slu_cp.append(slu.last_cp)
+            for c in controllers:
+                term = c.loss()
+                if term is not None:
+                    loss = loss + term
+                info.update(c.info())
             opt.zero_grad()
             loss.backward()
             opt.step()
-            stopped = rt.stats.pop("psg_stopped", None)
-            if stopped:
-                result.psg_stopped.append(sum(stopped) / len(stopped))
             ce_val = float(ce.detach())
             loss_sum += ce_val
             loss_n += 1
@@ -301,14 +274,8 @@ def train(cfg: TrainConfig, data: Dataset,
                 elif d.pass_ == Pass.GC:
                     acc[2] += d.b_bits * d.k
                     acc[3] += d.k
-            if pfq is not None and pfq.observe(ce_val):
-                result.events.append(f"step {step}: PFQ stage {pfq.stage}")
-                if dfq is not None:
-                    dfq.target = cfg.fractrain_targets[pfq.stage]
-                else:
-                    _set_static(model, cfg.pfq_fw[pfq.stage], cfg.pfq_bw[pfq.stage])
-                    if psg is not None:
-                        psg.apply(model.layers())
+            for c in controllers:
+                result.events.extend(c.after_step(step, ce_val))
             m, b = ledger.totals()
             result.cumulative.append((step, m.eff_macs, b.eff_macs, m.energy_j, b.energy_j,
                                       m.latency_s, b.latency_s))

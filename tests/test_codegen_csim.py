@@ -23,7 +23,7 @@ import pytest
 from codegen.csim import BINARY, BUILD_DIR, ap_types_dir, build_csim, run_csim
 from codegen.errors import ProjectError, ToolNotFound
 from codegen.render import Project, load_project, render_project
-from codegen.vectors import Job, read_jobs, write_jobs
+from codegen.vectors import VectorJob, read_jobs, write_jobs
 from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, pass_counters
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.kernel import run_kernel
@@ -61,10 +61,10 @@ def copy_project(project: Project, dest: Path) -> Project:
 
 def model_registers(project: Project, name: str):
     """Run the model on a job's memory image here, independently of the stored expectation."""
-    meta = next(j for j in read_jobs(project.vectors) if j["name"] == name)
-    mem = bytearray(meta["mem"].read_bytes())
-    status = run_kernel(project.cfg, mem, meta["desc_addr"], meta["desc_count"])
-    return status, bytes(mem), meta
+    job = next(j for j in read_jobs(project.vectors) if j.name == name)
+    mem = bytearray(job.memory)
+    status = run_kernel(project.cfg, mem, job.desc_addr, job.desc_count)
+    return status, bytes(mem), job
 
 
 def job_macs(memory: bytes, desc_addr: int, count: int, status: int) -> int:
@@ -85,11 +85,10 @@ def test_csim_equals_the_model(projects, name):
     for o in outcomes:
         assert o.passed, f"{name}/{o.job}: {o.detail}"
         assert o.tier == "csim" and o.detail == ""
-        status, after, meta = model_registers(project, o.job)
-        assert after == meta["expected"].read_bytes()  # what the testbench compared against
+        status, after, job = model_registers(project, o.job)
+        assert after == job.expected  # what the testbench compared against
         assert o.cycles == status.cycles
-        assert o.macs == job_macs(meta["mem"].read_bytes(), meta["desc_addr"],
-                                  meta["desc_count"], status.status)
+        assert o.macs == job_macs(job.memory, job.desc_addr, job.desc_count, status.status)
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -196,13 +195,13 @@ def test_register_mismatch_fails(projects, tmp_path, field, detail):
 
 
 def _job_from_bytes(cfg: ArrayConfig, name: str, memory: bytes, desc_addr: int,
-                    count: int) -> Job:
+                    count: int) -> VectorJob:
     after = bytearray(memory)
     status = run_kernel(cfg, after, desc_addr, count)
-    return Job(name, bytes(memory), bytes(after), desc_addr, count, status, ())
+    return VectorJob(name, bytes(memory), bytes(after), desc_addr, count, status, ())
 
 
-def _refusal_jobs(cfg: ArrayConfig) -> list[Job]:
+def _refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     """One job per ERROR code: a good descriptor, then one refused for that reason."""
     rng = np.random.default_rng(5)
     lo_b, hi_b = min(cfg.bits), max(cfg.bits)
@@ -228,7 +227,7 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[Job]:
     return jobs
 
 
-def _unaligned_job(cfg: ArrayConfig) -> Job:
+def _unaligned_job(cfg: ArrayConfig) -> VectorJob:
     """Descriptors at an odd offset, operands and outputs at odd addresses, early stop on."""
     rng = np.random.default_rng(6)
     base, size = 3, 1 << 14
@@ -290,9 +289,9 @@ def test_cycle_costs_come_from_the_config_header(projects, tmp_path):
     build_csim(project)
     assert binary.stat().st_mtime_ns != before  # the edited header was rebuilt
     for o in run_csim(project):
-        meta = next(j for j in read_jobs(project.vectors) if j["name"] == o.job)
-        mem, expected = meta["mem"].read_bytes(), meta["expected"].read_bytes()
-        done = meta["desc_count"] if meta["status"] == 0 else meta["status"] - 1
+        job = next(j for j in read_jobs(project.vectors) if j.name == o.job)
+        mem, expected = job.memory, job.expected
+        done = job.desc_count if job.status.ok else job.status.status - 1
         want = 0
         for i in range(done):
             d = Descriptor.unpack(mem[i * DESC_BYTES:(i + 1) * DESC_BYTES])

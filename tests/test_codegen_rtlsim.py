@@ -22,6 +22,7 @@ from codegen.render import load_project, render_project, template_context, templ
 from codegen.vectors import standard_jobs
 from boards.errors import UserError
 from fpga_model import REGMAP, ArrayConfig, KERNEL_NAME
+from fpga_model.compare import first_difference
 
 SMALL = dict(bits=(3, 4, 8), tiles=(2, 2), max_k=48)
 RTL_TEMPLATES = sorted(p.name for p in (Path(__file__).resolve().parent.parent
@@ -85,28 +86,32 @@ def test_verify_refuses_an_unknown_simulator(small_project):
                                "all or none")
 
 
-def test_compare_images_names_the_region():
+def test_first_difference_names_descriptor_buffer_and_word():
     cfg = ArrayConfig(**SMALL)
     job = next(j for j in standard_jobs(cfg) if j.name == "edges")
-    assert rtlsim.compare_images(job.expected, job.expected, job.descriptors) == ""
+    assert first_difference(job.expected, job.expected, job.descriptors) == ""
     d = job.descriptors[2]
-    cases = ((d.c_addr + 8 * (d.n + 1) + 5, r"descriptor 2 C\[1,1\]"),
-             (d.mask_addr + 1, r"descriptor 2 MASK"),
-             (d.stat_addr + 8, r"descriptor 2 STAT\.digit_products"),
-             (job.desc_addr + 3, r"outside every output"))
+    pair = f"{d.a_bits}x{d.b_bits}"
+    cases = ((d.c_addr + 8 * (d.n + 1) + 5, rf"descriptor 2 C\[1,1\], {pair}\): -?\d+, model "
+                                            rf"-?\d+$"),
+             (d.mask_addr + 1, rf"descriptor 2 MASK\[0,1\], {pair}\): [01], model [01]$"),
+             (d.stat_addr + 8, rf"descriptor 2 STAT\.digit_products, {pair}\): \d+, model \d+$"),
+             (d.a_addr + 2, rf"descriptor 2 A\[0,1\], {pair}\): \d+, model \d+$"),
+             (job.desc_addr + 3, r"outside every buffer\): 0x[0-9a-f]{2}, model 0x[0-9a-f]{2}$"))
     for offset, where in cases:
         bad = bytearray(job.expected)
         bad[offset] ^= 0x01
-        detail = rtlsim.compare_images(job.expected, bytes(bad), job.descriptors)
-        assert re.match(rf"^1 byte\(s\) differ; first at offset 0x{offset:x} \({where}\): ",
+        detail = first_difference(job.expected, bytes(bad), job.descriptors)
+        assert re.match(rf"^1 byte\(s\) differ; first at offset 0x{offset:x} \({where}",
                         detail), detail
-    assert rtlsim.compare_images(job.expected, job.expected[:-1]).startswith("image is ")
+    assert first_difference(job.expected, job.expected[:-1]).startswith("image is ")
 
 
 def test_registers_compare_with_equality():
     want = {"STATUS": 0, "ERROR": 0, "CYCLES": 120, "DIGIT_PRODUCTS": 64}
-    assert rtlsim.compare_registers(want, dict(want)) == ""
-    assert rtlsim.compare_registers(want, {**want, "CYCLES": 121}) == "CYCLES = 121, expected 120"
+    assert first_difference(b"", b"", (), (want, dict(want))) == ""
+    assert first_difference(b"", b"", (), (want, {**want, "CYCLES": 121})) == \
+        "CYCLES = 121, model 120"
 
 
 def test_descriptor_outcomes_one_per_width_pair():
@@ -115,12 +120,12 @@ def test_descriptor_outcomes_one_per_width_pair():
     actual = bytearray(job.expected)
     d = job.descriptors[4]
     actual[d.c_addr] ^= 0xFF
-    rows = rtlsim.descriptor_outcomes("icarus", job.name, job.expected, bytes(actual),
-                                      job.desc_addr, job.desc_count)
-    assert [r.job for r in rows] == [f"all-pairs #{i} {x.a_bits}x{x.b_bits}"
-                                     for i, x in enumerate(job.descriptors)]
+    rows = rtlsim.descriptor_outcomes("icarus", job, bytes(actual))
+    assert [(r.job, r.descriptor, r.pair) for r in rows] == [
+        ("all-pairs", i, (x.a_bits, x.b_bits)) for i, x in enumerate(job.descriptors)]
     assert [r.passed for r in rows] == [i != 4 for i in range(len(rows))]
-    assert rows[4].detail == "descriptor 4 C differs"
+    assert re.fullmatch(rf"descriptor 4 C\[0,0\] \({d.a_bits}x{d.b_bits}\): -?\d+, model -?\d+",
+                        rows[4].detail), rows[4].detail
     assert [r.macs for r in rows] == [x.m * x.n * x.k for x in job.descriptors]
 
 
@@ -128,8 +133,21 @@ def test_job_macs_count_only_completed_descriptors():
     cfg = ArrayConfig(**SMALL)
     job = next(j for j in standard_jobs(cfg) if j.name == "refused")
     first = job.descriptors[0]
-    assert rtlsim.job_macs(job.memory, job.desc_addr, job.desc_count, job.status.status) == \
-        first.m * first.n * first.k
+    assert job.macs == first.m * first.n * first.k and len(job.completed) == 1
+    assert read_jobs_roundtrip(cfg, job).macs == job.macs
+
+
+def read_jobs_roundtrip(cfg, job):
+    """The one reader gives back what was written: images, registers and descriptors."""
+    import tempfile
+
+    from codegen.vectors import read_jobs, write_jobs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_jobs([job], Path(tmp))
+        (back,) = read_jobs(Path(tmp))
+    assert back == job
+    return back
 
 
 def test_rendered_rtl_spells_the_contract(tmp_path):
@@ -213,14 +231,15 @@ def test_run_rtl_jobs_reports_each_job_and_pair(small_project, tmp_path):
     expected.write_bytes(bytes(data))
     rows = rtlsim.run_rtl_jobs(project, "icarus", ["all-pairs", "early-stop"],
                                per_descriptor=True)
-    top = {r.job: r for r in rows if " #" not in r.job}
+    top = {r.job: r for r in rows if r.descriptor is None}
     assert not top["all-pairs"].passed
-    assert "descriptor 3 MASK" in top["all-pairs"].detail
+    assert "descriptor 3 MASK[0,0]" in top["all-pairs"].detail
     assert top["early-stop"].passed and top["early-stop"].cycles == job_cycles(project,
                                                                                "early-stop")
-    pairs = [r for r in rows if r.job.startswith("all-pairs #")]
+    pairs = [r for r in rows if r.job == "all-pairs" and r.descriptor is not None]
     assert len(pairs) == len(project.cfg.pairs())
     assert [r.passed for r in pairs] == [i != 3 for i in range(len(pairs))]
+    assert [r.pair for r in pairs] == [(x.a_bits, x.b_bits) for x in job.descriptors]
 
 
 def job_cycles(project, name: str) -> int:

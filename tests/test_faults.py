@@ -466,10 +466,10 @@ def test_each_help_has_an_example_and_plain_flags(name):
 
 
 @pytest.mark.parametrize("args, choices", [
-    (["train"], "accelerator backend: emulator, rtl or pynq"),
+    (["train"], "accelerator backend: emulator, rtl, pynq or auto"),
     (["train"], "cpu or cuda"),
-    (["deploy"], "pynq, rtl, emulator or auto"),
-    (["deploy"], "RTL simulator to run (rtl backend): icarus or verilator"),
+    (["deploy"], "emulator, rtl, pynq or auto"),
+    (["deploy"], "simulator of the rtl backend: icarus or verilator"),
     (["verify"], "RTL simulator(s) to run: icarus, verilator, all or none"),
 ])
 def test_choices_are_listed(args, choices):

@@ -172,11 +172,13 @@ def test_program_is_data():
         Poll("STATUS", "AP_DONE", 1, 10)
 
 
-def test_targets_are_listed_in_priority_order():
-    from host.accel import TARGETS, target_class
+def test_auto_orders_cover_every_target_once():
+    from host.accel import AUTO_ORDER, TARGETS, backend_choices
 
-    priorities = [target_class(n).priority for n in TARGETS]
-    assert priorities == sorted(priorities, reverse=True) and list(TARGETS)[-1] == "emulator"
+    for purpose, order in AUTO_ORDER.items():
+        assert sorted(order) == sorted(TARGETS), purpose
+    assert AUTO_ORDER["deploy"][0] == "pynq" and AUTO_ORDER["train"][0] == "emulator"
+    assert backend_choices() == (*TARGETS, "auto")
 
 
 def test_auto_falls_back_to_the_emulator(monkeypatch, cfg):
@@ -192,7 +194,10 @@ def test_auto_falls_back_to_the_emulator(monkeypatch, cfg):
     with pytest.raises(AcceleratorUnavailable, match=r"^backend 'rtl' is not available: no "
                                                      r"simulator here$"):
         choose_target("rtl", cfg)
-    with pytest.raises(AcceleratorUnavailable, match=r"^unknown backend 'fpga'; backends: pynq, "
-                                                     r"rtl, emulator, auto$"):
+    with pytest.raises(AcceleratorUnavailable, match=r"^unknown backend 'fpga'; backends: "
+                                                     r"emulator, rtl, pynq, auto$"):
         choose_target("fpga", cfg)
     assert isinstance(Accelerator.open(cfg).target, EmulatorTarget)
+    # training: the emulator is the fastest exact target, so auto takes it at once
+    assert choose_target("auto", cfg, "train") == ("emulator", "chose emulator: the "
+                                                   "bit-accurate Python model is always available")

@@ -70,7 +70,7 @@ def test_deploy_on_a_board(project):
     (["--backend", "pynq"], False,
      "error: backend 'pynq' is not available: pynq is not installed"),
     (["--backend", "fpga"], False,
-     "error: unknown backend 'fpga'; choose one of auto, pynq, rtl, emulator"),
+     "error: unknown backend 'fpga'; backends: emulator, rtl, pynq, auto"),
     (["--backend", "emulator", "--job", "nope"], False,
      "error: unknown self-test job 'nope'; jobs: all-pairs, early-stop, edges, refused"),
     (["--backend", "emulator", "--timeout-cycles", "10"], False,

@@ -72,9 +72,10 @@ def test_backends_lists_availability_with_reasons():
     r = fracfpga("backends")
     assert r.returncode == 0, r.stderr
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("│")]
-    assert [ln.split("│")[1].strip() for ln in lines] == ["pynq", "rtl", "emulator"]
-    pynq_row = lines[0]
-    assert " no " in pynq_row and "pynq" in pynq_row.split("│")[3]  # the reason is given
-    assert " yes " in lines[2]
+    rows = {ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")[2:-1]] for ln in lines}
+    assert list(rows) == ["emulator", "rtl", "pynq"]
+    assert rows["pynq"][0] == "no" and "pynq" in rows["pynq"][3]  # the reason is given
+    assert rows["emulator"][:3] == ["yes", "1", "3"]  # auto: train first, deploy last
+    assert rows["pynq"][1:3] == ["2", "1"]
     r = fracfpga("backends", "nowhere")
     assert r.returncode == 2 and r.stderr.startswith("error: nowhere is not a generated project")

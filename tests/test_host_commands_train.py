@@ -30,7 +30,8 @@ def test_train_writes_table_report_and_plots(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--model", "vgg"], "error: unknown model 'vgg'; known models: resnet8, resnet20, resnet38"),
     (["--method", "fast"], "error: unknown method 'fast'; choose one of static, pfq, dfq, "),
-    (["--backend", "fpga"], "error: unknown backend 'fpga'; known backends: emulator"),
+    (["--backend", "fpga"], "error: unknown backend 'fpga'; backends: emulator, rtl, pynq, "
+                            "auto"),
     (["--bits", "3,4,6,12"], "error: bit-width 8 is not in the supported set 3,4,6,12; "
                              "regenerate with --bits 3,4,6,8,12"),
     (["--data", "cifar10:/no/such/dir"], "error: cifar10 folder '/no/such/dir' does not exist; "

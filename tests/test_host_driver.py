@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from fpga_model import ArrayConfig, ConfigError, Pass
-from host.backends import get_backend
+from host.accel.emulator import EmulatorTarget
 from host.driver import Driver
 from host.ledger import Ledger
 
 
 def _driver(cfg):
-    return Driver(cfg, get_backend("emulator", cfg), Ledger(cfg))
+    return Driver(cfg, EmulatorTarget(cfg), Ledger(cfg))
 
 
 def test_program_lists_each_pass_with_its_fields_and_the_ledger_charges_it():

@@ -9,17 +9,18 @@ import torch
 import torch.nn.functional as F
 
 from fpga_model import ArrayConfig, Pass, gemm
-from host.backends import get_backend
+from host.accel.emulator import EmulatorTarget
 from host.driver import Driver
-from host.layers import Group, QuantConv2d, QuantLinear, Runtime
+from host.layers import FLOAT, ArrayEngine, Group, QuantConv2d, QuantLinear, Runtime
 from host.quant import quantize_rows, quantize_tensor, tensor_range
 
 CFG = ArrayConfig()
 
 
 def _layer(engine, cin=6, cout=10, k=3, stride=1, pad=1, bits=(4, 6, 8), seed=7, linear=False):
-    driver = Driver(CFG, get_backend("emulator", CFG))
-    rt = Runtime(engine=engine, driver=driver, generator=torch.Generator().manual_seed(seed))
+    driver = Driver(CFG, EmulatorTarget(CFG))
+    engine = ArrayEngine(driver) if engine == "array" else FLOAT
+    rt = Runtime(engine=engine, generator=torch.Generator().manual_seed(seed))
     torch.manual_seed(0)
     layer = (QuantLinear(cin, cout, runtime=rt) if linear
              else QuantConv2d(cin, cout, k, stride, pad, runtime=rt))

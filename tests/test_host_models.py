@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 
 from fpga_model import ArrayConfig, Pass
-from host.backends import get_backend
+from host.accel.emulator import EmulatorTarget
 from host.driver import Driver
 from host.errors import ChoiceError
-from host.layers import Runtime
+from host.layers import FLOAT, ArrayEngine, Runtime
 from host.models import build_model
 
 
@@ -19,7 +19,7 @@ from host.models import build_model
     ("resnet8", 10, 3, 32), ("resnet20", 22, 3, 32),
 ])
 def test_depth_and_input_shapes(name, layers, chans, size):
-    model = build_model(name, chans, 10, 4, Runtime(engine="float"), size)
+    model = build_model(name, chans, 10, 4, Runtime(engine=FLOAT), size)
     assert len(model.layers()) == layers
     assert [m.index for m in model.layers()] == list(range(layers))
     out = model(torch.randn(2, chans, size, size))
@@ -29,8 +29,8 @@ def test_depth_and_input_shapes(name, layers, chans, size):
 
 def test_gemm_shapes_are_the_program_the_driver_runs():
     cfg = ArrayConfig()
-    drv = Driver(cfg, get_backend("emulator", cfg))
-    model = build_model("resnet8", 1, 10, 4, Runtime(driver=drv), 8)
+    drv = Driver(cfg, EmulatorTarget(cfg))
+    model = build_model("resnet8", 1, 10, 4, Runtime(engine=ArrayEngine(drv)), 8)
     drv.begin_batch()
     F.cross_entropy(model(torch.randn(6, 1, 8, 8)), torch.arange(6)).backward()
     ran = sorted((d.layer, int(d.pass_), d.m, d.n, d.k) for d in drv.program)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fpga_model import ArrayConfig, Pass
-from host.backends import get_backend
+from host.accel.emulator import EmulatorTarget
 from host.driver import Driver
 from host.qgemm import affine_gemm
 
@@ -38,7 +38,7 @@ def test_equals_plain_int64_product_of_zero_shifted_codes(axis, a_bits, b_bits, 
     zlen = {"tensor": 1, "col": n}[axis]
     zb = torch.randint(-(1 << (b_bits - 1)), 1 << (b_bits - 1), (zlen,), generator=g)
     zb_arg = int(zb[0]) if axis == "tensor" else zb
-    driver = Driver(CFG, get_backend("emulator", CFG))
+    driver = Driver(CFG, EmulatorTarget(CFG))
     got = affine_gemm(_runner(driver, a_bits, b_bits, a_signed, True), a, za, b, zb_arg, axis)
     zb_full = zb.view(1, -1)
     want = (a.long() - za) @ (b.long() - zb_full)
@@ -53,7 +53,7 @@ def test_precomputed_sums_give_the_same_integers():
     g = torch.Generator().manual_seed(3)
     a = _codes((20, 30), 6, True, g)
     b = _codes((30, 7), 4, True, g)
-    driver = Driver(CFG, get_backend("emulator", CFG))
+    driver = Driver(CFG, EmulatorTarget(CFG))
     run = _runner(driver, 6, 4, True, True)
     zc = torch.randint(-8, 8, (7,), generator=g)
     assert torch.equal(affine_gemm(run, a, 3, b, zc, "col"),
@@ -83,6 +83,6 @@ def test_long_reductions_widen_to_int64_before_the_zero_point_terms():
     k = 40000
     a = torch.full((16, k), -128, dtype=torch.int8)
     b = torch.full((k, 2), 127, dtype=torch.int8)
-    driver = Driver(ArrayConfig(max_k=1 << 16), get_backend("emulator", CFG))
+    driver = Driver(ArrayConfig(max_k=1 << 16), EmulatorTarget(CFG))
     got = affine_gemm(_runner(driver, 8, 8, True, True), a, 127, b, -128, "tensor")
     assert got.dtype == torch.int64 and torch.equal(got, torch.full((16, 2), -k * 255 * 255))

@@ -8,6 +8,7 @@ import torch
 from fpga_model import ConfigError, Pass
 from host.data import Dataset, load_data
 from host.errors import ChoiceError
+from host.controllers import PFQConfig, SMDConfig
 from host.trainer import TrainConfig, check_config, train
 
 _DIGITS = load_data("digits")
@@ -46,11 +47,11 @@ def test_same_seed_same_run_and_another_seed_differs():
     b = train(_cfg("fractrain"), SMALL)
     c = train(_cfg("fractrain", seed=1), SMALL)
     assert a.test_acc == b.test_acc and a.ledger.totals() == b.ledger.totals()
-    assert a.dfq_cp == b.dfq_cp and a.dfq_cp != c.dfq_cp
+    assert a.series["dfq_cp"] == b.series["dfq_cp"] and a.series["dfq_cp"] != c.series["dfq_cp"]
 
 
 def test_pfq_first_stage_widths_then_fixed_switch():
-    r = train(_cfg("pfq", epochs=2, pfq_mode="fixed", pfq_fixed=(4, 5, 6)), SMALL)
+    r = train(_cfg("pfq", epochs=2, pfq=PFQConfig(mode="fixed", fixed=(4, 5, 6))), SMALL)
     assert r.events == ["step 4: PFQ stage 1", "step 5: PFQ stage 2", "step 6: PFQ stage 3"]
     assert 0 < r.ledger.savings()["eff_macs"] < 1
     first = r.precision[0]
@@ -59,7 +60,8 @@ def test_pfq_first_stage_widths_then_fixed_switch():
 
 def test_dfq_gates_choose_options_and_keep_static_layers_at_8_bits():
     r = train(_cfg("dfq"), SMALL)
-    assert len(r.dfq_cp) == 3 and all(1.7 < cp < 4.7 for cp in r.dfq_cp)
+    cps = r.series["dfq_cp"]
+    assert len(cps) == 3 and all(1.7 < cp < 4.7 for cp in cps)
     assert r.precision[0][0] == (8.0, 8.0)  # the stem is not gated
     gated = [v for k, v in r.precision[0].items() if k not in (0, max(r.precision[0]))]
     assert any(v[0] < 8 for v in gated)
@@ -68,7 +70,7 @@ def test_dfq_gates_choose_options_and_keep_static_layers_at_8_bits():
 
 def test_psg_early_stops_gc_passes():
     r = train(_cfg("psg", epochs=2), SMALL)
-    assert r.psg_stopped and max(r.psg_stopped) > 0
+    assert r.series["psg_stopped"] and max(r.series["psg_stopped"]) > 0
     gc = [c for (layer, p), c in r.ledger.method.items() if p == Pass.GC]
     assert gc and 0 < r.ledger.savings()["eff_macs"] < 0.34  # only GC can save
 
@@ -76,10 +78,10 @@ def test_psg_early_stops_gc_passes():
 @pytest.mark.parametrize("step_dropped", [True, False])
 def test_smd_dropped_batches_run_nothing_on_the_array(step_dropped):
     torch.manual_seed(0)
-    r = train(_cfg("smd", smd_p=1.0, smd_step_dropped=step_dropped), SMALL)
+    r = train(_cfg("smd", smd=SMDConfig(p=1.0, step_dropped=step_dropped)), SMALL)
     assert r.dropped == 3 and r.ledger.method == {}
     assert r.ledger.savings()["eff_macs"] == 1.0
-    r2 = train(_cfg("smd", smd_p=0.5, epochs=2), SMALL)
+    r2 = train(_cfg("smd", smd=SMDConfig(p=0.5), epochs=2), SMALL)
     m, b = r2.ledger.totals()
     assert m.eff_macs == pytest.approx(b.eff_macs * (1 - r2.dropped / r2.steps))
 
@@ -98,9 +100,9 @@ def test_smd_dropped_step_semantics():
         return m
     tr.build_model = spy
     try:
-        train(_cfg("smd", smd_p=1.0, smd_step_dropped=False), SMALL)
+        train(_cfg("smd", smd=SMDConfig(p=1.0, step_dropped=False)), SMALL)
         assert torch.equal(seen["model"].stem.weight, seen["w0"])
-        train(_cfg("smd", smd_p=1.0, smd_step_dropped=True), SMALL)
+        train(_cfg("smd", smd=SMDConfig(p=1.0, step_dropped=True)), SMALL)
         assert not torch.equal(seen["model"].stem.weight, seen["w0"])
     finally:
         tr.build_model = orig
@@ -108,9 +110,10 @@ def test_smd_dropped_step_semantics():
 
 def test_slu_and_e2train_run():
     r = train(_cfg("slu", epochs=2), SMALL)
-    assert len(r.slu_cp) == 6 and all(0 <= cp <= 100 for cp in r.slu_cp)
-    e = train(_cfg("e2train", epochs=2, smd_p=0.5, seed=1), SMALL)
-    assert 0 < e.dropped < e.steps and e.slu_cp
+    cps = r.series["slu_cp"]
+    assert len(cps) == 6 and all(0 <= cp <= 100 for cp in cps)
+    e = train(_cfg("e2train", epochs=2, smd=SMDConfig(p=0.5), seed=1), SMALL)
+    assert 0 < e.dropped < e.steps and e.series["slu_cp"]
     assert e.ledger.savings()["eff_macs"] > 0.3
 
 

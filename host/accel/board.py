@@ -37,6 +37,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the self-test, print it; return the exit status."""
     from codegen.render import load_project
 
+    from .registry import backend_choices
     from .selftest import (
         describe_target,
         open_deployment,
@@ -49,7 +50,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="fracfpga-board", description=__doc__.split("\n")[0])
     p.add_argument("folder", nargs="?", default=".", type=Path,
                    help="package or project folder (manifest.json, overlay/, vectors/)")
-    p.add_argument("--backend", default="auto", help="auto, pynq or emulator")
+    p.add_argument("--backend", default="auto",
+                   help=f"{', '.join(backend_choices())} (auto: a board first)")
     p.add_argument("--job", action="append", help="run only this self-test job (repeatable)")
     p.add_argument("--timeout-cycles", type=int, default=None,
                    help="bound on the wait for ap_done (kernel cycles)")

@@ -8,9 +8,16 @@ counters are exactly the model's. Time is counted in kernel cycles: every regist
 costs ``ACCESS_CYCLES`` and polls wait on top, so a poll bound below the run's cycles times out
 here just as it does on the RTL.
 
-Backend-specific usage:
+Training runs its passes on this target's fast path (``run(jobs)``): each descriptor straight
+through ``fpga_model.gemm`` in the training process, no DDR image and no registers; the counters
+are the model's, which equal the RTL's cycle counts for the same descriptor.
+
+Target-specific usage:
 
 - always available (the model is pure Python and numpy);
+- ``run(jobs)`` takes numpy arrays or torch tensors and returns values in kind. Torch CPU
+  tensors of codes wider than a byte are handed to the model as zero-copy numpy views (its
+  cache-blocked exact path); byte codes and CUDA tensors stay torch tensors;
 - ``inject_hang(runs)`` makes the next ``runs`` starts never finish (fault tests); ``recover()``
   resets the kernel as ap_rst_n would;
 - memory lives in a ``DeviceMemory``: buffers must be synced like on a board.
@@ -18,12 +25,15 @@ Backend-specific usage:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from fpga_model import ArrayConfig
+from fpga_model import ArrayConfig, ConfigError, gemm
+from fpga_model.job import Job, PassOutput
+from fpga_model.operands import is_torch
 from fpga_model.kernel import KernelStatus, run_kernel
 from fpga_model.regmap import CTRL_BITS, register
 
@@ -39,6 +49,25 @@ _OFF = {name: register(name).offset for name in (
     "CTRL", "GIE", "IER", "ISR", "MEM_LO", "MEM_HI", "DESC_ADDR", "DESC_COUNT", "STATUS",
     "ERROR", "CYCLES_LO", "CYCLES_HI", "DIGIT_PRODUCTS_LO", "DIGIT_PRODUCTS_HI")}
 _BIT = {name: 1 << bit for name, bit in CTRL_BITS.items()}
+
+
+def _wide_cpu_codes(x) -> bool:
+    """Codes wider than a byte in a CPU tensor: the model's cache-blocked numpy path is faster
+    for them (1-byte codes stay torch tensors and go to the int8 GEMM as they are)."""
+    return is_torch(x) and x.device.type == "cpu" and x.element_size() > 1
+
+
+_TORCH = None
+
+
+def _torch():
+    """torch, imported on first use (only torch operands need it; a board has no torch)."""
+    global _TORCH
+    if _TORCH is None:
+        import torch
+
+        _TORCH = torch
+    return _TORCH
 
 
 @dataclass
@@ -141,7 +170,6 @@ class EmulatorTarget(RegisterTarget):
     """Runs programs on ``EmulatedKernel`` over a ``DeviceMemory`` (see the module docstring)."""
 
     name: ClassVar[str] = "emulator"
-    priority: ClassVar[int] = 0
 
     def __init__(self, cfg: ArrayConfig, memory: DeviceMemory | None = None) -> None:
         self.cfg = cfg
@@ -155,6 +183,25 @@ class EmulatorTarget(RegisterTarget):
     @classmethod
     def create(cls, project: Any, **options: Any) -> EmulatorTarget:
         return cls(getattr(project, "cfg", project), **options)
+
+    def run(self, jobs: Sequence[Job]) -> list[PassOutput]:
+        """The training fast path: each job through ``fpga_model.gemm`` (exact, with counters)."""
+        out = []
+        for job in jobs:
+            d = job.descriptor
+            m, k = job.a.shape
+            n = job.b.shape[1]
+            if (m, n, k) != (d.m, d.n, d.k):
+                raise ConfigError(f"{d!r} does not match its operands {m}x{k} and "
+                                  f"{job.b.shape[0]}x{n}; rebuild the descriptor from them")
+            a, b, to_torch = job.a, job.b, False
+            if _wide_cpu_codes(a) or _wide_cpu_codes(b):
+                a, b, to_torch = a.numpy(), b.numpy(), True
+            res = gemm(self.cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed,
+                       b_signed=d.b_signed, stop_ring=d.stop_ring, tau=d.tau)
+            values = _torch().from_numpy(res.values) if to_torch else res.values
+            out.append(PassOutput(d, values, res.stopped, res.counters))
+        return out
 
     @property
     def clock_hz(self) -> float:

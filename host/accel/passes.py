@@ -1,13 +1,13 @@
-"""GEMM passes on an ``Accelerator``: what the training backends ``rtl`` and ``pynq`` run.
+"""GEMM passes on an ``Accelerator``: how training runs on the ``rtl`` and ``pynq`` targets.
 
-The training driver hands a backend the jobs of one pass (one descriptor per K chunk, each
+The training driver hands a target the jobs of one pass (one descriptor per K chunk, each
 with its operand codes). ``PassRunner`` lays them out in one DDR window (``MemoryImage``),
 runs them as one ``Program``, and returns one ``PassOutput`` per job: the kernel's values and
 stop mask, and the model's counters for exactly that mask, checked against the kernel's STAT
 record (cycles, digit products, tile cycles, stopped outputs). A difference there is a broken
-bit-exactness contract and raises. ``PassSelection`` chooses which passes go to the
-accelerator; the others run on the emulator, so a slow simulation can serve a few layers of a
-few mini-batches while training goes on.
+bit-exactness contract and raises. ``PassSelection`` chooses which passes go to the device and
+``Offload`` routes them: the others run on the emulator, so a slow simulation can serve a few
+layers of a few mini-batches while training goes on.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import numpy as np
 
 from fpga_model import ArrayConfig
 from fpga_model.cycles import pass_counters
+from fpga_model.job import Job, PassOutput
 from fpga_model.memory import MemoryImage
 
 from .accelerator import Accelerator
 from .errors import AcceleratorError, BufferMismatch
 
-__all__ = ["PassRunner", "PassSelection", "CounterMismatch", "STAT_KEYS"]
+__all__ = ["PassRunner", "PassSelection", "Offload", "CounterMismatch", "STAT_KEYS"]
 
 STAT_KEYS = ("cycles", "digit_products", "tile_cycles", "stopped")
 
@@ -104,10 +105,8 @@ class PassRunner:
         self.cfg: ArrayConfig = acc.cfg
         self.programs = 0
 
-    def run(self, jobs: Sequence[Any]) -> list[Any]:
-        """``host.backends.Job`` in, ``host.backends.PassOutput`` out, in the same order."""
-        from host.backends import PassOutput
-
+    def run(self, jobs: Sequence[Job]) -> list[PassOutput]:
+        """One ``PassOutput`` per ``Job``, in the same order."""
         image = MemoryImage(max_descriptors=max(len(jobs), 1))
         placed = []
         for job in jobs:
@@ -140,3 +139,29 @@ class PassRunner:
                 values = torch.from_numpy(values).to(job.a.device)
             outputs.append(PassOutput(job.descriptor, values, res.stopped, counters))
         return outputs
+
+
+class Offload:
+    """Routes each pass by ``selection``: to ``device`` (a target) or to ``emulator``.
+
+    Both are targets whose ``run(jobs)`` gives the same numbers; the device is slow (an RTL
+    simulation) or shared (a board), so only the selected passes go there.
+    """
+
+    def __init__(self, device: Any, selection: PassSelection, emulator: Any) -> None:
+        self.device = device
+        self.selection = selection
+        self.emulator = emulator
+
+    @property
+    def cfg(self) -> ArrayConfig:
+        return self.emulator.cfg
+
+    def run(self, jobs: Sequence[Job]) -> list[PassOutput]:
+        d = jobs[0].descriptor if jobs else None
+        if d is not None and self.selection.wants(d.layer, int(d.pass_)):
+            return self.device.run(jobs)
+        return self.emulator.run(jobs)
+
+    def __repr__(self) -> str:
+        return f"Offload({self.device!r}, {self.selection!r})"

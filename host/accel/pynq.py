@@ -1,4 +1,4 @@
-"""The pynq backend: the kernel on a PYNQ board (``pynq.Overlay``, ``pynq.allocate``, MMIO).
+"""The pynq target: the kernel on a PYNQ board (``pynq.Overlay``, ``pynq.allocate``, MMIO).
 
 ``pynq`` is an optional extra (it pins numpy<2), so it is imported here only, and only when a
 function needs it. Accessing ``FracArray`` (or calling ``register_driver()``) defines the PYNQ
@@ -6,7 +6,14 @@ driver class: ``FracArray(DefaultIP)`` with ``bindto = [VLNV]``, which PYNQ then
 kernel IP of any overlay. It refuses, with PYNQ's ``UnsupportedConfiguration``, an IP whose
 .hwh parameters or register offsets disagree with the manifest the target set on it.
 
-Backend-specific usage:
+Training on this target (``for_training``): every pass the driver hands over (its K chunks)
+becomes one program on the board's kernel, its values, stop masks and counters checked against
+the model's on every pass. The overlay comes from the project folder ``FRACFPGA_PYNQ_PROJECT``
+(default ``build/<config name>``, where ``fracfpga generate`` puts it), checked against its
+manifest, whose config must be the training run's array; ``FRACFPGA_PYNQ_LAYERS``/
+``FRACFPGA_PYNQ_BATCHES`` select passes as for the rtl target (default: all of them).
+
+Target-specific usage:
 
 - needs a PYNQ image (``pip install fracfpga[pynq]`` or the runtime wheel of ``fracfpga
   package``) and the overlay files in ``<project>/overlay/`` (``frac_array.bit``, ``.hwh``);
@@ -19,9 +26,11 @@ Backend-specific usage:
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -145,7 +154,6 @@ class PynqTarget(RegisterTarget):
     """
 
     name: ClassVar[str] = "pynq"
-    priority: ClassVar[int] = 20
 
     def __init__(self, project: Any, *, download: bool = True, ip_name: str = IP_NAME) -> None:
         if not hasattr(project, "manifest"):
@@ -179,6 +187,27 @@ class PynqTarget(RegisterTarget):
     @classmethod
     def create(cls, project: Any, **options: Any) -> PynqTarget:
         return cls(project, **options)
+
+    @classmethod
+    def for_training(cls, cfg: Any, *, project: Path | str | None = None,
+                     layers: str | None = None, batches: str | int | None = None) -> Any:
+        """Training's passes on the board (default: all of them; see the module docstring)."""
+        from codegen.render import load_project
+
+        from .emulator import EmulatorTarget
+        from .passes import Offload, PassSelection
+
+        env = os.environ
+        folder = Path(project or env.get("FRACFPGA_PYNQ_PROJECT") or Path("build") / cfg.name)
+        proj = load_project(folder)
+        if proj.cfg.config_hash() != cfg.config_hash():
+            raise AcceleratorUnavailable(f"{folder} was generated for {proj.cfg!r}, training "
+                                         f"uses {cfg!r}; set FRACFPGA_PYNQ_PROJECT to a "
+                                         f"matching project")
+        selection = PassSelection.parse(
+            layers if layers is not None else env.get("FRACFPGA_PYNQ_LAYERS"),
+            batches if batches is not None else env.get("FRACFPGA_PYNQ_BATCHES"))
+        return Offload(cls(proj), selection, EmulatorTarget(cfg))
 
     @property
     def clock_hz(self) -> float:

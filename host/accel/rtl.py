@@ -6,7 +6,19 @@ writes each ``Program`` with its DDR image to a run folder, runs the one generic
 DDR window the simulation left back into its device memory. The driver above cannot tell it
 from the emulator or a board.
 
-Backend-specific usage:
+Training on this target (``for_training``): each selected pass the driver hands over (its K
+chunks) becomes one program on the RTL, replayed over the AXI4-Lite register map; the values,
+stop masks and counters equal the emulator's exactly (the kernel's STAT records are checked
+against the model on every pass), so a training run here gives the emulator's numbers. A
+simulation is slow (an 8x8 array runs about a thousand cycles per second on Icarus), so by
+default only the classifier (``last``: the layer where backward starts) of the first 2
+mini-batches runs on the RTL and the rest on the emulator; set ``FRACFPGA_RTL_LAYERS``
+(``last``, ``all`` or ids such as ``0,9``), ``FRACFPGA_RTL_BATCHES`` (``0``: every
+mini-batch) and ``FRACFPGA_RTL_SIM`` (``icarus`` or ``verilator``), or pass ``layers=``,
+``batches=``, ``sim=``. AXI pause generators are off there (they change timing, never
+values); ``FRACFPGA_RTL_PAUSE=1`` turns them on.
+
+Target-specific usage:
 
 - needs cocotb, cocotbext-axi and a simulator (``icarus`` by default; ``sim="verilator"``
   builds slower and runs faster), and a project with ``rtl/``; given a bare ``ArrayConfig`` it
@@ -21,6 +33,7 @@ Backend-specific usage:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -106,7 +119,6 @@ class RtlTarget(Target):
     """
 
     name: ClassVar[str] = "rtl"
-    priority: ClassVar[int] = 10
 
     def __init__(self, project: Any, *, sim: str | None = None, pause: bool = True,
                  seed: int = 1, memory_base: int = MEMORY_BASE) -> None:
@@ -144,6 +156,24 @@ class RtlTarget(Target):
     @classmethod
     def create(cls, project: Any, **options: Any) -> RtlTarget:
         return cls(project, **options)
+
+    @classmethod
+    def for_training(cls, cfg: Any, *, layers: str | None = None,
+                     batches: str | int | None = None, sim: str | None = None,
+                     pause: bool | None = None) -> Any:
+        """Selected passes on the RTL, the rest on the emulator (see the module docstring)."""
+        from .emulator import EmulatorTarget
+        from .passes import Offload, PassSelection
+
+        env = os.environ
+        selection = PassSelection.parse(
+            layers if layers is not None else env.get("FRACFPGA_RTL_LAYERS"),
+            batches if batches is not None else env.get("FRACFPGA_RTL_BATCHES", "2"),
+            default_layers="last")
+        if pause is None:
+            pause = env.get("FRACFPGA_RTL_PAUSE", "0") not in ("", "0")
+        device = cls(cfg, sim=sim or env.get("FRACFPGA_RTL_SIM") or None, pause=pause)
+        return Offload(device, selection, EmulatorTarget(cfg))
 
     @property
     def clock_hz(self) -> float:

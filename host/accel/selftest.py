@@ -10,47 +10,21 @@ and STATUS, ERROR, CYCLES and DIGIT_PRODUCTS equal the model's registers.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from fpga_model import ArrayConfig, Descriptor
-from fpga_model.descriptor import DESC_BYTES
-from fpga_model.kernel import KernelStatus
-from fpga_model.memory import read_pass
+from codegen.vectors import VectorJob, read_jobs
+from fpga_model import ArrayConfig
+from fpga_model.compare import first_difference
 
 from .accelerator import Accelerator
 from .errors import AcceleratorUnavailable
 
-__all__ = ["SelfTestJob", "SelfTestRow", "selftest_jobs", "run_selftest", "first_difference",
-           "pick_jobs", "open_deployment", "describe_target", "summary_line", "BACKEND_CHOICES"]
-
-BACKEND_CHOICES = ("auto", "pynq", "rtl", "emulator")
-
-
-@dataclass(frozen=True)
-class SelfTestJob:
-    """A DDR image with its descriptor list and what the model left after running it."""
-
-    name: str
-    memory: bytes
-    expected: bytes
-    desc_addr: int
-    descriptors: tuple[Descriptor, ...]
-    status: KernelStatus
-
-    @property
-    def pairs(self) -> list[tuple[int, int]]:
-        return sorted({(d.a_bits, d.b_bits) for d in self.descriptors})
-
-    @property
-    def early_stop(self) -> int:
-        return sum(d.early_stop for d in self.descriptors)
+__all__ = ["SelfTestRow", "selftest_jobs", "run_selftest", "pick_jobs", "open_deployment",
+           "describe_target", "summary_line"]
 
 
 @dataclass(frozen=True)
@@ -69,59 +43,18 @@ class SelfTestRow:
     seconds: float
 
 
-def _from_vectors(folder: Path) -> list[SelfTestJob]:
-    names = json.loads((folder / "jobs.json").read_text())
-    jobs = []
-    for n in names:
-        meta = json.loads((folder / f"{n}.json").read_text())
-        mem = (folder / f"{n}.mem.bin").read_bytes()
-        at, count = meta["desc_addr"], meta["desc_count"]
-        descs = tuple(Descriptor.unpack(mem[at + i * DESC_BYTES:at + (i + 1) * DESC_BYTES])
-                      for i in range(count))
-        jobs.append(SelfTestJob(n, mem, (folder / f"{n}.expected.bin").read_bytes(), at, descs,
-                                KernelStatus(meta["status"], meta["error"], meta["cycles"],
-                                             meta["digit_products"])))
-    return jobs
-
-
-def selftest_jobs(project: Any, seed: int = 0) -> list[SelfTestJob]:
+def selftest_jobs(project: Any, seed: int = 0) -> list[VectorJob]:
     """The jobs of ``project`` (its ``vectors/``), or of a bare ``ArrayConfig`` (generated)."""
     root = getattr(project, "root", None)
     if root is not None and (Path(root) / "vectors" / "jobs.json").is_file():
-        return _from_vectors(Path(root) / "vectors")
+        return read_jobs(Path(root) / "vectors")
     from codegen.vectors import standard_jobs
 
     cfg: ArrayConfig = getattr(project, "cfg", project)
-    return [SelfTestJob(j.name, j.memory, j.expected, j.desc_addr, j.descriptors, j.status)
-            for j in standard_jobs(cfg, seed)]
+    return standard_jobs(cfg, seed)
 
 
-def first_difference(job: SelfTestJob, actual: bytes, status: KernelStatus) -> str:
-    """'' when the run equals the model, else the first difference in words."""
-    for name in ("status", "error", "cycles", "digit_products"):
-        have, want = getattr(status, name), getattr(job.status, name)
-        if have != want:
-            return f"{name.upper()} = {have}, model {want}"
-    if actual == job.expected:
-        return ""
-    done = len(job.descriptors) if job.status.ok else job.status.status - 1
-    for i, d in enumerate(job.descriptors[:done]):
-        got, want = read_pass(actual, d), read_pass(job.expected, d)
-        if not np.array_equal(got.values, want.values):
-            r, c = (int(x[0]) for x in np.nonzero(got.values != want.values))
-            return (f"descriptor {i} {d.a_bits}x{d.b_bits}: C[{r},{c}] = {got.values[r, c]}, "
-                    f"model {want.values[r, c]}")
-        if not np.array_equal(got.stopped, want.stopped):
-            return f"descriptor {i} {d.a_bits}x{d.b_bits}: stop mask differs"
-        if got.stats != want.stats:
-            key = next(k for k in want.stats if got.stats[k] != want.stats[k])
-            return (f"descriptor {i} {d.a_bits}x{d.b_bits}: STAT.{key} = {got.stats[key]}, "
-                    f"model {want.stats[key]}")
-    at = next(i for i, (x, y) in enumerate(zip(actual, job.expected)) if x != y)
-    return f"DDR byte 0x{at:X} = 0x{actual[at]:02X}, model 0x{job.expected[at]:02X}"
-
-
-def run_selftest(acc: Accelerator, jobs: Sequence[SelfTestJob]) -> list[SelfTestRow]:
+def run_selftest(acc: Accelerator, jobs: Sequence[VectorJob]) -> list[SelfTestRow]:
     """Run each job on ``acc`` and compare it with the model."""
     rows = []
     for job in jobs:
@@ -129,14 +62,15 @@ def run_selftest(acc: Accelerator, jobs: Sequence[SelfTestJob]) -> list[SelfTest
         t0 = time.perf_counter()
         status = acc.run()
         seconds = time.perf_counter() - t0
-        detail = first_difference(job, acc.memory(), status)
+        detail = first_difference(job.expected, acc.memory(), job.descriptors,
+                                  (job.status.registers, status.registers))
         rows.append(SelfTestRow(job.name, len(job.descriptors), len(job.pairs), job.early_stop,
                                 not detail, detail, status.cycles, job.status.cycles,
                                 status.status, seconds))
     return rows
 
 
-def pick_jobs(jobs: Sequence[SelfTestJob], names: Sequence[str] | None) -> list[SelfTestJob]:
+def pick_jobs(jobs: Sequence[VectorJob], names: Sequence[str] | None) -> list[VectorJob]:
     """The jobs named (all when None), in the project's order."""
     if not names:
         return list(jobs)
@@ -169,11 +103,8 @@ def open_deployment(project: Any, backend: str = "auto", *, timeout_cycles: int 
     from .pynq import probe as probe_board
     from .registry import choose_target, target_class
 
-    if backend not in BACKEND_CHOICES:
-        raise AcceleratorUnavailable(f"unknown backend {backend!r}; choose one of "
-                                     f"{', '.join(BACKEND_CHOICES)}")
+    name, reason = choose_target(backend, project, "deploy")
     board = probe_board()
-    name, reason = choose_target(backend, project)
     if name != "rtl":
         options = {k: v for k, v in options.items() if k not in ("sim", "pause")}
     target = target_class(name).create(project, **options)
@@ -189,7 +120,7 @@ def open_deployment(project: Any, backend: str = "auto", *, timeout_cycles: int 
 
 
 def summary_line(acc: Accelerator, rows: Sequence[SelfTestRow],
-                 jobs: Sequence[SelfTestJob]) -> str:
+                 jobs: Sequence[VectorJob]) -> str:
     """'the <backend> equals the model on P of N jobs (pairs, early-stop descriptors)'."""
     cfg = acc.cfg
     pairs = {(d.a_bits, d.b_bits) for j in jobs for d in j.descriptors

@@ -1,23 +1,38 @@
-"""What every accelerator backend offers the driver: buffers, and a way to run a ``Program``.
+"""What every accelerator target offers: a kernel to drive, and GEMM passes to run.
 
-A target is the small PYNQ-shaped layer under the ``Accelerator``: ``allocate()`` returns numpy
-arrays with a ``physical_address`` and ``sync_to_device()``/``sync_from_device()``, and
-``execute(program)`` runs one kernel run's register steps. Targets with a live register port
-(the emulator, a board) replay the steps on a ``RegisterFile``; the RTL target ships them to a
-simulator. ``probe()`` says whether a target can run here, and if not, why.
+A target is one way to run the kernel (the emulator, the RTL in a simulator, a PYNQ board) and
+offers two ways in:
+
+- the register-level layer under the ``Accelerator`` (``accelerator()``): ``allocate()``
+  returns numpy arrays with a ``physical_address`` and ``sync_to_device()``/
+  ``sync_from_device()``, and ``execute(program)`` runs one kernel run's register steps.
+  Targets with a live register port (the emulator, a board) replay the steps on a
+  ``RegisterFile``; the RTL target ships them to a simulator;
+- the training fast path (``run(jobs)``): one pass's jobs in, one ``PassOutput`` each out. By
+  default a pass becomes one program on the ``Accelerator``; the emulator overrides it with
+  ``fpga_model.gemm`` in the training process.
+
+``probe()`` says whether a target can run here, and if not, why, without opening anything.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from fpga_model import ArrayConfig
+from fpga_model.job import Job, PassOutput
 
 from .program import Program, ProgramResult
 from .regfile import RegisterFile
 from .replay import replay
+
+if TYPE_CHECKING:
+    from .accelerator import Accelerator
 
 __all__ = ["Availability", "Target", "RegisterTarget"]
 
@@ -37,12 +52,13 @@ class Target(ABC):
     """One way to run the kernel: emulator, RTL simulation or a PYNQ board.
 
     Class attributes:
-        name: the backend's name on the command line.
-        priority: order of ``--backend auto`` (highest first), as PYNQ's ``_probe_priority_``.
+        name: the target's name on the command line (its key in ``registry.TARGETS``).
+
+    Instances set ``cfg``, the array the kernel was generated for.
     """
 
     name: ClassVar[str]
-    priority: ClassVar[int]
+    cfg: ArrayConfig
 
     @classmethod
     @abstractmethod
@@ -54,6 +70,33 @@ class Target(ABC):
     def create(cls, project: Any, **options: Any) -> Target:
         """Open this target for ``project`` (a ``Project`` or an ``ArrayConfig``)."""
 
+    @classmethod
+    def for_training(cls, cfg: ArrayConfig, **options: Any) -> Any:
+        """What training runs its passes on (an object with ``run(jobs)``); default: the target
+        opened for ``cfg``. Device targets return an ``Offload`` (selected passes only)."""
+        return cls.create(cfg, **options)
+
+    # ------------------------------------------------------------------ the two ways in
+    def accelerator(self, **options: Any) -> Accelerator:
+        """The register-level driver over this target (``options``: ``timeout_cycles``, ...)."""
+        from .accelerator import Accelerator
+
+        return Accelerator(self, self.cfg, **options)
+
+    def run(self, jobs: Sequence[Job]) -> list[PassOutput]:
+        """Run one pass's jobs (one descriptor per K chunk) and return one output each.
+
+        Default: the jobs become one program on ``accelerator()``, whose STAT records are
+        checked against the model's counters (``passes.PassRunner``).
+        """
+        runner = getattr(self, "_pass_runner", None)
+        if runner is None:
+            from .passes import PassRunner
+
+            runner = self._pass_runner = PassRunner(self.accelerator())
+        return runner.run(jobs)
+
+    # ------------------------------------------------------------------ register level
     @property
     @abstractmethod
     def clock_hz(self) -> float:

@@ -1,8 +1,8 @@
 """``fracfpga deploy``: load the overlay on a PYNQ board and self-test it against the model.
 
 Without a board it says so in one line and runs the same self-test on the RTL simulation or
-the emulator; ``--backend auto`` probes pynq, then rtl, then the emulator, and says which it
-chose and why.
+the emulator; ``--backend auto`` probes pynq, then rtl, then the emulator (the registry's
+deploy order), and says which it chose and why.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ BACKENDS = ("auto", "pynq", "rtl", "emulator")
 
 def deploy(
     project: Path = typer.Argument(..., help="generated project or package folder (manifest.json)"),
-    backend: str = typer.Option("auto", help="pynq, rtl, emulator or auto (probe in that order)"),
-    sim: str = typer.Option(None, help="RTL simulator to run (rtl backend): icarus or verilator"),
+    backend: str = typer.Option("auto", help="emulator, rtl, pynq or auto (a board first, then "
+                                "rtl, then the emulator)"),
+    sim: str = typer.Option(None, help="simulator of the rtl backend: icarus or verilator"),
     timeout_cycles: int = typer.Option(None, "--timeout-cycles",
                                        help="bound on the wait for ap_done (kernel cycles)"),
     job: list[str] = typer.Option(None, "--job", help="run only this self-test job (repeatable)"),

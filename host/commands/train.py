@@ -9,7 +9,6 @@ import typer
 from ..errors import ChoiceError
 from . import checks
 
-BACKENDS_HELP = "emulator, rtl or pynq"
 DATA_KINDS = ("digits", "cifar10", "cifar100")
 
 
@@ -38,7 +37,8 @@ def train(
     data: str = typer.Option("digits", help="digits, cifar10:PATH or cifar100:PATH"),
     method: str = typer.Option("fractrain", help="static, pfq, dfq, fractrain, psg, smd, slu, "
                                "e2train, or controllers joined with '+' (pfq+psg)"),
-    backend: str = typer.Option("emulator", help=f"accelerator backend: {BACKENDS_HELP}"),
+    backend: str = typer.Option("emulator", help="accelerator backend: emulator, rtl, pynq or "
+                                "auto (the fastest exact one here: the emulator)"),
     board: str = typer.Option("zc706", help="board whose clock, DDR and energy profile apply"),
     bits: str = typer.Option("3,4,6,8,12", help="bit-width set of the array"),
     epochs: int = typer.Option(40, help="training epochs"),
@@ -101,6 +101,8 @@ def train(
     from ..data import load_data
     from ..report import aggregate, write_report
     from ..threads import set_threads
+    from ..accel.registry import open_for_training
+    from ..controllers import DFQConfig, SMDConfig
     from ..trainer import TrainConfig, check_config
     from ..trainer import train as run_training
 
@@ -109,9 +111,11 @@ def train(
     base = TrainConfig(model=model, data=data, method=method, backend=backend, board=board,
                        bits=parse_bits(bits), epochs=epochs, device=device,
                        batch_size=batch_size, width=width, lr=lr, static_bits=(fw, bw),
-                       dfq_per_sample=dfq_per_sample, smd_step_dropped=smd_step_dropped)
-    check_config(base)  # bad choices fail before the data is read
+                       dfq=DFQConfig(per_sample=True) if dfq_per_sample else None,
+                       smd=None if smd_step_dropped else SMDConfig(step_dropped=False))
+    _, array = check_config(base)  # bad choices fail before the data is read
     dataset = load_data(data)
+    target, _ = open_for_training(backend, array)  # once for every seed (a board loads once)
     set_threads(threads)
     results = []
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -134,7 +138,7 @@ def train(
                     if "cp" in info:
                         status += f" cp {info['cp']:.2f}%"
                     progress.update(task, completed=step, total=total, status=status)
-                into.append(run_training(cfg, dataset, on_step))
+                into.append(run_training(cfg, dataset, on_step, target=target))
                 progress.update(task, status=f"acc {into[-1].final_acc:.2f}%")
     path = write_report(results, folder, plots=plots, baseline=static_runs or None)
     agg = aggregate(results)

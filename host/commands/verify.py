@@ -66,7 +66,7 @@ def verify(
         if reason:
             raise ToolNotFound(reason)
     jobs = list(job) if job else None
-    model = {m["name"]: m for m in read_jobs(proj.vectors)}
+    model = {j.name: j for j in read_jobs(proj.vectors)}
     tiers: list[tuple[str, list, float]] = []  # (tier, outcomes, build seconds)
     notes = []
 
@@ -100,22 +100,22 @@ def verify(
     failed = total = 0
     for tier, outcomes, _ in tiers:
         for o in outcomes:
-            sub = " #" in o.job
             result = "[green]PASS[/]" if o.passed else "[bold red]FAIL[/]"
-            if not sub:
+            if o.descriptor is None:
                 total += 1
                 failed += not o.passed
-                ref = model.get(o.job, {}).get("cycles")
+                ref = model[o.job].status.cycles if o.job in model else None
                 table.add_row(o.job, tier, result, f"{o.cycles:,}",
                               f"{ref:,}" if ref is not None else "-", f"{o.seconds:.2f} s",
                               _rate(o.cycles, o.seconds), _rate(o.macs, o.seconds), o.detail)
             else:
-                table.add_row("  #" + o.job.split(" #", 1)[1], tier, result, f"{o.cycles:,}",
+                a, b = o.pair or ("?", "?")
+                table.add_row(f"  #{o.descriptor} {a}x{b}", tier, result, f"{o.cycles:,}",
                               "", "", "", "", o.detail)
         table.add_section()
     console.print(table)
     for tier, outcomes, build_s in tiers:
-        top = [o for o in outcomes if " #" not in o.job]
+        top = [o for o in outcomes if o.descriptor is None]
         secs = sum(o.seconds for o in top)
         console.print(f"{tier}: {sum(o.passed for o in top)} of {len(top)} jobs equal the model; "
                       f"build {build_s:.1f} s, {sum(o.cycles for o in top):,} engine cycles in "

@@ -22,9 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..layers import Group
+from .base import Controller, TrainingRun
 from .gate import RecurrentGate
 
-__all__ = ["DFQ", "DFQGate", "DFQ_OPTIONS", "option_cost"]
+__all__ = ["DFQ", "DFQGate", "DFQ_OPTIONS", "option_cost", "DFQConfig", "DFQController"]
 
 DFQ_OPTIONS: tuple[tuple[int, int], ...] = ((3, 6), (4, 6), (4, 8), (6, 8), (6, 12))
 
@@ -133,3 +134,67 @@ class DFQ:
         self.last_cp = cp
         reg = -1.0 if cp < self.target else 1.0
         return reg * self.beta * c
+
+
+@dataclass(frozen=True)
+class DFQConfig:
+    """DFQ's settings: the (activation, error) options, the weight width, the target cp (% of
+    fp32 cost), the cost coefficient and the per-sample software option."""
+
+    options: tuple[tuple[int, int], ...] = DFQ_OPTIONS
+    w_bits: int = 4  # FracTrain README: 4 on CIFAR (6 on ImageNet)
+    target: float = 3.0
+    beta: float = 0.05
+    per_sample: bool = False
+
+
+class DFQController(Controller):
+    """A precision gate per block (a model hook); its cost term joins the loss."""
+
+    name = "dfq"
+    config_type = DFQConfig
+    series_keys = ("dfq_cp",)
+
+    def __init__(self, config: DFQConfig) -> None:
+        super().__init__(config)
+        self.dfq: DFQ | None = None
+        self._target = config.target
+
+    @property
+    def target(self) -> float:
+        """The target cp; PFQ steps it under FracTrain."""
+        return self.dfq.target if self.dfq is not None else self._target
+
+    @target.setter
+    def target(self, value: float) -> None:
+        self._target = value
+        if self.dfq is not None:
+            self.dfq.target = value
+
+    def widths(self, enabled: frozenset[str]) -> set[int]:
+        return {b for o in self.config.options for b in o} | {self.config.w_bits}
+
+    def attach(self, run: TrainingRun) -> None:
+        c = self.config
+        self.run = run
+        self.dfq = DFQ(run.block_channels, run.block_macs, c.options, c.w_bits, self._target,
+                       c.beta, c.per_sample)
+        run.model.add_gate(self.name, self.dfq.gate, self)
+
+    # the model's block hooks
+    def begin(self, batch: int) -> None:
+        self.dfq.begin(batch)
+
+    def block_mix(self, i: int, x: torch.Tensor, block, mix: torch.Tensor | None):
+        return self.dfq.decide(i, x, block)
+
+    def block_forward(self, i: int, x: torch.Tensor, block, mix: torch.Tensor | None):
+        return None
+
+    def loss(self) -> torch.Tensor:
+        term = self.dfq.loss()
+        self.run.record("dfq_cp", self.dfq.last_cp)
+        return term
+
+    def info(self) -> dict[str, float]:
+        return {"cp": self.dfq.last_cp}

@@ -17,7 +17,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Sequence
 
-__all__ = ["PFQ"]
+from ..errors import ChoiceError
+from .base import Controller, TrainingRun
+
+__all__ = ["PFQ", "PFQConfig", "PFQController"]
 
 
 @dataclass
@@ -85,3 +88,72 @@ class PFQ:
             self.eps *= self.alpha
         self._losses.clear()
         return True
+
+
+@dataclass(frozen=True)
+class PFQConfig:
+    """PFQ's settings.
+
+    Args:
+        fw, bw: the FW and BW widths of each stage (every layer follows them).
+        eps, alpha: indicator threshold and its decay; period: iterations per indicator
+            "epoch" (0: one epoch of the loader).
+        mode: "both" (indicator, with the fixed deadlines), "indicator" or "fixed".
+        fixed: the deadlines in iterations, or None for ``fixed_frac`` of the run (the
+            authors' 8190/16380/24180 of 64000).
+        dfq_targets: under FracTrain (with DFQ) the stages step DFQ's target cp instead.
+    """
+
+    fw: tuple[int, ...] = (3, 4, 6, 8)
+    bw: tuple[int, ...] = (6, 6, 8, 8)
+    eps: float = 0.05
+    alpha: float = 0.3
+    period: int = 0
+    mode: str = "both"
+    fixed: tuple[int, ...] | None = None
+    fixed_frac: tuple[float, ...] = (0.128, 0.256, 0.378)
+    dfq_targets: tuple[float, ...] = (1.5, 2.0, 2.5, 3.0)
+
+
+class PFQController(Controller):
+    """Steps every layer's widths through the schedule, or DFQ's target under FracTrain."""
+
+    name = "pfq"
+    config_type = PFQConfig
+
+    def check(self, enabled: frozenset[str]) -> None:
+        c = self.config
+        if c.mode not in ("both", "indicator", "fixed"):
+            raise ChoiceError(f"unknown PFQ mode {c.mode!r}; use both, indicator or fixed")
+        if len(c.fw) != len(c.bw):
+            raise ChoiceError(f"the PFQ schedule has {len(c.fw)} FW and {len(c.bw)} BW "
+                              f"widths; give one BW width per FW width")
+
+    def widths(self, enabled: frozenset[str]) -> set[int]:
+        return set() if "dfq" in enabled else set(self.config.fw) | set(self.config.bw)
+
+    def attach(self, run: TrainingRun) -> None:
+        c = self.config
+        self.run = run
+        self.target = run.controllers.get("dfq")  # takes the stage's cp target when present
+        stages = len(c.dfq_targets) if self.target is not None else len(c.fw)
+        fixed = c.fixed
+        if fixed is None:
+            fixed = tuple(max(1, round(f * run.total_steps)) for f in c.fixed_frac)
+        self.pfq = PFQ(stages=stages, eps=c.eps, alpha=c.alpha,
+                       period=c.period or run.steps_per_epoch,
+                       fixed=None if c.mode == "indicator" else fixed,
+                       indicator=c.mode != "fixed")
+        self._apply(0)
+
+    def _apply(self, stage: int) -> None:
+        if self.target is not None:
+            self.target.target = self.config.dfq_targets[stage]
+        else:
+            self.run.set_widths(self.config.fw[stage], self.config.bw[stage])
+
+    def after_step(self, step: int, loss: float) -> list[str]:
+        if not self.pfq.observe(loss):
+            return []
+        self._apply(self.pfq.stage)
+        return [f"step {step}: PFQ stage {self.pfq.stage}"]

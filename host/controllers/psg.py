@@ -18,9 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..layers import QuantConv2d, QuantLinear
+from torch import nn
 
-__all__ = ["PSG"]
+from ..layers import QuantConv2d, QuantLinear
+from .base import Controller, TrainingRun
+
+__all__ = ["PSG", "PSGConfig", "PSGController"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,37 @@ class PSG:
             p.anchored = True
             out.append(layer)
         return out
+
+
+@dataclass(frozen=True)
+class PSGConfig:
+    """PSG's settings: the stop ring, the threshold (relative or absolute) and the learning-rate
+    factor of the sign-gradient parameter group."""
+
+    ring: int = 1
+    tau: float = 0.05
+    relative: bool = True
+    lr_scale: float = 0.01
+
+
+class PSGController(Controller):
+    """Early stop on every convolution's GC pass; sign updates in their own parameter group."""
+
+    name = "psg"
+    config_type = PSGConfig
+    series_keys = ("psg_stopped",)
+
+    def attach(self, run: TrainingRun) -> None:
+        c = self.config
+        self.run = run
+        self.psg = PSG(c.ring, c.tau, c.relative, c.lr_scale)
+        self.layers = self.psg.apply(run.model.layers())
+
+    def param_group(self) -> tuple[list[nn.Parameter], float]:
+        return [layer.weight for layer in self.layers], self.config.lr_scale
+
+    def after_step(self, step: int, loss: float) -> list[str]:
+        stopped = self.run.runtime.stats.pop("psg_stopped", None)
+        if stopped:
+            self.run.record("psg_stopped", sum(stopped) / len(stopped))
+        return []

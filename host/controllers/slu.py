@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .base import Controller, TrainingRun
 from .gate import RecurrentGate
 
-__all__ = ["SLU", "SLUGate"]
+__all__ = ["SLU", "SLUGate", "SLUConfig", "SLUController"]
 
 
 class SLUGate(RecurrentGate):
@@ -104,3 +105,40 @@ class SLU:
         self.last_cp = cp
         reg = -1.0 if cp <= self.target else 1.0
         return reg * self.beta * c
+
+
+@dataclass(frozen=True)
+class SLUConfig:
+    """SLU's settings: the target cp (% of gated-block work executed) and the cost coefficient."""
+
+    target: float = 70.0
+    beta: float = 1e-3
+
+
+class SLUController(Controller):
+    """A skip gate before every block after the first (a model hook); its cost joins the loss."""
+
+    name = "slu"
+    config_type = SLUConfig
+    series_keys = ("slu_cp",)
+
+    def attach(self, run: TrainingRun) -> None:
+        self.run = run
+        self.slu = SLU(run.block_channels, run.block_macs, self.config.target, self.config.beta,
+                       run.generator)
+        run.model.add_gate(self.name, self.slu.gate, self)
+
+    # the model's block hooks
+    def begin(self, batch: int) -> None:
+        self.slu.begin(batch)
+
+    def block_mix(self, i: int, x: torch.Tensor, block, mix: torch.Tensor | None):
+        return mix
+
+    def block_forward(self, i: int, x: torch.Tensor, block, mix: torch.Tensor | None):
+        return self.slu.run_block(i, x, block, mix) if i > 0 else None
+
+    def loss(self) -> torch.Tensor:
+        term = self.slu.loss()
+        self.run.record("slu_cp", self.slu.last_cp)
+        return term

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["SMD"]
+from .base import Controller, TrainingRun
+
+__all__ = ["SMD", "SMDConfig", "SMDController"]
 
 
 @dataclass
@@ -35,3 +37,32 @@ class SMD:
         d = bool(float(torch.rand((), generator=self.generator)) < self.p)
         self.dropped += d
         return d
+
+
+@dataclass(frozen=True)
+class SMDConfig:
+    """SMD's settings: the drop probability, and whether a dropped batch makes a momentum +
+    weight-decay step (E2-Train under PyTorch 1.0) or none."""
+
+    p: float = 0.5
+    step_dropped: bool = True
+
+
+class SMDController(Controller):
+    """Drops mini-batches before they run."""
+
+    name = "smd"
+    config_type = SMDConfig
+
+    def attach(self, run: TrainingRun) -> None:
+        self.run = run
+        self.smd = SMD(self.config.p, self.config.step_dropped, run.generator)
+
+    def begin_batch(self, step: int) -> bool:
+        if not self.smd.drop():
+            return True
+        if self.smd.step_dropped:  # momentum-only + weight-decay step, no GEMM
+            for p in self.run.params:
+                p.grad = torch.zeros_like(p)
+            self.run.optimizer.step()
+        return False

@@ -19,7 +19,7 @@ import pytest
 
 from codegen import rtlsim
 from codegen.render import render_project
-from codegen.vectors import Job, make_job, standard_jobs
+from codegen.vectors import VectorJob, make_job, standard_jobs
 from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
 from fpga_model.descriptor import DESC_BYTES, STAT_BYTES
 from fpga_model.kernel import run_kernel
@@ -43,7 +43,8 @@ async def start(dut) -> rtlsim.RtlBench:
     return bench
 
 
-async def check_jobs(bench: rtlsim.RtlBench, jobs: list[Job], *, base: int = BASE) -> None:
+async def check_jobs(bench: rtlsim.RtlBench, jobs: list[VectorJob], *,
+                     base: int = BASE) -> None:
     """Run each job; its image, registers and engine cycles must equal the model's."""
     for job in jobs:
         run = await bench.run(job.memory, job.desc_addr, job.desc_count, base=base)
@@ -68,7 +69,7 @@ def _some_stop_tau(cfg, a, b, ab, bb, sa, sb, ring) -> int:
     return int(np.median(np.abs(part)))
 
 
-def long_k_job(cfg: ArrayConfig, seed: int = 7) -> Job:
+def long_k_job(cfg: ArrayConfig, seed: int = 7) -> VectorJob:
     """K beyond one buffered segment, several output blocks, early stop in every flavour."""
     rng = np.random.default_rng(seed)
     tm, tn = cfg.tiles
@@ -93,7 +94,7 @@ def long_k_job(cfg: ArrayConfig, seed: int = 7) -> Job:
     return make_job(cfg, "long-k", img)
 
 
-def refusal_jobs(cfg: ArrayConfig) -> list[Job]:
+def refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     """One job per error code: a valid descriptor, then one the kernel must refuse."""
     rng = np.random.default_rng(3)
     lo = min(cfg.bits)
@@ -120,8 +121,8 @@ def refusal_jobs(cfg: ArrayConfig) -> list[Job]:
         after = bytearray(mem)
         status = run_kernel(cfg, after, img.desc_addr, 2)
         assert (status.status, status.error) == (2, code), (code, status)
-        jobs.append(Job(f"refused-{code}", bytes(mem), bytes(after), img.desc_addr, 2, status,
-                        tuple(img.descriptors)))
+        jobs.append(VectorJob(f"refused-{code}", bytes(mem), bytes(after), img.desc_addr, 2,
+                              status, tuple(img.descriptors)))
     return jobs
 
 

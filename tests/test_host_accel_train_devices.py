@@ -18,9 +18,8 @@ import pytest
 from fpga_model import Pass
 from host.accel import passes
 from host.accel.passes import PassSelection
-from host.backends import backend_names
+from host.accel import AcceleratorUnavailable, target_names
 from host.data import Dataset, load_data
-from host.errors import BackendUnavailable
 from host.trainer import TrainConfig, check_config, train
 
 HERE = Path(__file__).resolve().parent
@@ -61,12 +60,12 @@ def _same(a, b) -> None:
     assert a.test_acc == b.test_acc
     assert a.cumulative == b.cumulative
     assert a.precision == b.precision
-    assert a.psg_stopped == b.psg_stopped
+    assert a.series == b.series
     assert a.ledger.totals() == b.ledger.totals()
 
 
 def test_backends_are_registered():
-    assert {"emulator", "rtl", "pynq"} <= set(backend_names())
+    assert {"emulator", "rtl", "pynq"} <= set(target_names())
 
 
 def test_pass_selection():
@@ -87,7 +86,7 @@ def test_pass_selection():
 
 def test_pynq_backend_without_pynq(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynq", None)
-    with pytest.raises(BackendUnavailable, match=r"^backend 'pynq' is not available: pynq is not "
+    with pytest.raises(AcceleratorUnavailable, match=r"^backend 'pynq' is not available: pynq is not "
                                                  r"installed$"):
         check_config(TrainConfig(backend="pynq"))
 
