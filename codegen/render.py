@@ -20,9 +20,9 @@ from pathlib import Path
 
 import jinja2
 
-from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, KERNEL_NAME, REGMAP,
-                        STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
-from fpga_model.descriptor import FLAG_A_SIGNED, FLAG_B_SIGNED, FLAG_EARLY_STOP, Pass
+from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, KERNEL_NAME,
+                        REGMAP, STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
+from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
 
 from .errors import ProjectError, TemplateError
 from .vectors import standard_jobs, write_jobs
@@ -78,13 +78,14 @@ def descriptor_layout() -> dict:
     return {
         "bytes": DESC_BYTES,
         "words": [{"name": n, "word": i, "doc": d} for n, i, d in DESC_FIELDS],
-        "flags": {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED,
-                  "EARLY_STOP": FLAG_EARLY_STOP},
+        "flags": dict(FLAGS),
         "passes": {p.name: int(p) for p in Pass},
         "stat_bytes": STAT_BYTES,
         "stat_fields": [{"name": n, "doc": d} for n, d in STAT_FIELDS],
         "error_codes": {str(k): v for k, v in ERROR_CODES.items()},
-        "code_word_bits": 16, "value_bits": 64, "mask_bits": 8,
+        "operands": "digit planes: per line (A row, B column) and 16-wide K chunk, D 32-bit "
+                    "words, most significant plane first",
+        "value_bits": "32, or 64 with the c64 flag", "mask_bits": 1,
     }
 
 
@@ -107,8 +108,9 @@ def template_context(cfg: ArrayConfig) -> dict:
         "stat_fields": STAT_FIELDS,
         "stat_bytes": STAT_BYTES,
         "error_codes": ERROR_CODES,
-        "flags": {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED,
-                  "EARLY_STOP": FLAG_EARLY_STOP},
+        "errors": ERRORS,
+        "c32_max_bits": C32_MAX_BITS,
+        "flags": dict(FLAGS),
         "passes": {p.name: int(p) for p in Pass},
         "kernel": KERNEL_NAME,
         "vlnv": VLNV,

@@ -33,7 +33,8 @@ from typing import Iterator, Mapping, Sequence
 
 from boards.errors import UserError
 from fpga_model import Descriptor, KERNEL_NAME, register
-from fpga_model.descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS
+from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
+from fpga_model.memory import buffer_spans, value_bytes
 from fpga_model.regmap import CTRL_BITS
 
 from ._tools import tool, tool_env
@@ -175,7 +176,7 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
         log.info("building %s for %s in %s", KERNEL_NAME, sim, build_dir)
         try:
             runner.build(sources=list(sources), hdl_toplevel=KERNEL_NAME, build_dir=build_dir,
-                         parameters=params, build_args=list(spec["build_args"]),
+                         includes=[proj.rtl.resolve()], parameters=params, build_args=list(spec["build_args"]),
                          timescale=spec["timescale"], waves=waves, log_file=log_path)
         except (RuntimeError, SystemExit) as exc:
             raise ToolFailed(f"{sim} build", getattr(exc, "code", 1) or 1, log_path,
@@ -251,9 +252,9 @@ def run_rtl(build: RtlBuild, test_module: str, *, test_dir: Path | None = None,
 def _regions(descriptors: Sequence[Descriptor]) -> list[tuple[int, int, str]]:
     out = []
     for i, d in enumerate(descriptors):
-        out.append((d.c_addr, 8 * d.m * d.n, f"descriptor {i} C"))
-        out.append((d.mask_addr, d.m * d.n, f"descriptor {i} MASK"))
-        out.append((d.stat_addr, STAT_BYTES, f"descriptor {i} STAT"))
+        spans = buffer_spans(d)
+        for name in ("C", "MASK", "STAT"):
+            out.append((*spans[name], f"descriptor {i} {name}"))
     return out
 
 
@@ -265,7 +266,7 @@ def _where(offset: int, descriptors: Sequence[Descriptor]) -> str:
                 return f"{name}.{field_name}"
             if name.endswith(" C"):
                 d = descriptors[int(name.split()[1])]
-                i, j = divmod((offset - start) // 8, d.n)
+                i, j = divmod((offset - start) // value_bytes(d), d.n)
                 return f"{name}[{i},{j}]"
             return name
     return "outside every output"

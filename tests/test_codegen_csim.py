@@ -24,10 +24,11 @@ from codegen.csim import BINARY, BUILD_DIR, ap_types_dir, build_csim, run_csim
 from codegen.errors import ProjectError, ToolNotFound
 from codegen.render import Project, load_project, render_project
 from codegen.vectors import Job, read_jobs, write_jobs
-from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, pass_counters
+from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, needs_c64, pass_counters
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.kernel import run_kernel
-from fpga_model.memory import MemoryImage, code_words, read_pass
+from fpga_model.memory import (MemoryImage, mask_row_bytes, operand_planes, read_pass,
+                               value_bytes)
 
 CONFIGS = {
     "zc706-default": dict(bits=(3, 4, 6, 8, 12), board="zc706", tiles=(8, 8)),
@@ -124,7 +125,8 @@ def _flip(path: Path, offset: int) -> int:
 def test_flipped_expected_output_byte_fails(projects, tmp_path):
     project = copy_project(projects["b3-5-7"], tmp_path / "p")
     d = _first_descriptor(project, "all-pairs")
-    at = d.c_addr + 8 * (1 * d.n + 0) + 1 if d.m > 1 else d.c_addr + 1
+    vb = value_bytes(d)
+    at = d.c_addr + vb * (1 * d.n + 0) + 1 if d.m > 1 else d.c_addr + 1
     row = 1 if d.m > 1 else 0
     want = _flip(project.vectors / "all-pairs.expected.bin", at)
     outcomes = {o.job: o for o in run_csim(project)}
@@ -150,21 +152,13 @@ def test_flipped_stat_and_mask_bytes_fail(projects, tmp_path):
 def test_mutated_operand_code_fails(projects, tmp_path):
     project = copy_project(projects["zc706-default"], tmp_path / "p")
     d = _first_descriptor(project, "all-pairs")
-    lo, hi = (-(1 << (d.a_bits - 1)), (1 << (d.a_bits - 1)) - 1) if d.a_signed else \
-        (0, (1 << d.a_bits) - 1)
     for image in ("mem", "expected"):  # a new input whose expected outputs are stale
         path = project.vectors / f"all-pairs.{image}.bin"
         mem = bytearray(path.read_bytes())
-        (code,) = struct.unpack_from("<H", mem, d.a_addr)
-        value = code - (1 << 16) if d.a_signed and code >= 1 << 15 else code
-        other = hi if value != hi else lo  # still a valid code, so the kernel computes with it
-        struct.pack_into("<H", mem, d.a_addr, other & 0xFFFF)
+        mem[d.a_addr] ^= 0x02  # the top bit of A[0][0]'s top digit: still a legal code
         path.write_bytes(bytes(mem))
     (bad,) = run_csim(project, ["all-pairs"])
     assert not bad.passed and "(descriptor 0 C[0][" in bad.detail, bad.detail
-    (read,) = struct.unpack_from("<H", (project.vectors / "all-pairs.mem.bin").read_bytes(),
-                                 d.a_addr)
-    assert read == other & 0xFFFF
 
 
 @pytest.mark.parametrize("field, detail", [
@@ -200,13 +194,14 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[Job]:
     bad = {
         2: dict(a_bits=missing), 3: dict(b_bits=17), 4: dict(n=0), 5: dict(k=cfg.max_k + 1),
         6: dict(stop_ring=cfg.digits(hi_b), tau=0),
+        7: dict(a_bits=hi_b, b_bits=hi_b, k=cfg.max_k, c64=False),  # int32 cannot hold it
     }
+    assert needs_c64(hi_b, hi_b, cfg.max_k)
     jobs = []
     for code in range(1, 8):
         img = MemoryImage(max_descriptors=2)
         img.add_pass(rng.integers(-2, 2, (3, 5)), rng.integers(-2, 2, (5, 2)), hi_b, hi_b)
-        a = np.full((2, 3), 1 << (lo_b - 1)) if code == 7 else np.ones((2, 3), dtype=int)
-        d = img.add_pass(a, np.ones((3, 2), dtype=int), lo_b, lo_b, b_signed=code != 7)
+        d = img.add_pass(np.ones((2, 3), dtype=int), np.ones((3, 2), dtype=int), lo_b, lo_b)
         if code in bad:
             img.descriptors[-1] = Descriptor(**{**d.__dict__, **bad[code]})
         memory = bytearray(img.to_bytes())
@@ -230,8 +225,10 @@ def _unaligned_job(cfg: ArrayConfig) -> Job:
         a = rng.integers(-(1 << (ab - 1)), 1 << (ab - 1), (m, k))
         b = rng.integers(0, 1 << bb, (k, n))
         addrs = []
-        for blob in (code_words(a).tobytes(), code_words(b).tobytes(), bytes(8 * m * n),
-                     bytes(m * n), bytes(8 * len(STAT_FIELDS))):
+        c64 = needs_c64(ab, bb, k)
+        for blob in (operand_planes(a, ab), operand_planes(b.T, bb),
+                     bytes((8 if c64 else 4) * m * n), bytes(m * mask_row_bytes(n)),
+                     bytes(8 * len(STAT_FIELDS))):
             memory[top:top + len(blob)] = blob
             addrs.append(top)
             top += len(blob) + 3
@@ -241,7 +238,7 @@ def _unaligned_job(cfg: ArrayConfig) -> Job:
         descs.append(Descriptor(m=m, n=n, k=k, a_bits=ab, b_bits=bb, a_addr=addrs[0],
                                 b_addr=addrs[1], c_addr=addrs[2], mask_addr=addrs[3],
                                 stat_addr=addrs[4], a_signed=True, b_signed=False,
-                                stop_ring=ring, tau=tau, pass_=Pass.EB, layer=i))
+                                stop_ring=ring, tau=tau, pass_=Pass.EB, layer=i, c64=c64))
     assert top < size
     for i, d in enumerate(descs):
         memory[base + i * DESC_BYTES:base + (i + 1) * DESC_BYTES] = d.pack()

@@ -22,20 +22,24 @@ from codegen.render import load_project, render_project, template_context, templ
 from codegen.vectors import standard_jobs
 from boards.errors import UserError
 from fpga_model import REGMAP, ArrayConfig, KERNEL_NAME
+from fpga_model.memory import value_bytes
 
 SMALL = dict(bits=(3, 4, 8), tiles=(2, 2), max_k=48)
-RTL_TEMPLATES = sorted(p.name for p in (Path(__file__).resolve().parent.parent
-                                        / "hls_templates" / "rtl").glob("*.v.j2"))
+RTL_DIR = Path(__file__).resolve().parent.parent / "hls_templates" / "rtl"
+RTL_TEMPLATES = sorted(p.name for p in RTL_DIR.glob("*.v.j2"))
+RTL_INCLUDES = sorted(p.name for p in RTL_DIR.glob("*.vh.j2"))
 
 
 def render_rtl(cfg: ArrayConfig, out: Path) -> list[Path]:
+    """The rendered modules (one per file); their includes are rendered beside them."""
     env, ctx = template_env(), template_context(cfg)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    for name in RTL_TEMPLATES:
+    for name in RTL_TEMPLATES + RTL_INCLUDES:
         path = out / name[:-3]
         path.write_text(env.get_template(f"rtl/{name}").render(**ctx))
-        files.append(path)
+        if name in RTL_TEMPLATES:
+            files.append(path)
     return files
 
 
@@ -90,7 +94,8 @@ def test_compare_images_names_the_region():
     job = next(j for j in standard_jobs(cfg) if j.name == "edges")
     assert rtlsim.compare_images(job.expected, job.expected, job.descriptors) == ""
     d = job.descriptors[2]
-    cases = ((d.c_addr + 8 * (d.n + 1) + 5, r"descriptor 2 C\[1,1\]"),
+    vb = value_bytes(d)
+    cases = ((d.c_addr + vb * (d.n + 1) + vb - 1, r"descriptor 2 C\[1,1\]"),
              (d.mask_addr + 1, r"descriptor 2 MASK"),
              (d.stat_addr + 8, r"descriptor 2 STAT\.digit_products"),
              (job.desc_addr + 3, r"outside every output"))
@@ -182,7 +187,7 @@ def test_verilator_lint_is_clean(tmp_path, name):
     files = render_rtl(ArrayConfig(**LINT_CONFIGS[name]), tmp_path)
     r = subprocess.run([tool("verilator").require(), "--lint-only", "-Wall",
                         "--default-language", "1364-2005", "--top-module", KERNEL_NAME,
-                        *map(str, files)], capture_output=True, text=True, env=tool_env(),
+                        f"-I{tmp_path}", *map(str, files)], capture_output=True, text=True, env=tool_env(),
                        check=False)
     assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr
 
@@ -194,7 +199,7 @@ def test_icarus_compiles_verilog_2005(tmp_path, name):
         pytest.skip("iverilog is not installed")
     files = render_rtl(ArrayConfig(**LINT_CONFIGS[name]), tmp_path)
     r = subprocess.run([tool("iverilog").require(), "-g2005", "-o", str(tmp_path / "a.vvp"),
-                        "-s", KERNEL_NAME, *map(str, files)], capture_output=True, text=True,
+                        "-s", KERNEL_NAME, f"-I{tmp_path}", *map(str, files)], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 0 and r.stdout + r.stderr == "", r.stdout + r.stderr
 

@@ -25,9 +25,9 @@ import numpy as np
 
 from fpga_model import ERROR_CODES, ArrayConfig, Descriptor
 from fpga_model.cycles import pass_counters
-from fpga_model.descriptor import DESC_BYTES, STAT_BYTES
+from fpga_model.descriptor import DESC_BYTES
 from fpga_model.kernel import KernelStatus, check_descriptor
-from fpga_model.memory import MemoryImage, PassResult, read_pass
+from fpga_model.memory import MemoryImage, PassResult, buffer_spans, read_pass
 
 from .errors import AcceleratorClosed, BufferMismatch, KernelRefused
 from .program import Program, ProgramResult, kernel_program
@@ -49,10 +49,8 @@ def check_layout(descriptors: Sequence[Descriptor], size: int, desc_addr: int = 
                              f"ends at 0x{list_end:X}, past the {size}-byte DDR window; "
                              f"allocate a larger window")
     for i, d in enumerate(descriptors):
-        spans = (("A", d.a_addr, 2 * d.m * d.k, False), ("B", d.b_addr, 2 * d.k * d.n, False),
-                 ("C", d.c_addr, 8 * d.m * d.n, True), ("MASK", d.mask_addr, d.m * d.n, True),
-                 ("STAT", d.stat_addr, STAT_BYTES, True))
-        for name, addr, nbytes, output in spans:
+        for name, (addr, nbytes) in buffer_spans(d).items():
+            output = name not in ("A", "B")
             if addr + nbytes > size:
                 raise BufferMismatch(
                     f"descriptor {i} {d!r}: {name} at 0x{addr:X} needs {nbytes} bytes and ends "

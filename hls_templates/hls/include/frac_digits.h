@@ -48,20 +48,6 @@ inline brick_out_t brick_product(digit_t x, digit_t y, bool x_signed, bool y_sig
     return brick_value(x, x_signed) * brick_value(y, y_signed);
 }
 
-// Whether a sign- or zero-extended code lies in the range of its width and signedness.
-inline bool code_in_range(code_t word, unsigned bits, bool is_signed) {
-#pragma HLS INLINE
-    const ap_uint<17> one = 1;
-    if (is_signed) {
-        const ap_int<17> v = ap_int<16>(word);
-        const ap_int<17> hi = ap_int<17>(one << (bits - 1)) - 1;
-        const ap_int<17> lo = -ap_int<17>(one << (bits - 1));
-        return v >= lo && v <= hi;
-    }
-    const ap_uint<17> v = word;
-    return v <= (one << bits) - 1;
-}
-
 }  // namespace frac
 
 #endif  // FRAC_DIGITS_H

@@ -1,8 +1,8 @@
 // fracfpga static HLS header: byte-addressed access to the DDR window through 64-bit beats.
 //
-// The DDR image (fpga_model/memory.py) mixes 32-bit descriptor words, 16-bit operand codes,
-// 64-bit outputs and statistics and 8-bit stop-mask bytes, all little-endian, at any byte
-// offset a descriptor names. The kernel sees one m_axi port of 64-bit beats; these helpers turn
+// The DDR image (fpga_model/memory.py, memory contract v2) mixes 32-bit descriptor words,
+// 32-bit digit-plane words of the operands, 32- or 64-bit outputs, 64-bit statistics and
+// packed stop-mask bits, all little-endian, at any byte offset a descriptor names. The kernel sees one m_axi port of 64-bit beats; these helpers turn
 // a byte offset into beat reads and read-modify-write beats. An access that sits inside one beat
 // costs one beat; a misaligned one falls back to byte lanes (correct, slower).
 #ifndef FRAC_MEM_H
@@ -59,6 +59,14 @@ void mem_write(word_t *mem, addr_t a, ap_uint<W> v) {
             mem[ab >> 3] = w;
         }
     }
+}
+
+// Set or clear bit `bit` of the byte at offset a (the packed stop mask).
+inline void mem_write_bit(word_t *mem, addr_t a, unsigned bit, bool v) {
+#pragma HLS INLINE
+    ap_uint<8> byte = mem_read<8>(mem, a);
+    byte[bit] = v ? 1 : 0;
+    mem_write<8>(mem, a, byte);
 }
 
 }  // namespace frac

@@ -16,6 +16,7 @@
 #include "frac_descriptor.h"
 #include "frac_digits.h"
 #include "frac_mem.h"
+#include "frac_planes.h"
 #include "frac_schedule.h"
 #include "frac_tile.h"
 #include "frac_types.h"
@@ -46,7 +47,7 @@ void load_chunk(const word_t *mem, const descriptor &d, uint64_t row0, uint64_t 
             const uint64_t kk = k0 + l;
             code_t v = 0;
             if (row < d.m && kk < d.k) {
-                v = mem_read<16>(mem, d.a_addr + 2 * (row * d.k + kk));
+                v = read_plane_code<CFG>(mem, d.a_addr, row, kk, d.k, d.a_bits, d.a_signed);
             }
             a[i][l] = v;
         }
@@ -58,14 +59,15 @@ void load_chunk(const word_t *mem, const descriptor &d, uint64_t row0, uint64_t 
             const uint64_t col = col0 + j;
             code_t v = 0;
             if (kk < d.k && col < d.n) {
-                v = mem_read<16>(mem, d.b_addr + 2 * (kk * d.n + col));
+                v = read_plane_code<CFG>(mem, d.b_addr, col, kk, d.k, d.b_bits, d.b_signed);
             }
             b[l][j] = v;
         }
     }
 }
 
-// Run the pass described by d; add its cycles and products to c; write C and the stop mask.
+// Run the pass described by d; add its cycles and products to c; write C (int32, or int64 with
+// the c64 flag) and the packed stop mask (rows of ceil(N/8) bytes, output j at bit j%8).
 template <class CFG>
 void run_pass(word_t *mem, const descriptor &d, counters &c) {
     typedef typename CFG::acc_t acc_t;
@@ -175,8 +177,14 @@ void run_pass(word_t *mem, const descriptor &d, counters &c) {
                         const uint64_t at = (row0 + i) * d.n + (col0 + j);
                         const acc_t out = stop[i][j] ? partial[i][j] : acc_t(acc[i][j] >> unpad);
                         const ap_int<64> value = out;
-                        mem_write<64>(mem, d.c_addr + 8 * at, ap_uint<64>(value));
-                        mem_write<8>(mem, d.mask_addr + at, ap_uint<8>(stop[i][j] ? 1 : 0));
+                        if (d.c64) {
+                            mem_write<64>(mem, d.c_addr + 8 * at, ap_uint<64>(value));
+                        } else {
+                            mem_write<32>(mem, d.c_addr + 4 * at, ap_uint<32>(value));
+                        }
+                        const uint64_t col = col0 + j;
+                        mem_write_bit(mem, d.mask_addr + (row0 + i) * ceil_div(d.n, 8) + col / 8,
+                                      unsigned(col % 8), stop[i][j]);
                     }
                 }
             }
