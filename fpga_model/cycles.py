@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import ArrayConfig
-from .descriptor import needs_c64
+from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .digits import kept_digits
 from .planes import operand_bytes
+from .wall import memory_port
 
 __all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
            "latency_seconds", "utilization"]
@@ -102,10 +103,11 @@ def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
 def _dram_bits(m: int, n: int, k: int, a_bits: int, b_bits: int, bm: int, bn: int) -> int:
     """DDR bits of a pass in memory contract v2 when every output block reads its rows and
     columns: digit planes of A per block column, of B per block row, C (32 or 64-bit values)
-    and the packed mask once."""
+    and the packed mask once, the descriptor and the STAT record. (The first-generation RTL
+    moves exactly this much when rows are 8-byte aligned and K fits one on-chip segment.)"""
     value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
     return 8 * (operand_bytes(m, k, a_bits) * bn + operand_bytes(n, k, b_bits) * bm
-                + m * -(-n // 8)) + value_bits * m * n
+                + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
 
 
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
@@ -167,7 +169,11 @@ def utilization(cfg: ArrayConfig, counters: dict[str, int], a_bits: int,
 
 
 def latency_seconds(cfg: ArrayConfig, counters: dict[str, int]) -> float:
-    """Modeled latency: engine time or DRAM time, whichever is longer (a roofline)."""
+    """Modeled latency: engine time or DRAM time, whichever is longer (a roofline).
+
+    DRAM time is at the sustained bandwidth of the port the kernel uses (``Board.port``,
+    S_AXI_HP0 on Zynq-7000), not the DDR's peak.
+    """
     compute = counters["cycles"] / cfg.clock_hz
-    memory = counters["dram_bits"] / (cfg.board_info.ddr_gbps * 8e9)
+    memory = counters["dram_bits"] / 8 / memory_port(cfg).sustained_bytes_per_s
     return max(compute, memory)

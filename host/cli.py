@@ -32,6 +32,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("estimate", "estimate"),
     ("generate", "generate"),
     ("package", "package"),
+    ("perf", "perf"),
     ("train", "train"),
     ("verify", "verify"),
 )
