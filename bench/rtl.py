@@ -18,6 +18,11 @@ divided by ``--scale``; roofs are computed for the scaled shape, so the ratios c
 with like.
 
     python bench/rtl.py --targets [--stage 16] [--scale 512] [--pairs 3x6,4x6,...]
+
+``--design`` prints the same table predicted by the second-generation design model
+(``fpga_model.pipeline``: weight stripe stationary for FW/EB, K outer for GC, decoupled
+double-buffered stages) at full batch, with no simulation: the specification the next RTL is
+to meet.
 """
 
 from __future__ import annotations
@@ -128,6 +133,38 @@ def bench_targets(args) -> dict:
             "all_meet": all(r.get("meets_1_25", r.get("meets_0_8", True)) for r in rows)}
 
 
+def design_targets(args) -> dict:
+    """The targets table as the second-generation design model predicts it (full batch)."""
+    from fpga_model.pipeline import plan_pass
+    from fpga_model.wall import compute_roof_cycles, memory_roof_cycles
+
+    pairs = [tuple(int(v) for v in p.split("x")) for p in args.pairs.split(",")]
+    cfg = ArrayConfig(bits=parse_bits(args.bits), board=args.board)
+    rows = []
+    for channels in sorted(STAGE_HW):
+        for pass_, m, k, n in target_shapes(channels, 1):
+            walls = {}
+            for a_bits, b_bits in pairs:
+                plan = plan_pass(cfg, m, n, k, a_bits, b_bits, pass_)
+                roof = max(compute_roof_cycles(cfg, m, n, k, a_bits, b_bits),
+                           memory_roof_cycles(cfg, m, n, k, a_bits, b_bits))
+                walls[(a_bits, b_bits)] = (plan.wall_cycles, roof)
+                rows.append({"stage": channels, "pass": pass_, "shape": [m, k, n],
+                             "pair": [a_bits, b_bits], "dataflow": plan.dataflow,
+                             "wall_cycles": plan.wall_cycles,
+                             "wall_over_roof": round(plan.wall_cycles / roof, 3),
+                             "meets_1_25": plan.wall_cycles <= 1.25 * roof})
+            if (8, 8) in walls and (4, 4) in walls:
+                (w8, r8), (w4, r4) = walls[(8, 8)], walls[(4, 4)]
+                rows.append({"stage": channels, "pass": pass_,
+                             "speedup_4_over_8": round(w8 / w4, 2), "roof_ratio": round(r8 / r4, 2),
+                             "meets_0_8": w8 / w4 >= 0.8 * r8 / r4})
+    return {"benchmark": "second-generation design model, wall-clock targets", "config": repr(cfg),
+            "port": f"{cfg.board_info.port}, {cfg.board_info.port_gbps} GB/s sustained",
+            "rows": rows,
+            "all_meet": all(r.get("meets_1_25", r.get("meets_0_8", True)) for r in rows)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bits", default="3,4,6,8,12")
@@ -137,7 +174,11 @@ def main() -> None:
     ap.add_argument("--stage", type=int, default=16, choices=sorted(STAGE_HW))
     ap.add_argument("--scale", type=int, default=512, help="divide the batch dimension by this")
     ap.add_argument("--pairs", default=TARGET_PAIRS)
+    ap.add_argument("--design", action="store_true", help="the targets table, design model")
     args = ap.parse_args()
+    if args.design:
+        print(json.dumps(design_targets(args), indent=1))
+        return
     if args.targets:
         print(json.dumps(bench_targets(args), indent=1))
         return
