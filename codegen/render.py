@@ -23,6 +23,7 @@ import jinja2
 from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, KERNEL_NAME,
                         REGMAP, STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
 from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
+from fpga_model.hls_cycles import hls_buffers
 
 from .errors import ProjectError, TemplateError
 from .vectors import standard_jobs, write_jobs
@@ -100,6 +101,7 @@ def template_context(cfg: ArrayConfig) -> dict:
         "cfg": cfg,
         "board": cfg.board_info,
         "params": params,
+        "hls_buffers": hls_buffers(cfg).hdl_parameters(),
         "widths": widths,
         "pairs": cfg.pairs(),
         "regmap": REGMAP,

@@ -24,7 +24,7 @@ from fpga_model.kernel import check_descriptor
 from fpga_model.planes import unpack_planes
 
 CFG = ArrayConfig(bits=(2, 3, 5, 16), tiles=(2, 2))
-WINDOW_WORDS = 8
+WINDOW_WORDS = 16  # room for a descriptor at byte offset 9 and its ninth beat
 
 DRIVER = r"""
 #include <cstdio>
@@ -34,11 +34,12 @@ DRIVER = r"""
 
 #include "frac_config.h"
 #include "include/frac_walker.h"
+#include "hls_stream.h"
 
 typedef frac_config CFG;
 
 int main() {
-    frac::word_t window[%(words)d];
+    static frac::word_t window[%(words)d];
     for (int i = 0; i < %(words)d; ++i) {
         window[i] = 0;
     }
@@ -58,17 +59,21 @@ int main() {
                 std::printf(" %%d", int(frac::brick_value(x, is_signed && p == 0)));
             }
             std::printf("\n");
-        } else if (cmd == "P") {  // a code from its plane words (one chunk of K = 16 codes)
+        } else if (cmd == "P") {  // a code from its plane digits (one chunk of K = 16 codes)
             unsigned bits, is_signed, lane;
             in >> bits >> is_signed >> lane;
-            for (unsigned p = 0; p < frac::num_digits(bits); ++p) {
+            const unsigned d = frac::num_digits(bits);
+            const unsigned pad = frac::pad_bits(bits);
+            long long u = 0;
+            for (unsigned p = 0; p < d; ++p) {
                 unsigned long long v;
                 in >> v;
-                frac::mem_write<32>(window, 4 * p, ap_uint<32>(v));
+                u = (u << 2) | int(frac::plane_digit(ap_uint<32>(v), lane, pad && p + 1 == d));
             }
-            const frac::code_t c = frac::read_plane_code<CFG>(window, 0, 0, lane, 16, bits,
-                                                               is_signed != 0);
-            std::printf("%%u\n", unsigned(c));
+            if (is_signed && ((u >> (2 * d - 1)) & 1)) {
+                u -= 1LL << (2 * d);
+            }
+            std::printf("%%u\n", unsigned((u >> pad) & 0xFFFF));
         } else if (cmd == "B") {  // one brick
             unsigned x, y, sx, sy;
             in >> x >> y >> sx >> sy;
@@ -87,32 +92,57 @@ int main() {
                 }
             }
             std::printf("\n");
-        } else if (cmd == "C") {  // descriptor check, from its words placed in the window
+        } else if (cmd == "C") {  // descriptor check, from its words placed at a byte offset
+            unsigned long long at;
+            in >> at;
             for (unsigned w = 0; w < CFG::DESC_BYTES / 4; ++w) {
                 unsigned long long v;
                 in >> v;
-                frac::mem_write<32>(window, 4 * w, ap_uint<32>(v));
+                for (unsigned b = 0; b < 4; ++b) {
+                    const unsigned long long a = at + 4 * w + b;
+                    window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8)) = (v >> (8 * b)) & 0xFF;
+                }
             }
-            const frac::descriptor d = frac::read_descriptor<CFG>(window, 0);
+            const frac::descriptor d = frac::read_descriptor<CFG>(window, at);
             std::printf("%%u\n", frac::check_descriptor<CFG>(d));
-        } else if (cmd == "W") {  // write nbits at a byte offset
-            unsigned long long addr, value;
-            unsigned nbits;
-            in >> addr >> nbits >> value;
-            if (nbits == 8) frac::mem_write<8>(window, addr, ap_uint<8>(value));
-            if (nbits == 16) frac::mem_write<16>(window, addr, ap_uint<16>(value));
-            if (nbits == 32) frac::mem_write<32>(window, addr, ap_uint<32>(value));
-            if (nbits == 64) frac::mem_write<64>(window, addr, ap_uint<64>(value));
-        } else if (cmd == "R") {  // read nbits at a byte offset
+        } else if (cmd == "F") {  // fill the window with a byte pattern
+            for (unsigned a = 0; a < 8 * %(words)d; ++a) {
+                window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8)) = (a * 37 + 11) & 0xFF;
+            }
+        } else if (cmd == "W") {  // pack values of nbits from a byte offset, merge the edges
             unsigned long long addr;
-            unsigned nbits;
-            in >> addr >> nbits;
-            unsigned long long v = 0;
-            if (nbits == 8) v = frac::mem_read<8>(window, addr).to_uint64();
-            if (nbits == 16) v = frac::mem_read<16>(window, addr).to_uint64();
-            if (nbits == 32) v = frac::mem_read<32>(window, addr).to_uint64();
-            if (nbits == 64) v = frac::mem_read<64>(window, addr).to_uint64();
-            std::printf("%%llu\n", v);
+            unsigned nbits, count;
+            in >> addr >> nbits >> count;
+            frac::bit_packer p;
+            frac::packer_open(p, addr);
+            for (unsigned i = 0; i < count; ++i) {
+                unsigned long long v;
+                in >> v;
+                frac::packer_put(window, p, ap_uint<64>(v), nbits);
+            }
+            frac::packer_pad_byte(window, p);
+            frac::merge_edge(window, p.head);
+            frac::merge_edge(window, frac::packer_close(p));
+        } else if (cmd == "R") {  // burst nwords 32-bit words from a byte offset
+            unsigned long long addr, nwords;
+            in >> addr >> nwords;
+            hls::stream<frac::word_t> s;
+            frac::burst_pairs(window, addr, nwords, s);
+            std::printf("%%u", unsigned(s.size()));
+            for (unsigned long long w = 0; w < nwords; ++w) {
+                static frac::word_t pair;
+                if (w %% 2 == 0) {
+                    pair = s.read();
+                }
+                std::printf(" %%u", unsigned(pair.range(32 * (w %% 2) + 31, 32 * (w %% 2))));
+            }
+            std::printf("\n");
+        } else if (cmd == "X") {  // the window's bytes
+            for (unsigned a = 0; a < 8 * %(words)d; ++a) {
+                std::printf("%%s%%u", a ? " " : "",
+                            unsigned(window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8))));
+            }
+            std::printf("\n");
         } else if (cmd == "T") {  // adder-tree width and the accumulator width
             std::printf("%%u %%u %%u\n", frac::tree<CFG>::WIDTH, unsigned(CFG::acc_t::width),
                         frac::bits_for(%(probe)d));
@@ -247,28 +277,48 @@ def _model_check(words: list[int]) -> int:
 
 def test_descriptor_checks_equal_the_model(driver):
     cases = _descriptors(np.random.default_rng(1))
-    got = [int(v) for v in driver(["C " + " ".join(map(str, w)) for w in cases])]
+    got = [int(v) for v in driver([f"C {3 * (i % 4)} " + " ".join(map(str, w))
+                                   for i, w in enumerate(cases)])]
     want = [_model_check(w) for w in cases]
     assert got == want
     assert set(want) == {0, 1, 2, 3, 4, 5, 6, 7}  # every field check was exercised
 
 
-def test_unaligned_window_access_equals_a_bytearray(driver):
+def _pattern(size: int) -> bytearray:
+    return bytearray((a * 37 + 11) & 0xFF for a in range(size))
+
+
+def test_packers_write_exactly_their_bytes(driver):
+    """Values of 64, 32 and 1 bits packed from any byte offset: whole beats plus two merged
+    edges leave every byte outside the buffer as it was (a bytearray says what is right)."""
     rng = np.random.default_rng(2)
     size = 8 * WINDOW_WORDS
-    mem = bytearray(size)
-    lines, reads = [], []
-    for _ in range(600):
-        nbits = int(rng.choice([8, 16, 32, 64]))
-        addr = int(rng.integers(0, size - nbits // 8 + 1))
-        if rng.random() < 0.5:
-            value = int(rng.integers(0, 1 << 62)) * 3 % (1 << nbits)
-            mem[addr:addr + nbits // 8] = value.to_bytes(nbits // 8, "little")
-            lines.append(f"W {addr} {nbits} {value}")
+    for _ in range(120):
+        nbits = int(rng.choice([1, 32, 64]))
+        count = int(rng.integers(1, (size - 8) * 8 // nbits + 1))
+        addr = int(rng.integers(0, size - -(-count * nbits // 8) + 1))
+        values = [int(v) for v in rng.integers(0, 1 << min(nbits, 62), count)]
+        want = _pattern(size)
+        if nbits == 1:
+            packed = np.packbits(np.array(values, dtype=np.uint8), bitorder="little").tobytes()
         else:
-            reads.append(int.from_bytes(mem[addr:addr + nbits // 8], "little"))
-            lines.append(f"R {addr} {nbits}")
-    assert [int(v) for v in driver(lines)] == reads
+            packed = b"".join(v.to_bytes(nbits // 8, "little") for v in values)
+        want[addr:addr + len(packed)] = packed
+        got = driver(["F", f"W {addr} {nbits} {count} " + " ".join(map(str, values)), "X"])
+        assert [int(x) for x in got[0].split()] == list(want), (addr, nbits, count)
+
+
+def test_bursts_realign_any_byte_offset(driver):
+    size = 8 * WINDOW_WORDS
+    mem = _pattern(size)
+    lines, want = [], []
+    for addr in range(0, 24):
+        for nwords in (1, 2, 3, 5, 8):
+            lines.append(f"R {addr} {nwords}")
+            words = np.frombuffer(bytes(mem[addr:addr + 4 * nwords]), dtype="<u4")
+            want.append([-(-nwords // 2), *(int(w) for w in words)])
+    got = driver(["F", *lines])
+    assert [[int(x) for x in line.split()] for line in got] == want
 
 
 def test_tree_and_accumulator_widths(driver):

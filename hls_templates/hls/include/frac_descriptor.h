@@ -7,8 +7,8 @@
 #ifndef FRAC_DESCRIPTOR_H
 #define FRAC_DESCRIPTOR_H
 
+#include "frac_burst.h"
 #include "frac_digits.h"
-#include "frac_mem.h"
 #include "frac_types.h"
 
 namespace frac {
@@ -38,15 +38,25 @@ struct descriptor {
     addr_t stat_addr;
 };
 
-// Read and decode the descriptor at byte offset addr.
+// Read and decode the descriptor at byte offset addr: DESC_BYTES / 8 + 1 whole beats, one per
+// cycle, realigned on chip (the descriptor may start at any byte).
 template <class CFG>
 descriptor read_descriptor(const word_t *mem, addr_t addr) {
     const unsigned nwords = CFG::DESC_BYTES / 4;
-    ap_uint<32> w[nwords];
+    ap_uint<32> w[nwords + 2];
 #pragma HLS ARRAY_PARTITION variable=w complete dim=1
-    for (unsigned i = 0; i < CFG::DESC_BYTES / 4; ++i) {
+    const uint64_t first = addr >> 3;
+    const unsigned shift = 8 * unsigned(addr & 7);
+    word_t prev = 0;
+    for (unsigned t = 0; t < CFG::DESC_BYTES / 8 + 1; ++t) {
 #pragma HLS PIPELINE II=1
-        w[i] = mem_read<32>(mem, addr + 4 * i);
+        const word_t cur = mem[first + t];
+        if (t > 0) {
+            const word_t pair = realign(prev, cur, shift);
+            w[2 * t - 2] = pair.range(31, 0);
+            w[2 * t - 1] = pair.range(63, 32);
+        }
+        prev = cur;
     }
     descriptor d;
     const unsigned flags = w[CFG::WORD_FLAGS];

@@ -32,6 +32,17 @@ inline digit_t digit_of(code_t code, unsigned digits, unsigned pad, unsigned p) 
     return padded.range(lsb + 1, lsb);
 }
 
+// Digit `lane` (0..15) of a 32-bit digit-plane word. In the bottom plane of an odd width
+// (bottom_pad) bit 0 of every digit is the pad bit and reads as 0, whatever DDR holds there.
+inline digit_t plane_digit(ap_uint<32> w, unsigned lane, bool bottom_pad) {
+#pragma HLS INLINE
+    digit_t x = w.range(2 * lane + 1, 2 * lane);
+    if (bottom_pad) {
+        x[0] = 0;
+    }
+    return x;
+}
+
 // A digit pattern as the brick sees it: two's complement in sign mode, else unsigned.
 inline brick_in_t brick_value(digit_t x, bool sign_mode) {
 #pragma HLS INLINE

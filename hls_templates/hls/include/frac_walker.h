@@ -2,20 +2,24 @@
 //
 // The host writes a descriptor list into the DDR window and starts the kernel once; the walker
 // fetches each descriptor, checks its fields (there is no operand scan: every digit-plane
-// pattern is a legal code), reconfigures the array
-// for it (widths, signedness, stop ring, tau, pass), runs the pass and writes the STAT record.
-// The first refused descriptor stops the walk: STATUS = 1 + its index, ERROR = why; the totals
-// cover the descriptors that completed. Same contract as fpga_model/kernel.py run_kernel.
+// pattern is a legal code), plans the pass for it (widths, signedness, stop ring, tau, pass,
+// order of the steps), runs the pass's dataflow region, merges the edge beats of C and MASK
+// and writes the STAT record. The first refused descriptor stops the walk: STATUS = 1 + its
+// index, ERROR = why; the totals cover the descriptors that completed. Same contract as
+// fpga_model/kernel.py run_kernel.
 #ifndef FRAC_WALKER_H
 #define FRAC_WALKER_H
 
+#include "frac_burst.h"
 #include "frac_descriptor.h"
-#include "frac_digits.h"
-#include "frac_mem.h"
 #include "frac_pass.h"
+#include "frac_plan.h"
 #include "frac_types.h"
 
 namespace frac {
+
+// Estimate for HLS latency reports only (descriptors of one start); bounds nothing.
+const unsigned TC_MAX_DESCRIPTORS = 256;
 
 // The registers after a run (STATUS, ERROR, CYCLES, DIGIT_PRODUCTS).
 struct walk_result {
@@ -25,13 +29,18 @@ struct walk_result {
     uint64_t digit_products;
 };
 
-// Write the STAT record of one descriptor (little-endian uint64 fields, CFG::STAT_* order).
+// The STAT record of one descriptor: every CFG::STAT_* counter as a little-endian uint64, in
+// the order of fpga_model.descriptor.STAT_FIELDS (the only place that writes it).
 template <class CFG>
-void write_stats(word_t *mem, addr_t at, const counters &c) {
-    mem_write<64>(mem, at + 8 * CFG::STAT_CYCLES, ap_uint<64>(c.cycles));
-    mem_write<64>(mem, at + 8 * CFG::STAT_DIGIT_PRODUCTS, ap_uint<64>(c.digit_products));
-    mem_write<64>(mem, at + 8 * CFG::STAT_TILE_CYCLES, ap_uint<64>(c.tile_cycles));
-    mem_write<64>(mem, at + 8 * CFG::STAT_STOPPED, ap_uint<64>(c.stopped));
+void write_stats(word_t *mem, addr_t at, const counters<CFG> &c) {
+    bit_packer p;
+    packer_open(p, at);
+    for (unsigned f = 0; f < CFG::STAT_COUNT; ++f) {
+#pragma HLS PIPELINE II=1
+        packer_put(mem, p, ap_uint<64>(c.v[f]), 64);
+    }
+    merge_edge(mem, p.head);
+    merge_edge(mem, packer_close(p));
 }
 
 // Walk desc_count descriptors from byte offset desc_addr of the DDR window.
@@ -54,15 +63,17 @@ walk_result walk(word_t *mem, unsigned desc_addr, unsigned desc_count) {
             r.error = err;
             break;
         }
-        counters c;
-        c.cycles = CFG::DESC_CYCLES;  // fetch and decode
-        c.digit_products = 0;
-        c.tile_cycles = 0;
-        c.stopped = 0;
-        run_pass<CFG>(mem, d, c);
+        const pass_plan<CFG> p = plan_pass<CFG>(d);
+        counters<CFG> c;
+        pass_edges e;
+        run_pass<CFG>(mem, p, c, e);
+        merge_edge(mem, e.c_head);
+        merge_edge(mem, e.c_tail);
+        merge_edge(mem, e.mask_head);
+        merge_edge(mem, e.mask_tail);
         write_stats<CFG>(mem, d.stat_addr, c);
-        r.cycles += c.cycles;
-        r.digit_products += c.digit_products;
+        r.cycles += c.v[CFG::STAT_CYCLES];
+        r.digit_products += c.v[CFG::STAT_DIGIT_PRODUCTS];
     }
     return r;
 }
