@@ -38,6 +38,10 @@ class HlsBuffers:
     acc_blocks: int  # output blocks of accumulators on chip
     out_cols: int = OUT_COLS
 
+    def __post_init__(self) -> None:
+        if self.out_cols < 64:  # a sliced mask row must span a whole beat (frac_result.h)
+            raise ValueError(f"out_cols {self.out_cols} must be at least 64")
+
     def hdl_parameters(self) -> dict[str, int]:
         return {"SEG_PLANES": self.seg_planes, "B_DEPTH": self.b_depth,
                 "ACC_OUTPUTS": self.acc_outputs, "ACC_BLOCKS": self.acc_blocks,

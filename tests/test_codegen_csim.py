@@ -213,15 +213,15 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[Job]:
     return jobs
 
 
-def _unaligned_job(cfg: ArrayConfig) -> Job:
+def _unaligned_job(cfg: ArrayConfig, n: int | None = None, name: str = "unaligned") -> Job:
     """Descriptors at an odd offset, operands and outputs at odd addresses, early stop on."""
     rng = np.random.default_rng(6)
-    base, size = 3, 1 << 14
+    base, size = 3, 1 << 16
     memory = bytearray(size)
     top = base + 2 * DESC_BYTES + 5
     descs = []
     for i, (ab, bb) in enumerate([(max(cfg.bits), min(cfg.bits)), (min(cfg.bits), max(cfg.bits))]):
-        m, k, n = 2 * cfg.tm + 1, cfg.bricks + 3, cfg.tn + 1
+        m, k, n = 2 * cfg.tm + 1, cfg.bricks + 3, (n or cfg.tn + 1) + i
         a = rng.integers(-(1 << (ab - 1)), 1 << (ab - 1), (m, k))
         b = rng.integers(0, 1 << bb, (k, n))
         addrs = []
@@ -238,11 +238,12 @@ def _unaligned_job(cfg: ArrayConfig) -> Job:
         descs.append(Descriptor(m=m, n=n, k=k, a_bits=ab, b_bits=bb, a_addr=addrs[0],
                                 b_addr=addrs[1], c_addr=addrs[2], mask_addr=addrs[3],
                                 stat_addr=addrs[4], a_signed=True, b_signed=False,
-                                stop_ring=ring, tau=tau, pass_=Pass.EB, layer=i, c64=c64))
+                                stop_ring=ring, tau=tau, pass_=Pass.EB if i == 0 else Pass.GC,
+                                layer=i, c64=c64))
     assert top < size
     for i, d in enumerate(descs):
         memory[base + i * DESC_BYTES:base + (i + 1) * DESC_BYTES] = d.pack()
-    job = _job_from_bytes(cfg, "unaligned", bytes(memory), base, len(descs))
+    job = _job_from_bytes(cfg, name, bytes(memory), base, len(descs))
     assert job.status.ok
     assert any(read_pass(job.expected, d).stopped.any() for d in descs)
     return job
@@ -258,6 +259,42 @@ def test_refusals_and_unaligned_addresses_equal_the_model(projects, tmp_path, na
     assert [o.job for o in outcomes] == [j.name for j in jobs]
     for o, j in zip(outcomes, jobs, strict=True):
         assert o.passed, f"{o.job}: {o.detail}"
+        assert o.cycles == j.status.cycles
+
+
+# Buffer sizes that force every order of the dataflow kernel onto small vectors: several K
+# segments (16 codes each), B re-fetched or resident, GC output stationary or K outer, and
+# passes wider than the result row buffer (column slices).
+BUFFER_VARIANTS = {
+    "streamed": dict(SEG_PLANES=1, B_DEPTH=2, ACC_OUTPUTS=16, ACC_BLOCKS=2, OUT_COLS=64),
+    "resident": dict(SEG_PLANES=1, B_DEPTH=4096, ACC_OUTPUTS=4096, ACC_BLOCKS=4096,
+                     OUT_COLS=64),
+    "one-segment": dict(SEG_PLANES=4, B_DEPTH=24, ACC_OUTPUTS=40, ACC_BLOCKS=8, OUT_COLS=72),
+}
+
+
+@pytest.mark.parametrize("variant", list(BUFFER_VARIANTS))
+def test_every_dataflow_order_equals_the_model(projects, tmp_path, variant):
+    """Retuned buffers in hls/frac_config.h change the kernel's order, never its bytes."""
+    project = copy_project(projects["b3-5-7"], tmp_path / "p")
+    header = project.hls / "frac_config.h"
+    text = header.read_text()
+    for key, value in BUFFER_VARIANTS[variant].items():
+        text, count = re.subn(rf"(static const unsigned {key} = )\d+;", rf"\g<1>{value};", text)
+        assert count == 1
+    header.write_text(text)
+    cfg = project.cfg
+    stored = [m["name"] for m in read_jobs(project.vectors)]
+    jobs = [_job_from_bytes(cfg, m["name"], m["mem"].read_bytes(), m["desc_addr"],
+                            m["desc_count"]) for m in read_jobs(project.vectors)]
+    jobs += [_unaligned_job(cfg), _unaligned_job(cfg, n=130, name="wide"),
+             _unaligned_job(cfg, n=67, name="wide-odd")]
+    shutil.rmtree(project.vectors)
+    write_jobs(jobs, project.vectors)
+    outcomes = run_csim(project)
+    assert [o.job for o in outcomes] == [*stored, "unaligned", "wide", "wide-odd"]
+    for o, j in zip(outcomes, jobs, strict=True):
+        assert o.passed, f"{variant}/{o.job}: {o.detail}"
         assert o.cycles == j.status.cycles
 
 
