@@ -23,7 +23,7 @@ import jinja2
 from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, KERNEL_NAME,
                         REGMAP, STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
 from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
-from fpga_model.hls_cycles import hls_buffers
+from fpga_model.hls_cycles import cycle_table, hls_buffers, maxi_settings
 
 from .errors import ProjectError, TemplateError
 from .vectors import standard_jobs, write_jobs
@@ -102,6 +102,9 @@ def template_context(cfg: ArrayConfig) -> dict:
         "board": cfg.board_info,
         "params": params,
         "hls_buffers": hls_buffers(cfg).hdl_parameters(),
+        "maxi": maxi_settings(cfg).pragma_options(),
+        "maxi_pragma": maxi_settings(cfg).pragma_text(),
+        "cycle_table": cycle_table(cfg),
         "widths": widths,
         "pairs": cfg.pairs(),
         "regmap": REGMAP,
