@@ -30,8 +30,8 @@ from .shapes import STAGE_HW, conv_pass_shapes
 from .wall import memory_port
 
 __all__ = ["HlsBuffers", "hls_buffers", "OUT_COLS", "MaxiSettings", "maxi_settings",
-           "HlsTiming", "HLS_TIMING", "HlsEstimate", "hls_pass_cycles", "bench_pairs",
-           "cycle_table"]
+           "HlsTiming", "HLS_TIMING", "HlsEstimate", "hls_pass_cycles", "hls_job_cycles",
+           "bench_pairs", "cycle_table"]
 
 OUT_COLS = 1024  # columns of the result stage's row buffer (wider passes go in slices)
 
@@ -125,6 +125,7 @@ class HlsEstimate:
     """Estimated cycles of one pass on the HLS kernel, by stage."""
 
     order: str  # "B stationary", "streamed", "K outer" (as frac_plan.h chooses)
+    b_resident: bool  # B stays in the stationary store across row blocks
     steps: int
     fetch_cycles: float
     execute_cycles: float
@@ -234,7 +235,7 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
               + 4 * (port.latency_cycles + 2) + STAT_BYTES // beat + 2 * (port.latency_cycles + 2))
     order = "K outer" if k_outer else ("B stationary" if resident else "streamed")
     steps = outer * bm_n * bn_n * inner
-    return HlsEstimate(order, steps, fetch, execute, result, port_cycles, walker,
+    return HlsEstimate(order, resident, steps, fetch, execute, result, port_cycles, walker,
                        round(region + walker))
 
 
@@ -263,3 +264,13 @@ def cycle_table(cfg: ArrayConfig) -> tuple[dict, ...]:
                              "hls_cycles": hls.cycles, "hls_bound": hls.bound,
                              "ratio": round(hls.cycles / rtl.wall_cycles, 2)})
     return tuple(rows)
+
+
+def hls_job_cycles(cfg: ArrayConfig, descriptors, timing: HlsTiming = HLS_TIMING) -> int:
+    """Estimated cycles of one kernel start on a descriptor list (``Descriptor`` objects, all
+    accepted): the passes one after the other, as the walker runs them."""
+    total = 0
+    for d in descriptors:
+        total += hls_pass_cycles(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.pass_.name.lower(),
+                                 stop_ring=d.stop_ring, timing=timing).cycles
+    return total

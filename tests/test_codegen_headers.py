@@ -143,6 +143,14 @@ int main() {
                             unsigned(window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8))));
             }
             std::printf("\n");
+        } else if (cmd == "O") {  // the order of a pass's steps
+            frac::descriptor d = frac::descriptor();
+            unsigned et;
+            in >> d.pass >> d.m >> d.n >> d.k >> d.a_bits >> d.b_bits >> et;
+            d.early_stop = et != 0;
+            const frac::pass_plan<CFG> p = frac::plan_pass<CFG>(d);
+            std::printf("%%d %%d %%llu\n", int(p.k_outer), int(p.b_resident),
+                        (unsigned long long)p.steps);
         } else if (cmd == "T") {  // adder-tree width and the accumulator width
             std::printf("%%u %%u %%u\n", frac::tree<CFG>::WIDTH, unsigned(CFG::acc_t::width),
                         frac::bits_for(%(probe)d));
@@ -319,6 +327,26 @@ def test_bursts_realign_any_byte_offset(driver):
             want.append([-(-nwords // 2), *(int(w) for w in words)])
     got = driver(["F", *lines])
     assert [[int(x) for x in line.split()] for line in got] == want
+
+
+def test_pass_plans_equal_the_cycle_models_orders(driver):
+    """frac_plan.h and fpga_model.hls_cycles choose the same order and step count."""
+    from fpga_model.hls_cycles import hls_pass_cycles
+
+    shapes = [(0, 131072, 16, 144), (1, 8192, 64, 576), (0, 64, 65536, 576), (2, 144, 16, 131072),
+              (2, 576, 64, 8192), (2, 9000, 600, 64), (0, 5, 3, 4000), (2, 5, 3, 4000),
+              (1, 100, 70000, 20)]
+    lines, want = [], []
+    for p, m, n, k in shapes:
+        for a, b in ((16, 16), (3, 5)):
+            for et in (0, 1):
+                lines.append(f"O {p} {m} {n} {k} {a} {b} {et}")
+                est = hls_pass_cycles(CFG, m, n, k, a, b, ("fw", "eb", "gc")[p],
+                                      stop_ring=0 if et else None)
+                want.append((int(est.order == "K outer"), int(est.b_resident), est.steps))
+    got = [tuple(int(x) for x in line.split()) for line in driver(lines)]
+    assert got == want
+    assert {w[:2] for w in want} >= {(1, 1), (0, 1), (0, 0)}  # every order is exercised
 
 
 def test_tree_and_accumulator_widths(driver):
