@@ -50,6 +50,10 @@ class HlsBuffers:
         if self.out_cols < 64:  # a sliced mask row must span a whole beat (frac_result.h)
             raise ValueError(f"out_cols {self.out_cols} must be at least 64")
 
+    def slice_columns(self, tn: int) -> int:
+        """Columns of one result slice: whole column blocks of the row buffer (>= 64)."""
+        return self.out_cols // tn * tn
+
     def hdl_parameters(self) -> dict[str, int]:
         return {"SEG_PLANES": self.seg_planes, "B_DEPTH": self.b_depth,
                 "ACC_OUTPUTS": self.acc_outputs, "ACC_BLOCKS": self.acc_blocks,
@@ -61,10 +65,11 @@ def hls_buffers(cfg: ArrayConfig) -> HlsBuffers:
     accumulators, ``segment_chunks`` plane words per line and plane in a K segment."""
     plan = buffer_plan(cfg)
     acc_outputs = plan.acc_bytes // ACC_BYTES
+    out_cols = max(OUT_COLS, -(-64 // cfg.tn) * cfg.tn)  # a slice holds 64 columns or more
     return HlsBuffers(seg_planes=plan.segment_chunks,
                       b_depth=plan.stationary_bytes // (PLANE_BYTES * cfg.tn),
                       acc_outputs=acc_outputs,
-                      acc_blocks=max(1, acc_outputs // cfg.num_tiles))
+                      acc_blocks=max(1, acc_outputs // cfg.num_tiles), out_cols=out_cols)
 
 
 # ------------------------------------------------------------------------------ the interface
@@ -219,8 +224,9 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                         if bn + 1 == bn_n or (bn + 1) % slice_blocks == 0:
                             width = min(n, (bn // slice_blocks + 1) * slice_blocks * tn) - (
                                 bn // slice_blocks) * slice_blocks * tn
-                            nbytes = rows * (width * vbytes + width / 8)
-                            r += max(rows * width, nbytes / bpc) + timing.result_depth
+                            c_bytes = rows * width * vbytes
+                            r += (max(rows * width, c_bytes / bpc) + timing.result_depth
+                                  + rows * -(-width // 8) + timing.result_depth)
                     if first_fetch is None:
                         first_fetch = f
                     fetch += mult * f
@@ -228,7 +234,8 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                     result += mult * r
     write_bytes = m * n * vbytes + m * -(-n // 8)
     port_cycles = (read_bytes + write_bytes) / bpc
-    last_write = min(result, max(tm * n, tm * (n * vbytes + n / 8) / bpc) + timing.result_depth)
+    last_write = min(result, max(tm * n, tm * n * vbytes / bpc) + tm * -(-n // 8)
+                     + 2 * timing.result_depth)
     region = (max(fetch, execute, result, port_cycles) + port.latency_cycles
               + (first_fetch or 0) + last_write)
     walker = (timing.descriptor + costs.desc + port.latency_cycles + DESC_BYTES // beat + 1

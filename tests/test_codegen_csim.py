@@ -83,6 +83,8 @@ def test_csim_equals_the_model(projects, name):
     outcomes = run_csim(project)
     names = json.loads((project.vectors / "jobs.json").read_text())
     assert [o.job for o in outcomes] == names
+    run_log = (project.logs / "csim_run.log").read_text()
+    assert "read while empty" not in run_log  # fetch, execute and result agree on every step
     for o in outcomes:
         assert o.passed, f"{name}/{o.job}: {o.detail}"
         assert o.tier == "csim" and o.detail == ""
@@ -293,6 +295,7 @@ def test_every_dataflow_order_equals_the_model(projects, tmp_path, variant):
     write_jobs(jobs, project.vectors)
     outcomes = run_csim(project)
     assert [o.job for o in outcomes] == [*stored, "unaligned", "wide", "wide-odd"]
+    assert "read while empty" not in (project.logs / "csim_run.log").read_text()
     for o, j in zip(outcomes, jobs, strict=True):
         assert o.passed, f"{variant}/{o.job}: {o.detail}"
         assert o.cycles == j.status.cycles

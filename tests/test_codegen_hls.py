@@ -290,8 +290,10 @@ def test_beat_loops_and_inner_loops_are_pipelined_at_ii_1(project):
     src = synthesizable(project)
     text = "\n".join(src.values())
     checks = {"burst_pairs": "mem[first + t]", "unpack_lines": "in.read()",
-              "execute": "array_step<CFG>(", "result": "packer_put(mem, cp[k]"}
+              "execute": "array_step<CFG>(", "result": "packer_put(mem, cp[",
+              "result ": "packer_put(mem, mp["}
     for function, marker in checks.items():
+        function = function.strip()  # "result " is result's second loop
         # the innermost loops doing it: every loop inside them is unrolled
         loops = [(h, b) for h, b in _loop_bodies(text, function) if marker in b
                  and all("#pragma HLS UNROLL" in re.match(r"(\s*#pragma[^\n]*\n)*", inner).group(0)

@@ -3,8 +3,9 @@
 // C is row-major and the stop mask is rows of ceil(N/8) bytes, so the bytes of a row block are
 // contiguous only once every column block of it is done. The stage collects a row block's
 // outputs in an on-chip row buffer (OUT_COLS columns), then streams its rows in address order
-// through two packers, one for C (4 or 8 bytes a value) and one for the mask (a bit a value,
-// rows padded to bytes), which write whole beats at one per cycle. No beat is read: the only
+// through two packers, one for C (a value of 4 or 8 bytes a cycle) and then one for the mask
+// (eight stop bits a cycle, rows padded to bytes), each writing at most one whole beat a cycle
+// (two loops, so the one AXI master never takes two writes in a cycle). No beat is read: the only
 // beats that may hold another buffer's bytes are the first and the last of C and of MASK,
 // handed back as edges for the walker to merge after the pass.
 //
@@ -42,21 +43,25 @@ void result(word_t *mem, const pass_plan<CFG> &p, hls::stream<out_row<CFG> > &in
     (void)tc_steps;  // read by a loop_tripcount pragma only
     const unsigned tc_values = CFG::TM * CFG::OUT_COLS;
     (void)tc_values;  // read by a loop_tripcount pragma only
-    static_assert(CFG::OUT_COLS >= 64 && CFG::OUT_COLS >= CFG::TN,
-                  "a sliced row must span 8 bytes of mask; a slice at least one column block");
+    static_assert(CFG::OUT_COLS / CFG::TN * CFG::TN >= 64,
+                  "a slice (whole column blocks) must hold 64 columns: a sliced mask row then "
+                  "spans 8 bytes or more");
     const unsigned slice_blocks = CFG::OUT_COLS / CFG::TN;  // column blocks in the row buffer
+    // stop bits: TN written a cycle from a block's rows, eight read a cycle for the mask
+    const unsigned stop_banks = CFG::TN > 8 ? CFG::TN : 8;
+    (void)stop_banks;  // read by an ARRAY_PARTITION pragma only
     static ap_int<64> values[CFG::TM][CFG::OUT_COLS];
-    static bool stops[CFG::TM][CFG::OUT_COLS];
+    static bool stops[CFG::TM][CFG::OUT_COLS + 8];
 #pragma HLS ARRAY_PARTITION variable=values complete dim=1
 #pragma HLS ARRAY_PARTITION variable=values cyclic factor=CFG::TN dim=2
 #pragma HLS ARRAY_PARTITION variable=stops complete dim=1
-#pragma HLS ARRAY_PARTITION variable=stops cyclic factor=CFG::TN dim=2
+#pragma HLS ARRAY_PARTITION variable=stops cyclic factor=stop_banks dim=2
     const unsigned value_bits = p.d.c64 ? 64 : 32;
     const uint64_t c_row = uint64_t(p.d.n) * (value_bits / 8);
     const uint64_t mask_row = ceil_div(p.d.n, 8);
     const bool sliced = p.blocks_n > slice_blocks;
     // One pair of packers for the whole pass, or (sliced) one pair per row of the row block;
-    // rows of a sliced pass span at least 8 bytes (OUT_COLS >= 64), so no beat holds 3 rows.
+    // rows of a sliced pass have more than 64 columns, so no beat holds bytes of 3 rows.
     bit_packer cp[CFG::TM];
     bit_packer mp[CFG::TM];
 #pragma HLS ARRAY_PARTITION variable=cp complete dim=1
@@ -100,23 +105,40 @@ void result(word_t *mem, const pass_plan<CFG> &p, hls::stream<out_row<CFG> > &in
         }
         if (flush) {  // the rows' columns [col0, col1) are complete: write them in order
             const uint64_t width = col1 - col0;
-            const uint64_t count = rows * width;
+            const uint64_t groups = ceil_div(width, 8);  // mask bits go in bytes
             uint64_t i = 0;
             uint64_t j = 0;
-            for (uint64_t n = 0; n < count; ++n) {
+            for (uint64_t n = 0; n < rows * width; ++n) {  // C: one value a cycle
 #pragma HLS loop_tripcount min=1 max=tc_values
 #pragma HLS PIPELINE II=1
-                const uint64_t k = sliced ? i : 0;
-                packer_put(mem, cp[k], ap_uint<64>(values[i][j]), value_bits);
-                packer_put(mem, mp[k], stops[i][j] ? 1 : 0, 1);
+                packer_put(mem, cp[sliced ? i : 0], ap_uint<64>(values[i][j]), value_bits);
                 if (j + 1 == width) {
-                    if (col1 == p.d.n) {
-                        packer_pad_byte(mem, mp[k]);  // the end of a mask row
-                    }
                     j = 0;
                     i += 1;
                 } else {
                     j += 1;
+                }
+            }
+            i = 0;
+            uint64_t g = 0;
+            for (uint64_t n = 0; n < rows * groups; ++n) {  // MASK: eight stop bits a cycle
+#pragma HLS loop_tripcount min=1 max=tc_values
+#pragma HLS PIPELINE II=1
+                ap_uint<8> bits = 0;
+                for (unsigned b = 0; b < 8; ++b) {
+#pragma HLS UNROLL
+                    bits[b] = 8 * g + b < width && stops[i][8 * g + b] ? 1 : 0;
+                }
+                const unsigned nbits = unsigned(min_u64(8, width - 8 * g));
+                packer_put(mem, mp[sliced ? i : 0], bits, nbits);
+                if (g + 1 == groups) {
+                    if (col1 == p.d.n) {
+                        packer_pad_byte(mem, mp[sliced ? i : 0]);  // the end of a mask row
+                    }
+                    g = 0;
+                    i += 1;
+                } else {
+                    g += 1;
                 }
             }
         }
