@@ -13,6 +13,8 @@ is rendered into frac_config.h, so the kernel and this model choose the same ord
 ``hls_pass_cycles`` predicts the kernel's cycles from that stage structure (trip counts,
 initiation intervals, pipeline depths, burst latency): each stage's cycles summed over the
 steps, and the dataflow region costs the slowest stage plus the fill of the other two.
+With K in one segment, execute fills its second A buffer behind the issue of the row block
+before, so only what the issue cannot hide is counted.
 """
 
 from __future__ import annotations
@@ -189,6 +191,7 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
     read_bytes = 0
     first_fetch = None
     slice_blocks = buf.out_cols // tn
+    prefetch = not k_outer and segs == 1  # execute's second A buffer (frac_execute.h)
     for o in range(outer):
         for i in range(inner):
             gs = o if k_outer else i
@@ -211,7 +214,10 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                     f = e = r = 0.0
                     if need_a:
                         f += rows * burst(sp * da)
-                        e += rows * (-(-sp * da // 2) + timing.unpack_depth)
+                        fill = rows * -(-sp * da // 2)
+                        if prefetch and bm > 0:  # came in behind the last row block's issue
+                            fill = max(0, fill - bn_n * pairs * chunks)
+                        e += fill + rows * timing.unpack_depth
                         read_bytes += mult * rows * sp * da * PLANE_BYTES
                     if need_b:
                         f += cols * burst(sp * db)

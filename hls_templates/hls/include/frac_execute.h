@@ -64,6 +64,21 @@ void unpack_lines(hls::stream<word_t> &in, uint64_t lines, uint64_t nwords, uint
     }
 }
 
+// Store one pair of plane words at (line, pair) of an A buffer and step to the next pair.
+template <class CFG>
+void put_a_pair(ap_uint<32> buf[CFG::TM][buffer_depth<CFG>::A], word_t pair, uint64_t &line,
+                uint64_t &at, uint64_t pairs_per_line) {
+#pragma HLS INLINE
+    buf[line][2 * at] = pair.range(31, 0);
+    buf[line][2 * at + 1] = pair.range(63, 32);
+    if (at + 1 == pairs_per_line) {
+        at = 0;
+        line += 1;
+    } else {
+        at += 1;
+    }
+}
+
 template <class CFG>
 void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<word_t> &b_in,
              hls::stream<out_row<CFG> > &out, counters<CFG> &cnt) {
@@ -76,12 +91,13 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
     const unsigned per_word = CFG::PLANE_K / CFG::BRICKS;  // chunks per plane word
     const uint64_t seg_k = uint64_t(CFG::SEG_PLANES) * CFG::PLANE_K;
 
-    static ap_uint<32> a_buf[CFG::TM][buffer_depth<CFG>::A];
+    static ap_uint<32> a_buf[2][CFG::TM][buffer_depth<CFG>::A];
     static ap_uint<32> b_buf[CFG::TN][buffer_depth<CFG>::B];
     static acc_t acc_store[CFG::ACC_BLOCKS][CFG::TM][CFG::TN];
     static bool stop_store[CFG::ACC_BLOCKS][CFG::TM][CFG::TN];
     static bool all_store[CFG::ACC_BLOCKS];
 #pragma HLS ARRAY_PARTITION variable=a_buf complete dim=1
+#pragma HLS ARRAY_PARTITION variable=a_buf complete dim=2
 #pragma HLS ARRAY_PARTITION variable=b_buf complete dim=1
 #pragma HLS ARRAY_PARTITION variable=acc_store complete dim=2
 #pragma HLS ARRAY_PARTITION variable=acc_store complete dim=3
@@ -105,6 +121,18 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
     }
     cnt.v[CFG::STAT_CYCLES] = CFG::DESC_CYCLES;  // fetch, check and plan the descriptor
 
+    // Two A buffers: with K in one segment (output stationary) the next row block's A rows
+    // come in behind the issue of this one's (non-blocking reads in the issue loop, so a FIFO
+    // that is late never stalls it), and its first step only takes what did not arrive yet.
+    const bool prefetch = !p.k_outer && p.segs == 1;
+    const uint64_t a_pairs = ceil_div(p.a_line, 2);  // pairs of plane words per A line
+    unsigned cur = 0;       // the A buffer the issue reads
+    uint64_t pf_left = 0;   // pairs of the next row block's A rows still to come
+    uint64_t pf_line = 0;
+    uint64_t pf_at = 0;
+    const unsigned tc_pairs = CFG::SEG_PLANES * CFG::MAX_DIGITS / 2 * CFG::TM;
+    (void)tc_pairs;  // read by a loop_tripcount pragma only
+
     step_cursor c;
     cursor_start(c);
     for (uint64_t t = 0; t < p.steps; ++t) {
@@ -114,7 +142,23 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
         const uint64_t cols = min_u64(CFG::TN, p.d.n - c.bn * CFG::TN);
         const uint64_t planes = seg_planes<CFG>(p, st.seg);
         if (st.need_a) {
-            unpack_lines<CFG, CFG::TM, buffer_depth<CFG>::A>(a_in, rows, planes * p.da, 0, a_buf);
+            if (prefetch && t > 0) {  // the rest of this row block's A rows, then swap
+                for (uint64_t n = 0; n < pf_left; ++n) {
+#pragma HLS loop_tripcount min=1 max=tc_pairs
+#pragma HLS PIPELINE II=1
+                    put_a_pair<CFG>(a_buf[1 - cur], a_in.read(), pf_line, pf_at, a_pairs);
+                }
+                cur = 1 - cur;
+            } else {
+                unpack_lines<CFG, CFG::TM, buffer_depth<CFG>::A>(a_in, rows, planes * p.da, 0,
+                                                                 a_buf[cur]);
+            }
+            pf_left = 0;
+            if (prefetch && c.bm + 1 < p.blocks_m) {
+                pf_left = min_u64(CFG::TM, p.d.m - (c.bm + 1) * CFG::TM) * a_pairs;
+                pf_line = 0;
+                pf_at = 0;
+            }
         }
         if (st.need_b) {
             unpack_lines<CFG, CFG::TN, buffer_depth<CFG>::B>(b_in, cols, planes * p.db, st.b_base,
@@ -147,7 +191,12 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
             const unsigned valid = unsigned(min_u64(CFG::BRICKS, p.d.k - kk));
             for (unsigned i = 0; i < CFG::TM; ++i) {
 #pragma HLS UNROLL
-                aw[i] = a_buf[i][word * p.da + pa];
+                aw[i] = a_buf[cur][i][word * p.da + pa];
+            }
+            word_t next_a;
+            if (pf_left != 0 && a_in.read_nb(next_a)) {  // the other buffer: no conflict
+                put_a_pair<CFG>(a_buf[1 - cur], next_a, pf_line, pf_at, a_pairs);
+                pf_left -= 1;
             }
             for (unsigned j = 0; j < CFG::TN; ++j) {
 #pragma HLS UNROLL
