@@ -8,6 +8,21 @@ CYCLES register equals the model's cycle count (fpga_model.cycles) with ``==``; 
 also leave the model's DDR image byte for byte (``all_passed``).
 
     python bench/rtl.py [--bits 3,4,6,8,12] [--tiles 2x3,8x8] [--board zc706]
+
+``--targets`` instead measures the wall-clock targets (``fracfpga perf`` on Verilator, default
+8x8 project, the board's memory-port model): for the FW, EB and GC passes of a ResNet-38 CIFAR
+stage at batch 128 and each width pair, wall cycles against max(compute roof, memory roof)
+(target <= 1.25x) and the 8-bit over 4-bit wall ratio against the roofs' ratio (target >= 0.8x).
+A full layer takes too long in simulation, so the batch dimension (M of FW/EB, K of GC) is
+divided by ``--scale``; roofs are computed for the scaled shape, so the ratios compare like
+with like.
+
+    python bench/rtl.py --targets [--stage 16] [--scale 512] [--pairs 3x6,4x6,...]
+
+``--design`` prints the same table predicted by the second-generation design model
+(``fpga_model.pipeline``: weight stripe stationary for FW/EB, K outer for GC, decoupled
+double-buffered stages) at full batch, with no simulation: the specification the next RTL is
+to meet.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from codegen import rtlsim  # noqa: E402
+from codegen.perf import PerfRequest, run_perf  # noqa: E402
 from codegen.render import render_project  # noqa: E402
 from codegen.vectors import read_jobs  # noqa: E402
 from fpga_model import ArrayConfig, parse_bits, parse_tiles  # noqa: E402
@@ -70,12 +86,102 @@ def bench_sim(project, sim: str, work: Path) -> dict:
     }
 
 
+TARGET_PAIRS = "3x6,4x6,4x8,6x8,6x12,8x8,4x4"
+STAGE_HW = {16: 32, 32: 16, 64: 8}  # ResNet-38 CIFAR: channels -> feature map side
+BATCH = 128
+
+
+def target_shapes(channels: int, scale: int) -> list[tuple[str, int, int, int]]:
+    """(pass, M, K, N) of one 3x3 conv of the stage, the batch dimension divided by scale."""
+    hw = STAGE_HW[channels]
+    rows = max(1, BATCH * hw * hw // scale)
+    return [("fw", rows, 9 * channels, channels), ("eb", rows, 9 * channels, channels),
+            ("gc", 9 * channels, rows, channels)]
+
+
+def bench_targets(args) -> dict:
+    """Wall cycles of each pass and pair against the roofs (see the module docstring)."""
+    pairs = [tuple(int(v) for v in p.split("x")) for p in args.pairs.split(",")]
+    cfg = ArrayConfig(bits=parse_bits(args.bits), board=args.board)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-rtl-targets-") as tmp:
+        project = render_project(cfg, Path(tmp) / cfg.name)
+        for pass_, m, k, n in target_shapes(args.stage, args.scale):
+            walls = {}
+            for a_bits, b_bits in pairs:
+                r = run_perf(project, PerfRequest(m, k, n, a_bits, b_bits, pass_, sim="verilator"),
+                             Path(tmp) / "perf")
+                roof = max(r["compute_roof_cycles"], r["memory_roof_cycles"])
+                walls[(a_bits, b_bits)] = (r["wall_cycles"], roof)
+                rows.append({"pass": pass_, "shape": [m, k, n], "pair": [a_bits, b_bits],
+                             "wall_cycles": r["wall_cycles"],
+                             "compute_roof_cycles": r["compute_roof_cycles"],
+                             "memory_roof_cycles": round(r["memory_roof_cycles"], 1),
+                             "wall_over_roof": round(r["wall_cycles"] / roof, 2),
+                             "meets_1_25": r["wall_cycles"] <= 1.25 * roof,
+                             "engine_cycles": r["engine_cycles"],
+                             "axi_bytes": r["axi_read_bytes"] + r["axi_write_bytes"],
+                             "model_dram_bytes": r["model_dram_bytes"], "exact": r["exact"]})
+            if (8, 8) in walls and (4, 4) in walls:
+                (w8, r8), (w4, r4) = walls[(8, 8)], walls[(4, 4)]
+                rows.append({"pass": pass_, "speedup_4_over_8": round(w8 / w4, 2),
+                             "roof_ratio": round(r8 / r4, 2),
+                             "meets_0_8": w8 / w4 >= 0.8 * r8 / r4})
+    return {"benchmark": "rtl wall-clock targets", "config": repr(cfg),
+            "port": f"{cfg.board_info.port}, {cfg.board_info.port_gbps} GB/s sustained",
+            "stage_channels": args.stage, "batch_divided_by": args.scale, "rows": rows,
+            "all_meet": all(r.get("meets_1_25", r.get("meets_0_8", True)) for r in rows)}
+
+
+def design_targets(args) -> dict:
+    """The targets table as the second-generation design model predicts it (full batch)."""
+    from fpga_model.pipeline import plan_pass
+    from fpga_model.wall import compute_roof_cycles, memory_roof_cycles
+
+    pairs = [tuple(int(v) for v in p.split("x")) for p in args.pairs.split(",")]
+    cfg = ArrayConfig(bits=parse_bits(args.bits), board=args.board)
+    rows = []
+    for channels in sorted(STAGE_HW):
+        for pass_, m, k, n in target_shapes(channels, 1):
+            walls = {}
+            for a_bits, b_bits in pairs:
+                plan = plan_pass(cfg, m, n, k, a_bits, b_bits, pass_)
+                roof = max(compute_roof_cycles(cfg, m, n, k, a_bits, b_bits),
+                           memory_roof_cycles(cfg, m, n, k, a_bits, b_bits))
+                walls[(a_bits, b_bits)] = (plan.wall_cycles, roof)
+                rows.append({"stage": channels, "pass": pass_, "shape": [m, k, n],
+                             "pair": [a_bits, b_bits], "dataflow": plan.dataflow,
+                             "wall_cycles": plan.wall_cycles,
+                             "wall_over_roof": round(plan.wall_cycles / roof, 3),
+                             "meets_1_25": plan.wall_cycles <= 1.25 * roof})
+            if (8, 8) in walls and (4, 4) in walls:
+                (w8, r8), (w4, r4) = walls[(8, 8)], walls[(4, 4)]
+                rows.append({"stage": channels, "pass": pass_,
+                             "speedup_4_over_8": round(w8 / w4, 2), "roof_ratio": round(r8 / r4, 2),
+                             "meets_0_8": w8 / w4 >= 0.8 * r8 / r4})
+    return {"benchmark": "second-generation design model, wall-clock targets", "config": repr(cfg),
+            "port": f"{cfg.board_info.port}, {cfg.board_info.port_gbps} GB/s sustained",
+            "rows": rows,
+            "all_meet": all(r.get("meets_1_25", r.get("meets_0_8", True)) for r in rows)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bits", default="3,4,6,8,12")
     ap.add_argument("--board", default="zc706")
     ap.add_argument("--tiles", default="2x3,8x8", help="comma-separated tile grids")
+    ap.add_argument("--targets", action="store_true", help="the wall-clock targets table")
+    ap.add_argument("--stage", type=int, default=16, choices=sorted(STAGE_HW))
+    ap.add_argument("--scale", type=int, default=512, help="divide the batch dimension by this")
+    ap.add_argument("--pairs", default=TARGET_PAIRS)
+    ap.add_argument("--design", action="store_true", help="the targets table, design model")
     args = ap.parse_args()
+    if args.design:
+        print(json.dumps(design_targets(args), indent=1))
+        return
+    if args.targets:
+        print(json.dumps(bench_targets(args), indent=1))
+        return
     missing = {s: rtlsim.simulator_available(s) for s in rtlsim.SIMULATORS}
     missing = {s: why for s, why in missing.items() if why}
     if missing:

@@ -39,6 +39,10 @@ class Board:
     energy_profile: str
     pynq_status: str
     pynq_image: str
+    port: str  # the PS port the kernel's AXI master reaches DDR through (S_AXI_HP0, ...)
+    port_bits: int  # its data width
+    port_gbps: float  # sustained GB/s through it (reads and writes together)
+    port_latency_cycles: int  # PL cycles from a read address to its first data beat
     pl_ddr_gbps: float | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import jinja2
 
-from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, KERNEL_NAME, REGMAP,
-                        STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig)
-from fpga_model.descriptor import FLAG_A_SIGNED, FLAG_B_SIGNED, FLAG_EARLY_STOP, Pass
-from fpga_model.memory import WORD_BITS
+from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, KERNEL_NAME,
+                        REGMAP, STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
+from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
+from fpga_model.hls_cycles import cycle_table, hls_buffers, maxi_settings
 
 from .errors import ProjectError, TemplateError
 from .project import MANIFEST, generated_entries, read_manifest, staged_folder, verify_manifest
@@ -44,7 +44,7 @@ HLS_CLOCK_UNCERTAINTY = 0.27
 # (SEG_CHUNKS and BITS_MASK keep their generated defaults), the m_axi_gmem port's widths.
 RTL_IP_DIR = "rtl_ip"
 RTL_TOP_PARAMETERS = ("TM", "TN", "BRICKS", "ACC_WIDTH", "MAX_K", "MAX_DIGITS", "MAX_SHIFT",
-                      "MAX_BITS")
+                      "MAX_BITS", "PLANE_K")
 GMEM_ADDR_BITS = 64
 GMEM_DATA_BITS = 64
 _IPXACT_ACCESS = {"rw": "read-write", "ro": "read-only", "wo": "write-only"}
@@ -92,14 +92,14 @@ def descriptor_layout() -> dict:
     return {
         "bytes": DESC_BYTES,
         "words": [{"name": n, "word": i, "doc": d} for n, i, d in DESC_FIELDS],
-        "flags": {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED,
-                  "EARLY_STOP": FLAG_EARLY_STOP},
+        "flags": dict(FLAGS),
         "passes": {p.name: int(p) for p in Pass},
         "stat_bytes": STAT_BYTES,
         "stat_fields": [{"name": n, "doc": d} for n, d in STAT_FIELDS],
         "error_codes": {str(k): v for k, v in ERROR_CODES.items()},
-        "code_word_bits": WORD_BITS["A"], "value_bits": WORD_BITS["C"],
-        "mask_bits": WORD_BITS["MASK"],
+        "operands": "digit planes: per line (A row, B column) and 16-wide K chunk, D 32-bit "
+                    "words, most significant plane first",
+        "value_bits": "32, or 64 with the c64 flag", "mask_bits": 1,
     }
 
 
@@ -156,6 +156,10 @@ def template_context(cfg: ArrayConfig) -> dict:
         "cfg": cfg,
         "board": cfg.board_info,
         "params": params,
+        "hls_buffers": hls_buffers(cfg).hdl_parameters(),
+        "maxi": maxi_settings(cfg).pragma_options(),
+        "maxi_pragma": maxi_settings(cfg).pragma_text(),
+        "cycle_table": cycle_table(cfg),
         "widths": widths,
         "pairs": cfg.pairs(),
         "regmap": REGMAP,
@@ -164,8 +168,9 @@ def template_context(cfg: ArrayConfig) -> dict:
         "stat_fields": STAT_FIELDS,
         "stat_bytes": STAT_BYTES,
         "error_codes": ERROR_CODES,
-        "flags": {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED,
-                  "EARLY_STOP": FLAG_EARLY_STOP},
+        "errors": ERRORS,
+        "c32_max_bits": C32_MAX_BITS,
+        "flags": dict(FLAGS),
         "passes": {p.name: int(p) for p in Pass},
         "kernel": KERNEL_NAME,
         "vlnv": VLNV,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from boards.errors import UserError
-from fpga_model import KERNEL_NAME, register
+from fpga_model import Descriptor, KERNEL_NAME, register
 from fpga_model.compare import descriptor_difference, first_difference
 from fpga_model.memory import read_pass
 from fpga_model.regmap import CTRL_BITS
@@ -176,7 +176,7 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
         log.info("building %s for %s in %s", KERNEL_NAME, sim, build_dir)
         try:
             runner.build(sources=list(sources), hdl_toplevel=KERNEL_NAME, build_dir=build_dir,
-                         parameters=params, build_args=list(spec["build_args"]),
+                         includes=[proj.rtl.resolve()], parameters=params, build_args=list(spec["build_args"]),
                          timescale=spec["timescale"], waves=waves, log_file=log_path)
         except (RuntimeError, SystemExit) as exc:
             raise ToolFailed(f"{sim} build", getattr(exc, "code", 1) or 1, log_path,
@@ -263,7 +263,9 @@ def descriptor_outcomes(tier: str, job: VectorJob, actual: bytes) -> list[JobOut
 # ------------------------------------------------------------------------------ the jobs
 def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | None = None, *,
                  build: RtlBuild | None = None, backpressure: bool = False,
-                 per_descriptor: bool = False, mem_base: int = 0x1000) -> list[JobOutcome]:
+                 per_descriptor: bool = False, mem_base: int = 0x1000,
+                 vectors: Path | None = None, port_duty: tuple[int, int] | None = None,
+                 timeout_cycles: int = 5_000_000) -> list[JobOutcome]:
     """Replay the project's vector jobs on the RTL; one outcome per job (and per descriptor).
 
     Args:
@@ -274,13 +276,19 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
         backpressure: insert random idle cycles and backpressure on every AXI channel.
         per_descriptor: add one outcome per descriptor of each job (named ``job #i AxB``).
         mem_base: where the DDR window starts in the simulated address space (MEM_LO/MEM_HI).
+        vectors: a vectors folder to replay instead of the project's own.
+        port_duty: (busy, period): the memory serves R and W beats on ``busy`` of every
+            ``period`` cycles, deterministically (a port slower than the bus; see
+            ``port_duty``); None: a beat every cycle.
+        timeout_cycles: clock cycles a job may take before it counts as hung.
 
     Each outcome holds the engine cycles the RTL reported (CYCLES), the wall time of the run
     (build excluded) and the job's MACs; ``passed`` means the whole DDR image and the registers
     equal the model's.
     """
     proj = _project(project)
-    chosen = read_jobs(proj.vectors)
+    folder = Path(vectors) if vectors is not None else proj.vectors
+    chosen = read_jobs(folder)
     names = [j.name for j in chosen]
     if jobs:
         unknown = [j for j in jobs if j not in names]
@@ -292,12 +300,14 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
     work = build.build_dir / "jobs"
     work.mkdir(parents=True, exist_ok=True)
     request = {
-        "vectors": str(proj.vectors.resolve()),
+        "vectors": str(folder.resolve()),
         "jobs": [j.name for j in chosen],
         "results": str(work / "results.json"),
         "actual_dir": str(work),
         "backpressure": backpressure,
         "mem_base": mem_base,
+        "port_duty": list(port_duty) if port_duty else None,
+        "timeout_cycles": timeout_cycles,
     }
     req_path = work / "request.json"
     req_path.write_text(json.dumps(request, indent=1))
@@ -318,7 +328,8 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
 
 def job_results(build: RtlBuild) -> list[dict]:
     """The raw records of the last ``run_rtl_jobs`` on ``build``: per job its registers, engine
-    cycles, simulated clock cycles (DMA included), wall seconds and the actual image's path."""
+    cycles, simulated clock cycles (DMA included), the bytes read and written on the AXI bus,
+    wall seconds and the actual image's path."""
     path = build.build_dir / "jobs" / "results.json"
     if not path.is_file():
         raise UserError(f"{build.build_dir} holds no job results; run run_rtl_jobs first")
@@ -334,6 +345,8 @@ class KernelRun:
     registers: dict[str, int]
     clock_cycles: int  # simulated clock cycles from AP_START to AP_DONE (DMA included)
     seconds: float  # wall time of the simulation
+    axi_read_bytes: int = 0  # bytes of every R beat the kernel received
+    axi_write_bytes: int = 0  # bytes the kernel wrote (W beats, strobed lanes only)
 
 
 class RtlBench:
@@ -358,6 +371,19 @@ class RtlBench:
             logging.getLogger(name).setLevel(logging.WARNING)
         for iface in (self.ram.write_if, self.ram.read_if, self.ctl.write_if, self.ctl.read_if):
             iface.log.setLevel(logging.WARNING)
+        self.axi_read_bytes = self.axi_write_bytes = 0
+        read, write = self.ram.read_if._read, self.ram.write_if._write
+
+        async def counted_read(address, length):  # one call per R beat
+            self.axi_read_bytes += length
+            return await read(address, length)
+
+        async def counted_write(address, data):  # one call per run of strobed bytes
+            self.axi_write_bytes += len(data)
+            return await write(address, data)
+
+        self.ram.read_if._read = counted_read
+        self.ram.write_if._write = counted_write
 
     async def reset(self) -> None:
         from cocotb.triggers import ClockCycles
@@ -383,6 +409,15 @@ class RtlBench:
         for ch in channels:
             ch.set_pause_generator(pauses() if enabled else None)
 
+    def set_port_duty(self, busy: int, period: int) -> None:
+        """Serve R and W beats on ``busy`` of every ``period`` cycles (a deterministic pattern):
+        the memory-port model of a port slower than the bus."""
+        import itertools
+
+        pattern = [i * busy // period == (i + 1) * busy // period for i in range(period)]
+        for ch in (self.ram.read_if.r_channel, self.ram.write_if.w_channel):
+            ch.set_pause_generator(itertools.cycle(pattern))
+
     async def write_reg(self, name: str, value: int) -> None:
         await self.ctl.write_dword(register(name).offset, value & 0xFFFFFFFF)
 
@@ -401,6 +436,7 @@ class RtlBench:
         from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 
         self.ram.write(base, bytes(memory))
+        self.axi_read_bytes = self.axi_write_bytes = 0
         await self.write_reg("MEM_LO", base)
         await self.write_reg("MEM_HI", base >> 32)
         await self.write_reg("DESC_ADDR", desc_addr)
@@ -423,7 +459,8 @@ class RtlBench:
                 "CYCLES": await self.read_reg64("CYCLES"),
                 "DIGIT_PRODUCTS": await self.read_reg64("DIGIT_PRODUCTS")}
         image = bytes(self.ram.read(base, len(memory)))
-        return KernelRun(image, regs, round((t1 - t0) / self.clock_ns), s1 - s0)
+        return KernelRun(image, regs, round((t1 - t0) / self.clock_ns), s1 - s0,
+                         self.axi_read_bytes, self.axi_write_bytes)
 
 
 def expected_registers(meta: Mapping[str, int]) -> dict[str, int]:
@@ -453,6 +490,8 @@ if _cocotb is not None:
         request = json.loads(Path(os.environ[REQUEST_ENV]).read_text())
         bench = RtlBench(dut)
         bench.set_backpressure(bool(request["backpressure"]))
+        if request.get("port_duty"):
+            bench.set_port_duty(*request["port_duty"])
         await bench.reset()
         results = []
         jobs = {j.name: j for j in read_jobs(Path(request["vectors"]))}
@@ -460,7 +499,8 @@ if _cocotb is not None:
             job = jobs[name]
             try:
                 run = await bench.run(job.memory, job.desc_addr, job.desc_count,
-                                      base=request["mem_base"])
+                                      base=request["mem_base"],
+                                      timeout_cycles=request.get("timeout_cycles", 5_000_000))
             except (SimTimeoutError, AssertionError) as exc:
                 results.append({"job": job.name, "passed": False,
                                 "detail": f"kernel did not finish: {exc}", "seconds": 0.0,
@@ -474,6 +514,7 @@ if _cocotb is not None:
                 "job": job.name, "passed": not detail, "detail": detail,
                 "seconds": run.seconds, "cycles": run.registers["CYCLES"],
                 "clock_cycles": run.clock_cycles, "registers": run.registers,
+                "axi_read_bytes": run.axi_read_bytes, "axi_write_bytes": run.axi_write_bytes,
                 "macs": job.macs, "actual": str(actual),
             })
             dut._log.info("%s: %s (%d engine cycles, %d clock cycles, %.2f s)", job.name,

@@ -19,7 +19,7 @@ from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
 from fpga_model.descriptor import DESC_BYTES
 from fpga_model.job import Job
 from fpga_model.kernel import KernelStatus, run_kernel
-from fpga_model.memory import MemoryImage, buffer_spans, read_codes
+from fpga_model.memory import MemoryImage, read_operand
 
 __all__ = ["VectorJob", "JobOutcome", "standard_jobs", "make_job", "write_jobs", "read_jobs",
            "descriptors_in"]
@@ -80,9 +80,9 @@ class VectorJob:
         """Each completed descriptor with its operands, read from the image."""
         out = []
         for d in self.completed:
-            spans = buffer_spans(d)
-            out.append(Job(d, read_codes(self.memory, spans["A"][0], d.m, d.k, d.a_signed),
-                           read_codes(self.memory, spans["B"][0], d.k, d.n, d.b_signed)))
+            a = read_operand(self.memory, d.a_addr, d.m, d.k, d.a_bits, d.a_signed)
+            b = read_operand(self.memory, d.b_addr, d.n, d.k, d.b_bits, d.b_signed).T
+            out.append(Job(d, a, b))
         return out
 
 

@@ -3,8 +3,8 @@
 from .config import DEFAULT_BITS, MAX_BITS, MIN_BITS, ArrayConfig, parse_bits, parse_tiles
 from .cycles import (CYCLE_COSTS, CycleCosts, ideal_macs_per_cycle, latency_seconds,
                      pass_counters, utilization)
-from .descriptor import (DESC_BYTES, DESC_FIELDS, ERROR_CODES, STAT_BYTES, STAT_FIELDS,
-                         Descriptor, Pass)
+from .descriptor import (DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, STAT_BYTES, STAT_FIELDS,
+                         Descriptor, Pass, needs_c64)
 from .digits import code_range, num_digits, pad_bits, ring_pairs, split_digits, truncate
 from .energy import PROFILES, EnergyProfile, energy_joules, get_profile
 from .errors import AccumulatorOverflow, ConfigError
@@ -26,7 +26,7 @@ __all__ = [
     "ResourceEstimate", "estimate_resources", "RESOURCE_COSTS",
     # hardware contract
     "Descriptor", "Pass", "DESC_FIELDS", "DESC_BYTES", "STAT_FIELDS", "STAT_BYTES",
-    "ERROR_CODES", "REGMAP", "Register", "register", "VLNV", "KERNEL_NAME",
+    "ERROR_CODES", "ERRORS", "needs_c64", "REGMAP", "Register", "register", "VLNV", "KERNEL_NAME",
     # errors
     "ConfigError", "AccumulatorOverflow",
 ]

@@ -12,24 +12,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .descriptor import STAT_FIELDS, Descriptor
-from .memory import OUTPUT_BUFFERS, WORD_BITS, buffer_spans
+from .memory import BUFFERS, OUTPUT_BUFFERS, buffer_spans, mask_row_bytes, word_bytes
 
 __all__ = ["first_difference", "descriptor_difference", "locate"]
 
-_SEARCH = (OUTPUT_BUFFERS, tuple(b for b in WORD_BITS if b not in OUTPUT_BUFFERS))
+_SEARCH = (OUTPUT_BUFFERS, tuple(b for b in BUFFERS if b not in OUTPUT_BUFFERS))
 
 
 def _word_name(d: Descriptor, buffer: str, word: int) -> str:
     if buffer == "STAT":
         return f"STAT.{STAT_FIELDS[word][0]}" if word < len(STAT_FIELDS) else f"STAT word {word}"
-    cols = {"A": d.k, "B": d.n, "C": d.n, "MASK": d.n}[buffer]
-    r, c = divmod(word, max(cols, 1))
+    if buffer in ("A", "B"):
+        return f"{buffer} plane word {word}"
+    if buffer == "MASK":
+        r, c = divmod(word, mask_row_bytes(d.n))
+        return f"MASK[{r},{8 * c}:{8 * c + 8}]"
+    r, c = divmod(word, max(d.n, 1))
     return f"{buffer}[{r},{c}]"
 
 
 def _word(i: int, d: Descriptor, buffer: str, offset: int) -> tuple[str, int, int]:
     at = buffer_spans(d)[buffer][0]
-    width = WORD_BITS[buffer] // 8
+    width = word_bytes(d, buffer)
     word = (offset - at) // width
     return f"descriptor {i} {_word_name(d, buffer, word)}", at + word * width, width
 

@@ -18,6 +18,7 @@ from boards import Board, load_board
 
 from . import digits as _d
 from .errors import ConfigError
+from .planes import PLANE_BYTES, PLANE_K
 from .resources import ResourceEstimate, estimate_resources
 
 __all__ = ["ArrayConfig", "parse_bits", "parse_tiles", "DEFAULT_BITS", "MIN_BITS", "MAX_BITS"]
@@ -26,7 +27,6 @@ MIN_BITS, MAX_BITS = 2, 16
 DEFAULT_BITS = (3, 4, 6, 8, 12)
 DEFAULT_MAX_K = 1 << 17  # GC pass of a 32x32 CIFAR layer at batch 128: N*H*W = 131072
 MIN_CLOCK_MHZ, MAX_CLOCK_MHZ = 1.0, 1000.0  # no Zynq/UltraScale+ fabric clock is faster
-CODE_WIDTH = 16  # operand codes are stored as 16-bit words in DDR
 
 
 def parse_bits(text: str | Iterable[int]) -> tuple[int, ...]:
@@ -63,7 +63,9 @@ class ArrayConfig:
         board: board name (see ``fracfpga boards``).
         tiles: tile grid (rows TM, cols TN), or its text ``"8x8"``; each tile owns one output
             at a time.
-        bricks: bricks per tile (reduction lanes; K is walked in chunks of this).
+        bricks: bricks per tile (reduction lanes; K is walked in chunks of this). It must divide
+            the 16 digits of a DDR plane word (1, 2, 4, 8 or 16), so that a chunk never
+            straddles two words (``fpga_model.planes``).
         brick_width: digit width in bits (2: every width maps to D = ceil(b/2) digits).
         acc_width: signed accumulator width in bits (48: one DSP48 per tile).
         max_k: longest reduction; default: the largest power of two up to 2^17 that cannot
@@ -103,6 +105,9 @@ class ArrayConfig:
         if self.bricks < 1 or self.brick_width != 2:
             raise ConfigError(f"bricks={self.bricks}, brick_width={self.brick_width}: the array "
                               f"is built from 2-bit bricks, at least one per tile")
+        if PLANE_K % self.bricks:
+            raise ConfigError(f"bricks={self.bricks} does not divide the {PLANE_K} digits of a "
+                              f"DDR plane word; use 1, 2, 4, 8 or 16 bricks per tile")
         if not 16 <= self.acc_width <= 60:
             raise ConfigError(f"accumulator width {self.acc_width} is outside 16..60; "
                               f"use --acc-width 48 (one DSP48 per tile)")
@@ -254,7 +259,8 @@ class ArrayConfig:
             "MAX_DIGITS": self.max_digits,
             "MAX_SHIFT": self.max_shift,
             "MAX_BITS": max(self.bits),
-            "CODE_WIDTH": CODE_WIDTH,
+            "PLANE_K": PLANE_K,
+            "PLANE_BYTES": PLANE_BYTES,
             "BITS_MASK": sum(1 << b for b in self.bits),
             "NUM_WIDTHS": len(self.bits),
         }

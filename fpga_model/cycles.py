@@ -25,7 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import ArrayConfig
+from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .digits import kept_digits
+from .planes import operand_bytes
+from .wall import memory_port
 
 __all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
            "latency_seconds", "utilization"]
@@ -72,8 +75,8 @@ def _valid_counts(size: int, tile: int) -> np.ndarray:
     return v
 
 
-def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, da: int, db: int, chunks: int,
-                   costs: CycleCosts) -> dict[str, int]:
+def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
+                   chunks: int, costs: CycleCosts) -> dict[str, int]:
     """``pass_counters`` without early termination, in closed form (Python ints).
 
     Every block walks all ``da * db`` pairs, so the per-block sums collapse: the valid outputs
@@ -81,7 +84,7 @@ def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, da: int, db: int, c
     """
     tm, tn = cfg.tiles
     bm, bn = -(-m // tm), -(-n // tn)
-    full = da * db
+    full = cfg.digits(a_bits) * cfg.digits(b_bits)
     nblocks = bm * bn
     compute = full * chunks
     return {
@@ -92,9 +95,19 @@ def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, da: int, db: int, c
         "blocks": nblocks,
         "blocks_skipped": 0,
         "buffer_bits": (m * bn + n * bm) * compute * cfg.bricks * cfg.brick_width,
-        "dram_bits": 2 * da * m * k * bn + 2 * db * k * n * bm + cfg.acc_width * m * n,
+        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, bm, bn),
         "macs": m * n * k,
     }
+
+
+def _dram_bits(m: int, n: int, k: int, a_bits: int, b_bits: int, bm: int, bn: int) -> int:
+    """DDR bits of a pass in memory contract v2 when every output block reads its rows and
+    columns: digit planes of A per block column, of B per block row, C (32 or 64-bit values)
+    and the packed mask once, the descriptor and the STAT record. (The first-generation RTL
+    moves exactly this much when rows are 8-byte aligned and K fits one on-chip segment.)"""
+    value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
+    return 8 * (operand_bytes(m, k, a_bits) * bn + operand_bytes(n, k, b_bits) * bm
+                + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
 
 
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
@@ -109,7 +122,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     chunks = -(-k // cfg.bricks)
     full = da * db
     if stop_ring is None:
-        return _full_counters(cfg, m, n, k, da, db, chunks, costs)
+        return _full_counters(cfg, m, n, k, a_bits, b_bits, chunks, costs)
     vm, vn = _valid_counts(m, tm), _valid_counts(n, tn)
     valid = np.outer(vm, vn)  # valid outputs per block
     et = stop_ring is not None
@@ -131,8 +144,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
         "blocks": int(nblocks),
         "blocks_skipped": int((pairs < full).sum()),
         "buffer_bits": int((lanes * compute).sum()) * cfg.bricks * cfg.brick_width,
-        "dram_bits": int(2 * da * m * k * len(vn) + 2 * db * k * n * len(vm)
-                         + cfg.acc_width * m * n),
+        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn)),
         "macs": m * n * k,
     }
 
@@ -157,7 +169,11 @@ def utilization(cfg: ArrayConfig, counters: dict[str, int], a_bits: int,
 
 
 def latency_seconds(cfg: ArrayConfig, counters: dict[str, int]) -> float:
-    """Modeled latency: engine time or DRAM time, whichever is longer (a roofline)."""
+    """Modeled latency: engine time or DRAM time, whichever is longer (a roofline).
+
+    DRAM time is at the sustained bandwidth of the port the kernel uses (``Board.port``,
+    S_AXI_HP0 on Zynq-7000), not the DDR's peak.
+    """
     compute = counters["cycles"] / cfg.clock_hz
-    memory = counters["dram_bits"] / (cfg.board_info.ddr_gbps * 8e9)
+    memory = counters["dram_bits"] / 8 / memory_port(cfg).sustained_bytes_per_s
     return max(compute, memory)

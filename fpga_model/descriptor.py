@@ -4,10 +4,12 @@ The host writes a list of descriptors per mini-batch; the kernel walks it and re
 descriptor. This module is the one definition of the layout: the HLS header, the Verilog
 walker, the driver and the model all read ``DESC_FIELDS``/``STAT_FIELDS``.
 
-Memory layout of the operands in the DDR window (byte offsets from MEM):
-  A: M x K codes, row-major, int16;  B: K x N codes, row-major, int16;
-  C: M x N values, row-major, int64; MASK: M x N bytes (1 = stopped early);
-  STAT: one record of ``STAT_FIELDS`` (little-endian uint64 each).
+Memory layout of the buffers in the DDR window (memory contract v2; byte offsets from MEM,
+sizes in ``fpga_model.memory.buffer_spans``):
+  A: M rows, B: N columns, each as digit planes (``fpga_model.planes``);
+  C: M x N values, row-major, int32 or int64 (flag c64; ``needs_c64`` says when 32 bits
+     cannot hold them); MASK: M rows of ceil(N/8) bytes, bit j%8 of byte j/8 is output j
+     (1 = stopped early); STAT: one record of ``STAT_FIELDS`` (little-endian uint64 each).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from enum import IntEnum
 
 __all__ = [
     "Pass", "Descriptor", "DESC_FIELDS", "DESC_WORDS", "DESC_BYTES", "STAT_FIELDS",
-    "STAT_BYTES", "ERROR_CODES", "FLAG_A_SIGNED", "FLAG_B_SIGNED", "FLAG_EARLY_STOP",
+    "STAT_BYTES", "ERRORS", "ERROR_CODES", "FLAG_A_SIGNED", "FLAG_B_SIGNED", "FLAG_EARLY_STOP",
+    "FLAG_C64", "FLAGS", "C32_MAX_BITS", "needs_c64",
 ]
 
 
@@ -33,10 +36,24 @@ class Pass(IntEnum):
 FLAG_A_SIGNED = 1 << 0
 FLAG_B_SIGNED = 1 << 1
 FLAG_EARLY_STOP = 1 << 2
+FLAG_C64 = 1 << 3
+FLAGS = {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED, "EARLY_STOP": FLAG_EARLY_STOP,
+         "C64": FLAG_C64}
+
+# Results may be int32 when a_bits + b_bits + bit_length(K) <= C32_MAX_BITS: every |code| is at
+# most 2^bits and K < 2^bit_length(K), so |value| < 2^31 for every product sum and every
+# early-stop prefix (a truncated code is no larger in magnitude). Cheap in hardware: two adds.
+C32_MAX_BITS = 31
+
+
+def needs_c64(a_bits: int, b_bits: int, k: int) -> bool:
+    """Whether the results of a pass may not fit int32 (so C must be 64-bit)."""
+    return a_bits + b_bits + int(k).bit_length() > C32_MAX_BITS
+
 
 # (name, 32-bit word index, doc); 64-bit fields take two words, low word first.
 DESC_FIELDS: tuple[tuple[str, int, str], ...] = (
-    ("flags", 0, "bit0 a_signed, bit1 b_signed, bit2 early_stop"),
+    ("flags", 0, "bit0 a_signed, bit1 b_signed, bit2 early_stop, bit3 c64 (C is int64)"),
     ("pass_layer", 1, "bits 7:0 pass (0 FW, 1 EB, 2 GC), bits 31:8 layer id"),
     ("a_bits", 2, "width of A codes; must be in the generated set"),
     ("b_bits", 3, "width of B codes; must be in the generated set"),
@@ -67,16 +84,19 @@ STAT_BYTES = 8 * len(STAT_FIELDS)
 
 # Why the kernel refused a descriptor (ERROR register; STATUS names which one); 0 = ok.
 # The kernel checks in this order and stops at the first refused descriptor.
-ERROR_CODES = {
-    0: "ok",
-    1: "pass is not FW, EB or GC",
-    2: "a_bits not in the generated set",
-    3: "b_bits not in the generated set",
-    4: "m or n is 0",
-    5: "k is 0 or larger than MAX_K",
-    6: "stop_ring beyond the last ring of the pair, or tau >= 2^63",
-    7: "an A or B code is out of range for its width and signedness",
-}
+# (name, code, meaning): the names spell the constants in the HLS config header and the RTL
+# include (ERR_<NAME>). There is no operand scan: every digit-plane pattern is a legal code.
+ERRORS: tuple[tuple[str, int, str], ...] = (
+    ("OK", 0, "ok"),
+    ("PASS", 1, "pass is not FW, EB or GC"),
+    ("A_BITS", 2, "a_bits not in the generated set"),
+    ("B_BITS", 3, "b_bits not in the generated set"),
+    ("SHAPE", 4, "m or n is 0"),
+    ("K", 5, "k is 0 or larger than MAX_K"),
+    ("EARLY_STOP", 6, "stop_ring beyond the last ring of the pair, or tau >= 2^63"),
+    ("C32", 7, "c64 flag clear but a_bits + b_bits + bit_length(k) > 31: results need int64"),
+)
+ERROR_CODES = {code: text for _, code, text in ERRORS}
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,7 @@ class Descriptor:
     tau: int | None = None
     pass_: Pass = Pass.FW
     layer: int = 0
+    c64: bool = True
 
     @property
     def early_stop(self) -> bool:
@@ -106,7 +127,7 @@ class Descriptor:
 
     def words(self) -> list[int]:
         flags = ((FLAG_A_SIGNED if self.a_signed else 0) | (FLAG_B_SIGNED if self.b_signed else 0)
-                 | (FLAG_EARLY_STOP if self.early_stop else 0))
+                 | (FLAG_EARLY_STOP if self.early_stop else 0) | (FLAG_C64 if self.c64 else 0))
         tau = self.tau or 0
         vals = {
             "flags": flags,
@@ -142,12 +163,14 @@ class Descriptor:
             stop_ring=v["stop_ring"] if early else None,
             tau=(v["tau_lo"] | (v["tau_hi"] << 32)) if early else None,
             pass_=Pass(v["pass_layer"] & 0xFF), layer=v["pass_layer"] >> 8,
+            c64=bool(v["flags"] & FLAG_C64),
         )
 
     def __repr__(self) -> str:
         sgn = ("s" if self.a_signed else "u") + ("s" if self.b_signed else "u")
         et = f", stop_ring={self.stop_ring}, tau={self.tau}" if self.early_stop else ""
+        c = "" if self.c64 else ", c32"
         return (f"Descriptor({self.pass_.name} L{self.layer} {self.m}x{self.k}x{self.n} "
-                f"@{self.a_bits}x{self.b_bits}{sgn}{et})")
+                f"@{self.a_bits}x{self.b_bits}{sgn}{et}{c})")
 
 

@@ -1,9 +1,9 @@
 """The kernel as a memory-mapped machine: walk a descriptor list in a DDR image, like the HLS top.
 
 ``run_kernel`` is what the HLS kernel and the RTL do, in the model: per descriptor it checks the
-fields (``ERROR_CODES``, in order), reads A and B, computes the pass with ``gemm``, and writes C,
-the stop mask and the statistics record. A refused descriptor stops the walk; the totals cover
-the descriptors that completed.
+fields (``ERROR_CODES``, in order), reads A and B from their digit planes, computes the pass with
+``gemm``, and writes C (int32 or int64), the packed stop mask and the statistics record. A
+refused descriptor stops the walk; the totals cover the descriptors that completed.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import ArrayConfig
-from .descriptor import DESC_BYTES, STAT_FIELDS, Descriptor, Pass
-from .digits import code_range
+from .descriptor import DESC_BYTES, STAT_FIELDS, Descriptor, Pass, needs_c64
 from .fast import gemm
-from .memory import buffer_spans, read_codes
+from .memory import pack_mask, read_operand, value_bytes
 
 __all__ = ["KernelStatus", "run_kernel", "check_descriptor"]
 
@@ -58,12 +57,9 @@ def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
         rings = max(cfg.digits(d.a_bits), cfg.digits(d.b_bits))
         if d.stop_ring >= rings or d.tau >= (1 << 63):
             return 6
+    if not d.c64 and needs_c64(d.a_bits, d.b_bits, d.k):
+        return 7
     return 0
-
-
-def _codes_ok(x: np.ndarray, bits: int, signed: bool) -> bool:
-    lo, hi = code_range(bits, signed)
-    return bool(x.min() >= lo and x.max() <= hi)
 
 
 def run_kernel(cfg: ArrayConfig, mem: bytearray, desc_addr: int, desc_count: int) -> KernelStatus:
@@ -78,18 +74,17 @@ def run_kernel(cfg: ArrayConfig, mem: bytearray, desc_addr: int, desc_count: int
         err = check_descriptor(cfg, d)
         if err:
             return KernelStatus(1 + i, err, cycles, digit_products)
-        a = read_codes(mem, d.a_addr, d.m, d.k, d.a_signed)
-        b = read_codes(mem, d.b_addr, d.k, d.n, d.b_signed)
-        if not (_codes_ok(a, d.a_bits, d.a_signed) and _codes_ok(b, d.b_bits, d.b_signed)):
-            return KernelStatus(1 + i, 7, cycles, digit_products)
+        a = read_operand(mem, d.a_addr, d.m, d.k, d.a_bits, d.a_signed)
+        b = read_operand(mem, d.b_addr, d.n, d.k, d.b_bits, d.b_signed).T
         r = gemm(cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed, b_signed=d.b_signed,
                  stop_ring=d.stop_ring, tau=d.tau)
-        spans = buffer_spans(d)
-        (c_at, c_n), (m_at, m_n) = spans["C"], spans["MASK"]
-        mem[c_at:c_at + c_n] = np.ascontiguousarray(r.values, dtype="<i8").tobytes()
-        mem[m_at:m_at + m_n] = r.stopped.astype(np.uint8).tobytes()
+        vb = value_bytes(d)
+        values = np.ascontiguousarray(r.values, dtype="<i8" if vb == 8 else "<i4").tobytes()
+        mem[d.c_addr:d.c_addr + len(values)] = values
+        mask = pack_mask(r.stopped)
+        mem[d.mask_addr:d.mask_addr + len(mask)] = mask
         stats = [r.counters[name] for name, _ in STAT_FIELDS]
-        struct.pack_into(f"<{len(stats)}Q", mem, spans["STAT"][0], *stats)
+        struct.pack_into(f"<{len(stats)}Q", mem, d.stat_addr, *stats)
         cycles += r.counters["cycles"]
         digit_products += r.counters["digit_products"]
     return KernelStatus(0, 0, cycles, digit_products)

@@ -3,53 +3,90 @@
 ``MemoryImage`` lays out a descriptor list and its buffers (64-byte aligned) in one byte array,
 the way the host driver fills DDR before it starts the kernel. The same image goes to the model
 (``fpga_model.kernel``), the HLS C-sim, the RTL simulation and a board.
+
+Memory contract v2: operands as digit planes (``fpga_model.planes``; A by rows, B by columns),
+results as int32 where ``needs_c64`` allows (else int64; the descriptor's c64 flag says which),
+the stop mask as packed bits (rows padded to bytes). ``buffer_spans`` is the one place that
+sizes a descriptor's buffers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import CODE_WIDTH
-from .descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS, Descriptor, Pass
+from .descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS, Descriptor, Pass, needs_c64
+from .digits import code_range
+from .planes import operand_bytes, pack_planes, unpack_planes
 
-__all__ = ["MemoryImage", "PassResult", "read_pass", "code_words", "read_codes", "ALIGN",
-           "WORD_BITS", "BUFFERS", "OUTPUT_BUFFERS", "buffer_spans"]
+__all__ = ["MemoryImage", "PassResult", "read_pass", "buffer_spans", "operand_planes",
+           "read_operand", "mask_row_bytes", "value_bytes", "pack_mask", "unpack_mask",
+           "ALIGN", "BUFFERS", "OUTPUT_BUFFERS", "word_bytes"]
 
 ALIGN = 64
-# bits of one word of each buffer of a descriptor: the one place for these sizes
-WORD_BITS: dict[str, int] = {"A": CODE_WIDTH, "B": CODE_WIDTH, "C": 64, "MASK": 8, "STAT": 64}
-BUFFERS = tuple(WORD_BITS)
+BUFFERS = ("A", "B", "C", "MASK", "STAT")  # the buffers a descriptor names, in buffer_spans order
 OUTPUT_BUFFERS = ("C", "MASK", "STAT")
-
-
-def buffer_spans(d: Descriptor) -> dict[str, tuple[int, int]]:
-    """(byte address, byte count) of each buffer of ``d``: A, B, C, MASK and STAT."""
-    words = {"A": d.m * d.k, "B": d.k * d.n, "C": d.m * d.n, "MASK": d.m * d.n,
-             "STAT": STAT_BYTES * 8 // WORD_BITS["STAT"]}
-    addrs = {"A": d.a_addr, "B": d.b_addr, "C": d.c_addr, "MASK": d.mask_addr,
-             "STAT": d.stat_addr}
-    return {name: (addrs[name], words[name] * WORD_BITS[name] // 8) for name in BUFFERS}
-
 
 def _align(x: int) -> int:
     return -(-x // ALIGN) * ALIGN
 
 
-def code_words(x: np.ndarray) -> np.ndarray:
-    """Codes as the 16-bit words in DDR (two's-complement bits; the signed flag reads them)."""
-    x = np.asarray(x)
-    if x.size and (int(x.min()) < -(1 << (CODE_WIDTH - 1)) or int(x.max()) >= (1 << CODE_WIDTH)):
-        raise ValueError(f"operand codes do not fit {CODE_WIDTH}-bit words; widths above "
-                         f"{CODE_WIDTH} bits are not supported")
-    return np.ascontiguousarray(x.astype(np.int64) & ((1 << CODE_WIDTH) - 1), dtype="<u2")
+def operand_planes(x, bits: int) -> bytes:
+    """The DDR bytes of an operand given as lines x K codes (A as is, B transposed)."""
+    return pack_planes(x, bits).tobytes()
 
 
-def read_codes(mem, offset: int, rows: int, cols: int, signed: bool) -> np.ndarray:
-    """Read a rows x cols matrix of 16-bit code words, sign- or zero-extended."""
-    return np.frombuffer(mem, dtype="<i2" if signed else "<u2", count=rows * cols,
-                         offset=offset).reshape(rows, cols)
+def read_operand(mem, offset: int, lines: int, k: int, bits: int, signed: bool) -> np.ndarray:
+    """The lines x K codes an operand's digit planes hold (pad bit and lanes past K masked)."""
+    return unpack_planes(mem, offset, lines, k, bits, signed)
+
+
+def value_bytes(d: Descriptor) -> int:
+    """Bytes per result value: 8 with the c64 flag, else 4."""
+    return 8 if d.c64 else 4
+
+
+def word_bytes(d: Descriptor, buffer: str) -> int:
+    """Bytes of one word of a buffer: a plane word (A, B), a value (C), a mask byte, a STAT field."""
+    return {"A": 4, "B": 4, "C": value_bytes(d), "MASK": 1, "STAT": 8}[buffer]
+
+
+def mask_row_bytes(n: int) -> int:
+    """Bytes of one row of the packed stop mask: ceil(N / 8)."""
+    return -(-n // 8)
+
+
+def pack_mask(stopped: np.ndarray) -> bytes:
+    """The packed stop mask: per row ceil(N/8) bytes, output j at bit j%8 of byte j/8."""
+    return np.packbits(np.asarray(stopped, dtype=bool), axis=1, bitorder="little").tobytes()
+
+
+def unpack_mask(mem, offset: int, m: int, n: int) -> np.ndarray:
+    """The M x N bool stop mask from its packed bytes."""
+    raw = np.frombuffer(mem, dtype=np.uint8, count=m * mask_row_bytes(n), offset=offset)
+    return np.unpackbits(raw.reshape(m, -1), axis=1, count=n, bitorder="little").astype(bool)
+
+
+def _check_range(x: np.ndarray, name: str, bits: int, signed: bool) -> None:
+    """Refuse codes the planes cannot hold (packing would drop their high bits silently)."""
+    lo, hi = code_range(bits, signed)
+    if x.size and (int(x.min()) < lo or int(x.max()) > hi):
+        bad = int(x.min()) if int(x.min()) < lo else int(x.max())
+        kind = "signed" if signed else "unsigned"
+        raise ValueError(f"{name} code {bad} is out of range [{lo}, {hi}] for {bits}-bit "
+                         f"{kind} operands; quantize to that range first")
+
+
+def buffer_spans(d: Descriptor) -> dict[str, tuple[int, int]]:
+    """(byte address, byte count) of each buffer a descriptor names: A, B, C, MASK, STAT."""
+    return {
+        "A": (d.a_addr, operand_bytes(d.m, d.k, d.a_bits)),
+        "B": (d.b_addr, operand_bytes(d.n, d.k, d.b_bits)),
+        "C": (d.c_addr, value_bytes(d) * d.m * d.n),
+        "MASK": (d.mask_addr, d.m * mask_row_bytes(d.n)),
+        "STAT": (d.stat_addr, STAT_BYTES),
+    }
 
 
 @dataclass
@@ -79,19 +116,24 @@ class MemoryImage:
     def add_pass(self, a: np.ndarray, b: np.ndarray, a_bits: int, b_bits: int, *,
                  a_signed: bool = True, b_signed: bool = True, stop_ring: int | None = None,
                  tau: int | None = None, pass_: Pass = Pass.FW, layer: int = 0) -> Descriptor:
-        """Place A (M x K) and B (K x N) as 16-bit code words and room for C, MASK, STAT."""
+        """Place A (M x K) by rows and B (K x N) by columns as digit planes, and room for C
+        (int32 when the pair and K allow it), the packed MASK and STAT."""
         if len(self.descriptors) >= self.max_descriptors:
             raise ValueError(f"more than {self.max_descriptors} descriptors; "
                              f"create MemoryImage(max_descriptors=...) larger")
-        a16, b16 = code_words(a), code_words(b)
-        (m, k), (_, n) = a16.shape, b16.shape
-        d = Descriptor(m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits, a_signed=a_signed,
-                       b_signed=b_signed, stop_ring=stop_ring, tau=tau, pass_=pass_,
-                       layer=layer)
-        size = {name: n for name, (_, n) in buffer_spans(d).items()}
-        d = replace(d, a_addr=self.alloc(size["A"], a16.tobytes()),
-                    b_addr=self.alloc(size["B"], b16.tobytes()), c_addr=self.alloc(size["C"]),
-                    mask_addr=self.alloc(size["MASK"]), stat_addr=self.alloc(size["STAT"]))
+        a, b = np.asarray(a), np.asarray(b)
+        (m, k), (_, n) = a.shape, b.shape
+        _check_range(a, "A", a_bits, a_signed)
+        _check_range(b, "B", b_bits, b_signed)
+        pa, pb = operand_planes(a, a_bits), operand_planes(b.T, b_bits)
+        c64 = needs_c64(a_bits, b_bits, k)
+        d = Descriptor(
+            m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits,
+            a_addr=self.alloc(len(pa), pa), b_addr=self.alloc(len(pb), pb),
+            c_addr=self.alloc((8 if c64 else 4) * m * n),
+            mask_addr=self.alloc(m * mask_row_bytes(n)),
+            stat_addr=self.alloc(STAT_BYTES), a_signed=a_signed, b_signed=b_signed,
+            stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer, c64=c64)
         self.descriptors.append(d)
         return d
 
@@ -115,7 +157,7 @@ class MemoryImage:
 
 @dataclass
 class PassResult:
-    values: np.ndarray  # int64 M x N
+    values: np.ndarray  # int64 M x N (read from int32 or int64 words)
     stopped: np.ndarray  # bool M x N
     stats: dict[str, int]
 
@@ -123,9 +165,10 @@ class PassResult:
 def read_pass(mem: bytes | bytearray | np.ndarray, d: Descriptor) -> PassResult:
     """Read one descriptor's outputs, stop mask and statistics record from a DDR image."""
     buf = memoryview(mem if not isinstance(mem, np.ndarray) else mem.tobytes())
-    span = {name: buf[at:at + n] for name, (at, n) in buffer_spans(d).items()}
-    values = np.frombuffer(span["C"], dtype="<i8").reshape(d.m, d.n)
-    mask = np.frombuffer(span["MASK"], dtype=np.uint8).reshape(d.m, d.n)
-    raw = np.frombuffer(span["STAT"], dtype="<u8")
+    mn = d.m * d.n
+    dt = "<i8" if d.c64 else "<i4"
+    values = np.frombuffer(buf, dtype=dt, count=mn, offset=d.c_addr).reshape(d.m, d.n)
+    mask = unpack_mask(buf, d.mask_addr, d.m, d.n)
+    raw = np.frombuffer(buf[d.stat_addr:d.stat_addr + STAT_BYTES], dtype="<u8")
     stats = {name: int(v) for (name, _), v in zip(STAT_FIELDS, raw)}
-    return PassResult(values.astype(np.int64), mask.astype(bool), stats)
+    return PassResult(values.astype(np.int64), mask, stats)

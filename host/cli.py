@@ -39,6 +39,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("estimate", "estimate"),
     ("generate", "generate"),
     ("package", "package"),
+    ("perf", "perf"),
     ("train", "train"),
     ("verify", "verify"),
 )
@@ -53,6 +54,7 @@ EXAMPLES: dict[str, str] = {
     "estimate": "fracfpga estimate build/zc706_b4-8_2x2 --family xc7",
     "generate": "fracfpga generate --bits 3,4,6,8,12 --board zc706 --tiles 8x8",
     "package": "fracfpga package build/zc706_b3-4-6-8-12_8x8 --out dist",
+    "perf": "fracfpga perf build/zc706_b4-8_2x2 --shape 256,144,16 --pair 4,8 --pass fw",
     "train": "fracfpga train --method fractrain --epochs 5 --seeds 0,1,2 --baseline",
     "verify": "fracfpga verify build/zc706_b4-8_2x2 --sim verilator --no-csim",
 }

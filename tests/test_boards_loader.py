@@ -8,7 +8,8 @@ import pytest
 
 from boards import UnknownBoard, UserError, all_boards, board_names, load_board
 
-FACTS_WITH_SOURCES = ("resources", "board_part", "pl_clock_mhz", "ps_ddr_gbps", "pynq")
+FACTS_WITH_SOURCES = ("resources", "board_part", "pl_clock_mhz", "ps_ddr_gbps", "pynq", "port",
+                      "port_gbps", "port_latency_cycles")
 
 
 def test_first_boards_are_there():
@@ -22,6 +23,8 @@ def test_board_is_complete(name):
     assert b.family in ("xc7", "xcup")
     assert min(b.lut, b.ff, b.dsp, b.bram36) > 0 and b.ff >= b.lut
     assert b.pl_clock_mhz > 0 and b.ps_ddr_gbps > 0
+    assert b.port_bits == 64 and 0 < b.port_gbps <= b.port_bits / 8 * b.pl_clock_mhz / 1000
+    assert b.port_latency_cycles > 0
     for key in FACTS_WITH_SOURCES:
         assert b.sources.get(key), f"{name}: no source for {key}"
     if b.pl_ddr_gbps is not None:
@@ -32,6 +35,7 @@ def test_zc706_numbers():
     b = load_board("ZC706")  # names are case-insensitive
     assert (b.part, b.dsp, b.bram36, b.lut) == ("xc7z045ffg900-2", 900, 545, 218600)
     assert b.ddr_gbps == 12.8 and b.ps_ddr_gbps == 4.3
+    assert (b.port, b.port_bits, b.port_gbps) == ("S_AXI_HP0", 64, 1.2)
 
 
 def test_board_is_frozen():

@@ -24,10 +24,11 @@ from codegen.csim import BINARY, BUILD_DIR, ap_types_dir, build_csim, run_csim
 from codegen.errors import ProjectError, ToolNotFound
 from codegen.render import Project, load_project, render_project
 from codegen.vectors import VectorJob, read_jobs, write_jobs
-from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, pass_counters
+from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, needs_c64, pass_counters
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.kernel import run_kernel
-from fpga_model.memory import MemoryImage, code_words, read_pass
+from fpga_model.memory import (MemoryImage, mask_row_bytes, operand_planes, read_pass,
+                               value_bytes)
 
 CONFIGS = {
     "zc706-default": dict(bits=(3, 4, 6, 8, 12), board="zc706", tiles=(8, 8)),
@@ -82,6 +83,8 @@ def test_csim_equals_the_model(projects, name):
     outcomes = run_csim(project)
     names = json.loads((project.vectors / "jobs.json").read_text())
     assert [o.job for o in outcomes] == names
+    run_log = (project.logs / "csim_run.log").read_text()
+    assert "read while empty" not in run_log  # fetch, execute and result agree on every step
     for o in outcomes:
         assert o.passed, f"{name}/{o.job}: {o.detail}"
         assert o.tier == "csim" and o.detail == ""
@@ -133,7 +136,8 @@ def _rehash(project: Project, rel: str) -> None:
 def test_flipped_expected_output_byte_fails(projects, tmp_path):
     project = copy_project(projects["b3-5-7"], tmp_path / "p")
     d = _first_descriptor(project, "all-pairs")
-    at = d.c_addr + 8 * (1 * d.n + 0) + 1 if d.m > 1 else d.c_addr + 1
+    vb = value_bytes(d)
+    at = d.c_addr + vb * (1 * d.n + 0) + 1 if d.m > 1 else d.c_addr + 1
     row = 1 if d.m > 1 else 0
     want = _flip(project.vectors / "all-pairs.expected.bin", at)
     outcomes = {o.job: o for o in run_csim(project)}
@@ -159,21 +163,13 @@ def test_flipped_stat_and_mask_bytes_fail(projects, tmp_path):
 def test_mutated_operand_code_fails(projects, tmp_path):
     project = copy_project(projects["zc706-default"], tmp_path / "p")
     d = _first_descriptor(project, "all-pairs")
-    lo, hi = (-(1 << (d.a_bits - 1)), (1 << (d.a_bits - 1)) - 1) if d.a_signed else \
-        (0, (1 << d.a_bits) - 1)
     for image in ("mem", "expected"):  # a new input whose expected outputs are stale
         path = project.vectors / f"all-pairs.{image}.bin"
         mem = bytearray(path.read_bytes())
-        (code,) = struct.unpack_from("<H", mem, d.a_addr)
-        value = code - (1 << 16) if d.a_signed and code >= 1 << 15 else code
-        other = hi if value != hi else lo  # still a valid code, so the kernel computes with it
-        struct.pack_into("<H", mem, d.a_addr, other & 0xFFFF)
+        mem[d.a_addr] ^= 0x02  # the top bit of A[0][0]'s top digit: still a legal code
         path.write_bytes(bytes(mem))
     (bad,) = run_csim(project, ["all-pairs"])
     assert not bad.passed and "(descriptor 0 C[0][" in bad.detail, bad.detail
-    (read,) = struct.unpack_from("<H", (project.vectors / "all-pairs.mem.bin").read_bytes(),
-                                 d.a_addr)
-    assert read == other & 0xFFFF
 
 
 @pytest.mark.parametrize("field, detail", [
@@ -209,13 +205,14 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     bad = {
         2: dict(a_bits=missing), 3: dict(b_bits=17), 4: dict(n=0), 5: dict(k=cfg.max_k + 1),
         6: dict(stop_ring=cfg.digits(hi_b), tau=0),
+        7: dict(a_bits=hi_b, b_bits=hi_b, k=cfg.max_k, c64=False),  # int32 cannot hold it
     }
+    assert needs_c64(hi_b, hi_b, cfg.max_k)
     jobs = []
     for code in range(1, 8):
         img = MemoryImage(max_descriptors=2)
         img.add_pass(rng.integers(-2, 2, (3, 5)), rng.integers(-2, 2, (5, 2)), hi_b, hi_b)
-        a = np.full((2, 3), 1 << (lo_b - 1)) if code == 7 else np.ones((2, 3), dtype=int)
-        d = img.add_pass(a, np.ones((3, 2), dtype=int), lo_b, lo_b, b_signed=code != 7)
+        d = img.add_pass(np.ones((2, 3), dtype=int), np.ones((3, 2), dtype=int), lo_b, lo_b)
         if code in bad:
             img.descriptors[-1] = Descriptor(**{**d.__dict__, **bad[code]})
         memory = bytearray(img.to_bytes())
@@ -227,20 +224,22 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     return jobs
 
 
-def _unaligned_job(cfg: ArrayConfig) -> VectorJob:
+def _unaligned_job(cfg: ArrayConfig, n: int | None = None, name: str = "unaligned") -> VectorJob:
     """Descriptors at an odd offset, operands and outputs at odd addresses, early stop on."""
     rng = np.random.default_rng(6)
-    base, size = 3, 1 << 14
+    base, size = 3, 1 << 16
     memory = bytearray(size)
     top = base + 2 * DESC_BYTES + 5
     descs = []
     for i, (ab, bb) in enumerate([(max(cfg.bits), min(cfg.bits)), (min(cfg.bits), max(cfg.bits))]):
-        m, k, n = 2 * cfg.tm + 1, cfg.bricks + 3, cfg.tn + 1
+        m, k, n = 2 * cfg.tm + 1, cfg.bricks + 3, (n or cfg.tn + 1) + i
         a = rng.integers(-(1 << (ab - 1)), 1 << (ab - 1), (m, k))
         b = rng.integers(0, 1 << bb, (k, n))
         addrs = []
-        for blob in (code_words(a).tobytes(), code_words(b).tobytes(), bytes(8 * m * n),
-                     bytes(m * n), bytes(8 * len(STAT_FIELDS))):
+        c64 = needs_c64(ab, bb, k)
+        for blob in (operand_planes(a, ab), operand_planes(b.T, bb),
+                     bytes((8 if c64 else 4) * m * n), bytes(m * mask_row_bytes(n)),
+                     bytes(8 * len(STAT_FIELDS))):
             memory[top:top + len(blob)] = blob
             addrs.append(top)
             top += len(blob) + 3
@@ -250,11 +249,12 @@ def _unaligned_job(cfg: ArrayConfig) -> VectorJob:
         descs.append(Descriptor(m=m, n=n, k=k, a_bits=ab, b_bits=bb, a_addr=addrs[0],
                                 b_addr=addrs[1], c_addr=addrs[2], mask_addr=addrs[3],
                                 stat_addr=addrs[4], a_signed=True, b_signed=False,
-                                stop_ring=ring, tau=tau, pass_=Pass.EB, layer=i))
+                                stop_ring=ring, tau=tau, pass_=Pass.EB if i == 0 else Pass.GC,
+                                layer=i, c64=c64))
     assert top < size
     for i, d in enumerate(descs):
         memory[base + i * DESC_BYTES:base + (i + 1) * DESC_BYTES] = d.pack()
-    job = _job_from_bytes(cfg, "unaligned", bytes(memory), base, len(descs))
+    job = _job_from_bytes(cfg, name, bytes(memory), base, len(descs))
     assert job.status.ok
     assert any(read_pass(job.expected, d).stopped.any() for d in descs)
     return job
@@ -270,6 +270,42 @@ def test_refusals_and_unaligned_addresses_equal_the_model(projects, tmp_path, na
     assert [o.job for o in outcomes] == [j.name for j in jobs]
     for o, j in zip(outcomes, jobs, strict=True):
         assert o.passed, f"{o.job}: {o.detail}"
+        assert o.cycles == j.status.cycles
+
+
+# Buffer sizes that force every order of the dataflow kernel onto small vectors: several K
+# segments (16 codes each), B re-fetched or resident, GC output stationary or K outer, and
+# passes wider than the result row buffer (column slices).
+BUFFER_VARIANTS = {
+    "streamed": dict(SEG_PLANES=1, B_DEPTH=2, ACC_OUTPUTS=16, ACC_BLOCKS=2, OUT_COLS=64),
+    "resident": dict(SEG_PLANES=1, B_DEPTH=4096, ACC_OUTPUTS=4096, ACC_BLOCKS=4096,
+                     OUT_COLS=64),
+    "one-segment": dict(SEG_PLANES=4, B_DEPTH=24, ACC_OUTPUTS=40, ACC_BLOCKS=8, OUT_COLS=72),
+}
+
+
+@pytest.mark.parametrize("variant", list(BUFFER_VARIANTS))
+def test_every_dataflow_order_equals_the_model(projects, tmp_path, variant):
+    """Retuned buffers in hls/frac_config.h change the kernel's order, never its bytes."""
+    project = copy_project(projects["b3-5-7"], tmp_path / "p")
+    header = project.hls / "frac_config.h"
+    text = header.read_text()
+    for key, value in BUFFER_VARIANTS[variant].items():
+        text, count = re.subn(rf"(static const unsigned {key} = )\d+;", rf"\g<1>{value};", text)
+        assert count == 1
+    header.write_text(text)
+    cfg = project.cfg
+    stored = [j.name for j in read_jobs(project.vectors)]
+    jobs = list(read_jobs(project.vectors))
+    jobs += [_unaligned_job(cfg), _unaligned_job(cfg, n=130, name="wide"),
+             _unaligned_job(cfg, n=67, name="wide-odd")]
+    shutil.rmtree(project.vectors)
+    write_jobs(jobs, project.vectors)
+    outcomes = run_csim(project)
+    assert [o.job for o in outcomes] == [*stored, "unaligned", "wide", "wide-odd"]
+    assert "read while empty" not in (project.logs / "csim_run.log").read_text()
+    for o, j in zip(outcomes, jobs, strict=True):
+        assert o.passed, f"{variant}/{o.job}: {o.detail}"
         assert o.cycles == j.status.cycles
 
 

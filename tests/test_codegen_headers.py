@@ -21,9 +21,10 @@ from fpga_model import ArrayConfig, Descriptor, brick_product, code_range, ring_
 from fpga_model.descriptor import DESC_WORDS
 from fpga_model.digits import num_digits, pad_bits, split_digits
 from fpga_model.kernel import check_descriptor
+from fpga_model.planes import unpack_planes
 
 CFG = ArrayConfig(bits=(2, 3, 5, 16), tiles=(2, 2))
-WINDOW_WORDS = 8
+WINDOW_WORDS = 16  # room for a descriptor at byte offset 9 and its ninth beat
 
 DRIVER = r"""
 #include <cstdio>
@@ -33,11 +34,12 @@ DRIVER = r"""
 
 #include "frac_config.h"
 #include "include/frac_walker.h"
+#include "hls_stream.h"
 
 typedef frac_config CFG;
 
 int main() {
-    frac::word_t window[%(words)d];
+    static frac::word_t window[%(words)d];
     for (int i = 0; i < %(words)d; ++i) {
         window[i] = 0;
     }
@@ -46,17 +48,32 @@ int main() {
         std::istringstream in(line);
         std::string cmd;
         in >> cmd;
-        if (cmd == "D") {  // digits and range of a code word
+        if (cmd == "D") {  // digits of a code word
             unsigned bits, is_signed, word;
             in >> bits >> is_signed >> word;
             const unsigned d = frac::num_digits(bits);
             const unsigned pad = frac::pad_bits(bits);
-            std::printf("%%u %%u %%d", d, pad, frac::code_in_range(word, bits, is_signed) ? 1 : 0);
+            std::printf("%%u %%u", d, pad);
             for (unsigned p = 0; p < d; ++p) {
                 const frac::digit_t x = frac::digit_of(word, d, pad, p);
                 std::printf(" %%d", int(frac::brick_value(x, is_signed && p == 0)));
             }
             std::printf("\n");
+        } else if (cmd == "P") {  // a code from its plane digits (one chunk of K = 16 codes)
+            unsigned bits, is_signed, lane;
+            in >> bits >> is_signed >> lane;
+            const unsigned d = frac::num_digits(bits);
+            const unsigned pad = frac::pad_bits(bits);
+            long long u = 0;
+            for (unsigned p = 0; p < d; ++p) {
+                unsigned long long v;
+                in >> v;
+                u = (u << 2) | int(frac::plane_digit(ap_uint<32>(v), lane, pad && p + 1 == d));
+            }
+            if (is_signed && ((u >> (2 * d - 1)) & 1)) {
+                u -= 1LL << (2 * d);
+            }
+            std::printf("%%u\n", unsigned((u >> pad) & 0xFFFF));
         } else if (cmd == "B") {  // one brick
             unsigned x, y, sx, sy;
             in >> x >> y >> sx >> sy;
@@ -75,32 +92,65 @@ int main() {
                 }
             }
             std::printf("\n");
-        } else if (cmd == "C") {  // descriptor check, from its words placed in the window
+        } else if (cmd == "C") {  // descriptor check, from its words placed at a byte offset
+            unsigned long long at;
+            in >> at;
             for (unsigned w = 0; w < CFG::DESC_BYTES / 4; ++w) {
                 unsigned long long v;
                 in >> v;
-                frac::mem_write<32>(window, 4 * w, ap_uint<32>(v));
+                for (unsigned b = 0; b < 4; ++b) {
+                    const unsigned long long a = at + 4 * w + b;
+                    window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8)) = (v >> (8 * b)) & 0xFF;
+                }
             }
-            const frac::descriptor d = frac::read_descriptor<CFG>(window, 0);
+            const frac::descriptor d = frac::read_descriptor<CFG>(window, at);
             std::printf("%%u\n", frac::check_descriptor<CFG>(d));
-        } else if (cmd == "W") {  // write nbits at a byte offset
-            unsigned long long addr, value;
-            unsigned nbits;
-            in >> addr >> nbits >> value;
-            if (nbits == 8) frac::mem_write<8>(window, addr, ap_uint<8>(value));
-            if (nbits == 16) frac::mem_write<16>(window, addr, ap_uint<16>(value));
-            if (nbits == 32) frac::mem_write<32>(window, addr, ap_uint<32>(value));
-            if (nbits == 64) frac::mem_write<64>(window, addr, ap_uint<64>(value));
-        } else if (cmd == "R") {  // read nbits at a byte offset
+        } else if (cmd == "F") {  // fill the window with a byte pattern
+            for (unsigned a = 0; a < 8 * %(words)d; ++a) {
+                window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8)) = (a * 37 + 11) & 0xFF;
+            }
+        } else if (cmd == "W") {  // pack values of nbits from a byte offset, merge the edges
             unsigned long long addr;
-            unsigned nbits;
-            in >> addr >> nbits;
-            unsigned long long v = 0;
-            if (nbits == 8) v = frac::mem_read<8>(window, addr).to_uint64();
-            if (nbits == 16) v = frac::mem_read<16>(window, addr).to_uint64();
-            if (nbits == 32) v = frac::mem_read<32>(window, addr).to_uint64();
-            if (nbits == 64) v = frac::mem_read<64>(window, addr).to_uint64();
-            std::printf("%%llu\n", v);
+            unsigned nbits, count;
+            in >> addr >> nbits >> count;
+            frac::bit_packer p;
+            frac::packer_open(p, addr);
+            for (unsigned i = 0; i < count; ++i) {
+                unsigned long long v;
+                in >> v;
+                frac::packer_put(window, p, ap_uint<64>(v), nbits);
+            }
+            frac::packer_pad_byte(window, p);
+            frac::merge_edge(window, p.head);
+            frac::merge_edge(window, frac::packer_close(p));
+        } else if (cmd == "R") {  // burst nwords 32-bit words from a byte offset
+            unsigned long long addr, nwords;
+            in >> addr >> nwords;
+            hls::stream<frac::word_t> s;
+            frac::burst_pairs(window, addr, nwords, s);
+            std::printf("%%u", unsigned(s.size()));
+            for (unsigned long long w = 0; w < nwords; ++w) {
+                static frac::word_t pair;
+                if (w %% 2 == 0) {
+                    pair = s.read();
+                }
+                std::printf(" %%u", unsigned(pair.range(32 * (w %% 2) + 31, 32 * (w %% 2))));
+            }
+            std::printf("\n");
+        } else if (cmd == "X") {  // the window's bytes
+            for (unsigned a = 0; a < 8 * %(words)d; ++a) {
+                std::printf("%%s%%u", a ? " " : "",
+                            unsigned(window[a / 8].range(8 * (a %% 8) + 7, 8 * (a %% 8))));
+            }
+            std::printf("\n");
+        } else if (cmd == "O") {  // the order of a pass's steps
+            frac::descriptor d = frac::descriptor();
+            unsigned et;
+            in >> d.pass >> d.m >> d.n >> d.k >> d.a_bits >> d.b_bits >> et;
+            d.early_stop = et != 0;
+            const frac::pass_plan<CFG> p = frac::plan_pass<CFG>(d);
+            std::printf("%%d %%d %%llu\n", int(p.k_outer), int(p.b_resident),
+                        (unsigned long long)p.steps);
         } else if (cmd == "T") {  // adder-tree width and the accumulator width
             std::printf("%%u %%u %%u\n", frac::tree<CFG>::WIDTH, unsigned(CFG::acc_t::width),
                         frac::bits_for(%(probe)d));
@@ -146,19 +196,37 @@ def _words(bits: int, signed: bool) -> list[int]:
 
 
 @pytest.mark.parametrize("bits", range(2, 17))
-def test_digits_and_code_range_equal_the_model(driver, bits):
+def test_digits_equal_the_model(driver, bits):
     cases = [(s, w) for s in (0, 1) for w in _words(bits, bool(s))]
     got = driver([f"D {bits} {s} {w}" for s, w in cases])
     assert len(got) == len(cases)
+    checked = 0
     for (s, w), line in zip(cases, got, strict=True):
         value = w - (1 << 16) if s and w >= 1 << 15 else w  # sign- or zero-extended word
         lo, hi = code_range(bits, bool(s))
-        ok = lo <= value <= hi
-        d, pad, in_range, *digits = (int(x) for x in line.split())
+        d, pad, *digits = (int(x) for x in line.split())
         assert (d, pad) == (num_digits(bits), pad_bits(bits))
-        assert in_range == ok, (bits, s, w)
-        if ok:
+        if lo <= value <= hi:  # codes come from the planes, so they are always in range
             assert digits == split_digits(value, bits, bool(s)), (bits, s, w)
+            checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("bits", range(2, 17))
+def test_plane_reader_equals_the_model(driver, bits):
+    """Any plane pattern is a legal code: the C++ reader and unpack_planes agree bit for bit."""
+    rng = np.random.default_rng(100 + bits)
+    d = num_digits(bits)
+    cases = []
+    for s in (0, 1):
+        for _ in range(40):
+            words = [int(x) for x in rng.integers(0, 1 << 32, d, dtype=np.uint64)]
+            cases.append((s, int(rng.integers(0, 16)), words))
+    got = driver([f"P {bits} {s} {lane} " + " ".join(map(str, w)) for s, lane, w in cases])
+    for (s, lane, words), line in zip(cases, got, strict=True):
+        raw = np.array(words, dtype="<u4").tobytes()
+        want = int(unpack_planes(raw, 0, 1, 16, bits, bool(s))[0, lane])
+        assert int(line) == want & 0xFFFF, (bits, s, lane, words)
 
 
 def test_brick_products_equal_the_model(driver):
@@ -217,28 +285,68 @@ def _model_check(words: list[int]) -> int:
 
 def test_descriptor_checks_equal_the_model(driver):
     cases = _descriptors(np.random.default_rng(1))
-    got = [int(v) for v in driver(["C " + " ".join(map(str, w)) for w in cases])]
+    got = [int(v) for v in driver([f"C {3 * (i % 4)} " + " ".join(map(str, w))
+                                   for i, w in enumerate(cases)])]
     want = [_model_check(w) for w in cases]
     assert got == want
-    assert set(want) == {0, 1, 2, 3, 4, 5, 6}  # every field check was exercised
+    assert set(want) == {0, 1, 2, 3, 4, 5, 6, 7}  # every field check was exercised
 
 
-def test_unaligned_window_access_equals_a_bytearray(driver):
+def _pattern(size: int) -> bytearray:
+    return bytearray((a * 37 + 11) & 0xFF for a in range(size))
+
+
+def test_packers_write_exactly_their_bytes(driver):
+    """Values of 64, 32 and 1 bits packed from any byte offset: whole beats plus two merged
+    edges leave every byte outside the buffer as it was (a bytearray says what is right)."""
     rng = np.random.default_rng(2)
     size = 8 * WINDOW_WORDS
-    mem = bytearray(size)
-    lines, reads = [], []
-    for _ in range(600):
-        nbits = int(rng.choice([8, 16, 32, 64]))
-        addr = int(rng.integers(0, size - nbits // 8 + 1))
-        if rng.random() < 0.5:
-            value = int(rng.integers(0, 1 << 62)) * 3 % (1 << nbits)
-            mem[addr:addr + nbits // 8] = value.to_bytes(nbits // 8, "little")
-            lines.append(f"W {addr} {nbits} {value}")
+    for _ in range(120):
+        nbits = int(rng.choice([1, 32, 64]))
+        count = int(rng.integers(1, (size - 8) * 8 // nbits + 1))
+        addr = int(rng.integers(0, size - -(-count * nbits // 8) + 1))
+        values = [int(v) for v in rng.integers(0, 1 << min(nbits, 62), count)]
+        want = _pattern(size)
+        if nbits == 1:
+            packed = np.packbits(np.array(values, dtype=np.uint8), bitorder="little").tobytes()
         else:
-            reads.append(int.from_bytes(mem[addr:addr + nbits // 8], "little"))
-            lines.append(f"R {addr} {nbits}")
-    assert [int(v) for v in driver(lines)] == reads
+            packed = b"".join(v.to_bytes(nbits // 8, "little") for v in values)
+        want[addr:addr + len(packed)] = packed
+        got = driver(["F", f"W {addr} {nbits} {count} " + " ".join(map(str, values)), "X"])
+        assert [int(x) for x in got[0].split()] == list(want), (addr, nbits, count)
+
+
+def test_bursts_realign_any_byte_offset(driver):
+    size = 8 * WINDOW_WORDS
+    mem = _pattern(size)
+    lines, want = [], []
+    for addr in range(0, 24):
+        for nwords in (1, 2, 3, 5, 8):
+            lines.append(f"R {addr} {nwords}")
+            words = np.frombuffer(bytes(mem[addr:addr + 4 * nwords]), dtype="<u4")
+            want.append([-(-nwords // 2), *(int(w) for w in words)])
+    got = driver(["F", *lines])
+    assert [[int(x) for x in line.split()] for line in got] == want
+
+
+def test_pass_plans_equal_the_cycle_models_orders(driver):
+    """frac_plan.h and fpga_model.hls_cycles choose the same order and step count."""
+    from fpga_model.hls_cycles import hls_pass_cycles
+
+    shapes = [(0, 131072, 16, 144), (1, 8192, 64, 576), (0, 64, 65536, 576), (2, 144, 16, 131072),
+              (2, 576, 64, 8192), (2, 9000, 600, 64), (0, 5, 3, 4000), (2, 5, 3, 4000),
+              (1, 100, 70000, 20)]
+    lines, want = [], []
+    for p, m, n, k in shapes:
+        for a, b in ((16, 16), (3, 5)):
+            for et in (0, 1):
+                lines.append(f"O {p} {m} {n} {k} {a} {b} {et}")
+                est = hls_pass_cycles(CFG, m, n, k, a, b, ("fw", "eb", "gc")[p],
+                                      stop_ring=0 if et else None)
+                want.append((int(est.order == "K outer"), int(est.b_resident), est.steps))
+    got = [tuple(int(x) for x in line.split()) for line in driver(lines)]
+    assert got == want
+    assert {w[:2] for w in want} >= {(1, 1), (0, 1), (0, 0)}  # every order is exercised
 
 
 def test_tree_and_accumulator_widths(driver):

@@ -70,13 +70,15 @@ def test_no_constructs_vitis_cannot_synthesize(project, pattern, what):
 
 
 def test_includes_are_ap_types_stdint_or_the_project(project):
+    """ap_int.h and hls_stream.h come from Vitis, and for C-sim from hls4ml's ap_types."""
     own = {p.name for p in (project.hls / "include").glob("*.h")} | {
         "frac_config.h", "frac_array_top.h"}
     for name, text in synthesizable(project).items():
         for system in re.findall(r'#include\s*<([^>]+)>', text):
             assert system == "stdint.h", f"{name} includes <{system}>"
         for local in re.findall(r'#include\s*"([^"]+)"', text):
-            assert local == "ap_int.h" or Path(local).name in own, f"{name} includes {local}"
+            assert local in ("ap_int.h", "hls_stream.h") or Path(local).name in own, \
+                f"{name} includes {local}"
 
 
 def _functions(sources: dict[str, str]) -> dict[str, str]:
@@ -105,7 +107,8 @@ def test_no_recursion(project):
 
     recursive = [f for f in bodies if reaches(f, f, {f})]
     assert recursive == []
-    assert "run_pass" in calls["walk"] and "array_step" in calls["run_pass"]  # the graph is real
+    assert "run_pass" in calls["walk"] and "execute" in calls["run_pass"]  # the graph is real
+    assert "array_step" in calls["execute"]
 
 
 def is_constant(bound: str) -> bool:
@@ -144,7 +147,7 @@ def test_loops_are_bounded_and_variable_bounds_have_tripcounts(project):
             for value in tc.groups():
                 assert value.isdigit() or re.search(rf"\b{value}\s*=", text), \
                     f"{name}: tripcount value {value} is not a defined constant"
-    assert seen_variable >= 7  # blocks (2), rings, chunks, ring pairs, codes, descriptors
+    assert seen_variable >= 7  # steps (3), bursts, buffer fills, issues, row writes, descriptors
 
 
 def _signature(top: str, kernel: str) -> list[tuple[str, str]]:
@@ -227,10 +230,87 @@ def test_config_header_carries_the_array_numbers(project):
 
 def test_static_headers_hold_no_array_numbers(project):
     """Numbers that differ between configs live only in frac_config.h."""
-    generic = {"frac_types.h", "frac_digits.h", "frac_mem.h"}  # width-generic, no CFG
+    generic = {"frac_types.h", "frac_digits.h", "frac_burst.h"}  # width-generic, no CFG
     for path in (project.hls / "include").glob("*.h"):
         text = strip_comments(path.read_text())
         assert "{{" not in text and "{%" not in text
         assert ("CFG::" in text) == (path.name not in generic), path.name
         for value in ("DESC_CYCLES = ", "BLOCK_CYCLES = ", "ET_CHECK_CYCLES = ", "ACC_WIDTH = "):
             assert value not in text, f"{path.name} defines {value}"
+
+
+# ------------------------------------------------------------------ the dataflow structure
+def _loop_bodies(text: str, function: str) -> list[tuple[str, str]]:
+    """(header, body) of every for loop inside ``function``'s definition(s)."""
+    out = []
+    for m in re.finditer(rf"\b{function}\s*\([^;{{]*\)\s*\{{", text):
+        body = block_after(text, m.end() - 1)
+        out += [(header, inner) for header, *_, inner in _loops(body)]
+    return out
+
+
+def test_each_pass_is_a_dataflow_region_of_fetch_execute_result(project):
+    src = synthesizable(project)
+    region = _functions(src)["run_pass"]
+    assert re.match(r"\s*#pragma HLS DATAFLOW\b", region), "run_pass does not open with DATAFLOW"
+    calls = re.findall(r"\b(\w+)\s*<CFG>\s*\(", region)
+    assert calls == ["fetch", "execute", "result"]
+    streams = re.findall(r"hls::stream<[^;]+>\s+(\w+);", region)
+    assert len(streams) == 3 and all(f"STREAM variable={s} depth=" in region for s in streams)
+    bodies = _functions(src)
+    # MEM has one reader (fetch) and one writer (result) in the region
+    assert "mem" in bodies["fetch"] and "mem" not in bodies["execute"]
+    assert not re.search(r"\bmem\s*\[[^\]]*\]\s*=", bodies["fetch"] + bodies["burst_pairs"])
+    assert "const word_t *mem" in re.search(r"void fetch\([^)]*\)", src[
+        "hls/include/frac_fetch.h"]).group(0)
+
+
+def test_no_code_by_code_access_and_no_read_modify_write_of_gmem(project):
+    """DDR is touched only as whole beats: reads in burst loops, writes by packers; the one
+    read-then-write (merge_edge) runs after the region, in no loop but the descriptor walk."""
+    src = synthesizable(project)
+    text = "\n".join(src.values())
+    assert not re.search(r"\bmem_(?:read|write)\w*\b", text)  # the per-code helpers are gone
+    assert "read_plane_code" not in text
+    accesses = {name: re.findall(r"\bmem\s*\[[^\]]*\]\s*(=(?!=))?", body)
+                for name, body in _functions(src).items()}
+    readers = sorted(n for n, a in accesses.items() if any(not w for w in a))
+    writers = sorted(n for n, a in accesses.items() if any(w for w in a))
+    assert readers == ["burst_pairs", "merge_edge", "read_descriptor"]
+    assert writers == ["join_rows", "merge_edge", "packer_put"]
+    for name, text_ in src.items():  # merge_edge: once per buffer and pass, never in a loop
+        for header, *_, body in _loops(text_):
+            if "merge_edge(" in body:
+                assert "desc_count" in header, f"{name}: merge_edge inside '{header}'"
+    walker = _functions(src)["walk"]
+    assert walker.count("merge_edge(") == 4  # C and MASK, head and tail, once per pass
+
+
+def test_beat_loops_and_inner_loops_are_pipelined_at_ii_1(project):
+    src = synthesizable(project)
+    text = "\n".join(src.values())
+    checks = {"burst_pairs": "mem[first + t]", "unpack_lines": "in.read()",
+              "execute": "array_step<CFG>(", "result": "packer_put(mem, cp[",
+              "result ": "packer_put(mem, mp["}
+    for function, marker in checks.items():
+        function = function.strip()  # "result " is result's second loop
+        # the innermost loops doing it: every loop inside them is unrolled
+        loops = [(h, b) for h, b in _loop_bodies(text, function) if marker in b
+                 and all("#pragma HLS UNROLL" in re.match(r"(\s*#pragma[^\n]*\n)*", inner).group(0)
+                         for _, *_, inner in _loops(b))]
+        assert loops, f"no inner loop in {function} does {marker}"
+        for header, body in loops:
+            leading = re.match(r"(\s*#pragma[^\n]*\n)*", body).group(0)
+            assert "#pragma HLS PIPELINE II=1" in leading, f"{function}: '{header}' lacks II=1"
+
+
+def test_the_m_axi_port_states_its_burst_options(project):
+    from fpga_model.hls_cycles import maxi_settings
+
+    top = (project.hls / f"{project.manifest['kernel']}.cpp").read_text()
+    line = re.search(r"#pragma HLS INTERFACE m_axi[^\n]*", top).group(0)
+    options = dict(re.findall(r"(\w+)=(\w+)", line))
+    want = maxi_settings(project.cfg).pragma_options()
+    assert {k: int(options[k]) for k in want} == want
+    assert want["max_widen_bitwidth"] == 8 * project.cfg.board_info.port_bits // 8
+    assert "One m_axi bundle, on purpose" in top  # the reason is stated where the port is

@@ -121,7 +121,7 @@ def test_readme_tells_how_to_build_simulate_and_deploy(generated):
         "vivado -mode batch -source bd/build_bd.tcl",
         "fracfpga csim build/zc706_b3-4-6-8-12_8x8", board.pynq_image,
         "fracfpga verify build/", "fracfpga estimate build/", "overlay/frac_array.hwh",
-        "| 0x1C | DESC_ADDR | rw |", "| 7 | an A or B code is out of range",
+        "| 0x1C | DESC_ADDR | rw |", "| 7 | c64 flag clear but a_bits + b_bits",
     ):
         assert needle in text, needle
     assert "## RTL" in text

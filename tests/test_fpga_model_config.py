@@ -82,6 +82,9 @@ def test_pair_outside_set():
 def test_other_refusals():
     with pytest.raises(ConfigError, match="accumulator width 70 is outside 16..60"):
         ArrayConfig(acc_width=70)
+    with pytest.raises(ConfigError, match=r"^bricks=7 does not divide the 16 digits of a DDR "
+                                          r"plane word; use 1, 2, 4, 8 or 16 bricks per tile$"):
+        ArrayConfig(bricks=7)
     with pytest.raises(UserError, match="^unknown board 'nope'; known boards:"):
         ArrayConfig(board="nope")
     with pytest.raises(ConfigError, match=r"tile grid \(0, 4\) must be two positive integers"):

@@ -8,7 +8,7 @@ import pytest
 from fpga_model import ArrayConfig, Descriptor, Pass, gemm
 from fpga_model.descriptor import DESC_BYTES
 from fpga_model.kernel import run_kernel
-from fpga_model.memory import MemoryImage, read_pass
+from fpga_model.memory import MemoryImage, buffer_spans, read_pass
 
 CFG = ArrayConfig(bits=(3, 4, 8), tiles=(2, 3), max_k=64)
 
@@ -66,14 +66,52 @@ def test_refused_descriptor_stops_the_walk(bad, code):
     assert st.cycles == read_pass(mem, first).stats["cycles"]  # only the first one ran
 
 
-def test_out_of_range_code_is_refused():
+def test_out_of_range_code_cannot_be_packed():
     img = MemoryImage(max_descriptors=1)
-    img.add_pass(np.full((1, 1), 8), np.ones((1, 1)), 4, 4)  # 8 is not a signed 4-bit code
-    st = run_kernel(CFG, img.to_bytes(), 0, 1)
-    assert (st.status, st.error) == (1, 7)
-    img = MemoryImage(max_descriptors=1)
+    with pytest.raises(ValueError, match=r"^A code 8 is out of range \[-8, 7\] for 4-bit signed "
+                                         r"operands; quantize to that range first$"):
+        img.add_pass(np.full((1, 1), 8), np.ones((1, 1)), 4, 4)  # 8 is not a signed 4-bit code
     img.add_pass(np.full((1, 1), 8), np.ones((1, 1)), 4, 4, a_signed=False)  # fine unsigned
     assert run_kernel(CFG, img.to_bytes(), 0, 1).ok
+
+
+def test_results_are_int32_only_where_the_bound_allows():
+    cfg = ArrayConfig(bits=(8, 16), tiles=(1, 1), max_k=16)
+    img = MemoryImage(max_descriptors=3)
+    small = img.add_pass(np.full((1, 3), 127), np.full((3, 1), 127), 8, 8)
+    big = img.add_pass(np.full((1, 3), 32767), np.full((3, 1), 32767), 16, 16)
+    assert not small.c64 and buffer_spans(small)["C"][1] == 4
+    assert big.c64 and buffer_spans(big)["C"][1] == 8
+    img.add_descriptor(Descriptor(**{**big.__dict__, "c64": False}))  # must be refused: code 7
+    mem = img.to_bytes()
+    st = run_kernel(cfg, mem, 0, 3)
+    assert (st.status, st.error) == (3, 7)
+    assert read_pass(mem, small).values.tolist() == [[3 * 127 * 127]]
+    assert read_pass(mem, big).values.tolist() == [[3 * 32767 * 32767]]
+
+
+def test_pad_bits_and_lanes_past_k_are_masked():
+    """Every plane pattern is legal: stray pad bits and lanes past K change nothing."""
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(-4, 4, (3, 5)), rng.integers(0, 8, (5, 2))
+    img = MemoryImage(max_descriptors=1)
+    d = img.add_pass(a, b, 3, 3, b_signed=False, stop_ring=0, tau=3)
+    clean = img.to_bytes()
+    dirty = bytearray(clean)
+    for addr, lines in ((d.a_addr, d.m), (d.b_addr, d.n)):
+        for line in range(lines):  # D = 2 planes of one chunk per line
+            word = addr + 4 * (2 * line + 1)  # the bottom plane: set every pad bit
+            dirty[word:word + 4] = (int.from_bytes(dirty[word:word + 4], "little")
+                                    | 0x55555555).to_bytes(4, "little")
+            top = addr + 4 * 2 * line  # lanes 5..15 of the top plane (past K = 5)
+            dirty[top + 2] |= 0xFC
+            dirty[top + 3] = 0xFF
+    assert dirty != clean
+    assert run_kernel(CFG, clean, 0, 1).ok and run_kernel(CFG, dirty, 0, 1).ok
+    got, want = read_pass(dirty, d), read_pass(clean, d)
+    assert (got.values == want.values).all() and (got.stopped == want.stopped).all()
+    r = gemm(CFG, a, b, 3, 3, b_signed=False, stop_ring=0, tau=3)
+    assert (got.values == r.values).all() and (got.stopped == r.stopped).all()
 
 
 def test_unsigned_16_bit_words():

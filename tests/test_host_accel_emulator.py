@@ -110,7 +110,7 @@ def test_layout_mismatches_are_one_line_errors(cfg, acc):
     with pytest.raises(BufferMismatch, match=r"^raw DDR bytes need their descriptors"):
         acc.write(data)
     past = Descriptor(**{**d.__dict__, "c_addr": len(data) - 8})
-    with pytest.raises(BufferMismatch, match=r"^descriptor 0 .*: C at 0x[0-9A-F]+ needs 32 bytes "
+    with pytest.raises(BufferMismatch, match=r"^descriptor 0 .*: C at 0x[0-9A-F]+ needs 16 bytes "
                                              r"and ends past the \d+-byte DDR window; "):
         acc.write(data[:0] + past.pack() + data[DESC_BYTES:], [past])
     over = Descriptor(**{**d.__dict__, "stat_addr": 8})

@@ -2,29 +2,16 @@
 //
 // The layout (word index of every field, flag bits, pass values) comes from the config struct
 // (CFG::WORD_*, CFG::FLAG_*, CFG::NUM_PASSES), rendered from fpga_model/descriptor.py. The
-// checks and their codes follow fpga_model/kernel.py: the walker refuses the first descriptor
-// that fails one, in the order of the error codes below.
+// checks and their codes (CFG::ERR_*, rendered from ERRORS) follow fpga_model/kernel.py: the
+// walker refuses the first descriptor that fails one, in the order of the codes.
 #ifndef FRAC_DESCRIPTOR_H
 #define FRAC_DESCRIPTOR_H
 
+#include "frac_burst.h"
 #include "frac_digits.h"
-#include "frac_mem.h"
 #include "frac_types.h"
 
 namespace frac {
-
-// Why a descriptor is refused (the ERROR register); the values are ERROR_CODES of
-// fpga_model/descriptor.py, checked in this order.
-enum error_code {
-    ERR_OK = 0,
-    ERR_PASS = 1,         // pass is not FW, EB or GC
-    ERR_A_BITS = 2,       // a_bits not in the generated set
-    ERR_B_BITS = 3,       // b_bits not in the generated set
-    ERR_SHAPE = 4,        // m or n is 0
-    ERR_K = 5,            // k is 0 or larger than MAX_K
-    ERR_EARLY_STOP = 6,   // stop_ring beyond the last ring of the pair, or tau >= 2^63
-    ERR_CODE_RANGE = 7    // an A or B code is out of range for its width and signedness
-};
 
 // Bits 7:0 of the pass_layer word hold the pass; bits 31:8 the layer id.
 const unsigned PASS_FIELD_MASK = 0xFF;
@@ -38,6 +25,7 @@ struct descriptor {
     bool a_signed;
     bool b_signed;
     bool early_stop;
+    bool c64;  // C holds int64 values (else int32)
     unsigned stop_ring;
     uint64_t tau;
     unsigned m;
@@ -50,15 +38,25 @@ struct descriptor {
     addr_t stat_addr;
 };
 
-// Read and decode the descriptor at byte offset addr.
+// Read and decode the descriptor at byte offset addr: DESC_BYTES / 8 + 1 whole beats, one per
+// cycle, realigned on chip (the descriptor may start at any byte).
 template <class CFG>
 descriptor read_descriptor(const word_t *mem, addr_t addr) {
     const unsigned nwords = CFG::DESC_BYTES / 4;
-    ap_uint<32> w[nwords];
+    ap_uint<32> w[nwords + 2];
 #pragma HLS ARRAY_PARTITION variable=w complete dim=1
-    for (unsigned i = 0; i < CFG::DESC_BYTES / 4; ++i) {
+    const uint64_t first = addr >> 3;
+    const unsigned shift = 8 * unsigned(addr & 7);
+    word_t prev = 0;
+    for (unsigned t = 0; t < CFG::DESC_BYTES / 8 + 1; ++t) {
 #pragma HLS PIPELINE II=1
-        w[i] = mem_read<32>(mem, addr + 4 * i);
+        const word_t cur = mem[first + t];
+        if (t > 0) {
+            const word_t pair = realign(prev, cur, shift);
+            w[2 * t - 2] = pair.range(31, 0);
+            w[2 * t - 1] = pair.range(63, 32);
+        }
+        prev = cur;
     }
     descriptor d;
     const unsigned flags = w[CFG::WORD_FLAGS];
@@ -70,6 +68,7 @@ descriptor read_descriptor(const word_t *mem, addr_t addr) {
     d.a_signed = (flags & CFG::FLAG_A_SIGNED) != 0;
     d.b_signed = (flags & CFG::FLAG_B_SIGNED) != 0;
     d.early_stop = (flags & CFG::FLAG_EARLY_STOP) != 0;
+    d.c64 = (flags & CFG::FLAG_C64) != 0;
     d.stop_ring = w[CFG::WORD_STOP_RING];
     d.tau = (uint64_t(w[CFG::WORD_TAU_HI]) << 32) | uint64_t(w[CFG::WORD_TAU_LO]);
     d.m = w[CFG::WORD_M];
@@ -94,29 +93,32 @@ bool width_supported(unsigned bits) {
 template <class CFG>
 unsigned check_descriptor(const descriptor &d) {
     if (d.pass >= CFG::NUM_PASSES) {
-        return ERR_PASS;
+        return CFG::ERR_PASS;
     }
     if (!width_supported<CFG>(d.a_bits)) {
-        return ERR_A_BITS;
+        return CFG::ERR_A_BITS;
     }
     if (!width_supported<CFG>(d.b_bits)) {
-        return ERR_B_BITS;
+        return CFG::ERR_B_BITS;
     }
     if (d.m == 0 || d.n == 0) {
-        return ERR_SHAPE;
+        return CFG::ERR_SHAPE;
     }
     if (d.k == 0 || d.k > CFG::MAX_K) {
-        return ERR_K;
+        return CFG::ERR_K;
     }
     if (d.early_stop) {
         const unsigned da = num_digits(d.a_bits);
         const unsigned db = num_digits(d.b_bits);
         const unsigned rings = da > db ? da : db;
         if (d.stop_ring >= rings || (d.tau >> 63) != 0) {
-            return ERR_EARLY_STOP;
+            return CFG::ERR_EARLY_STOP;
         }
     }
-    return ERR_OK;
+    if (!d.c64 && d.a_bits + d.b_bits + bits_for(d.k) > CFG::C32_MAX_BITS) {
+        return CFG::ERR_C32;  // int32 results cannot hold this pair and K
+    }
+    return CFG::ERR_OK;
 }
 
 }  // namespace frac

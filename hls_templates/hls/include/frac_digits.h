@@ -32,6 +32,17 @@ inline digit_t digit_of(code_t code, unsigned digits, unsigned pad, unsigned p) 
     return padded.range(lsb + 1, lsb);
 }
 
+// Digit `lane` (0..15) of a 32-bit digit-plane word. In the bottom plane of an odd width
+// (bottom_pad) bit 0 of every digit is the pad bit and reads as 0, whatever DDR holds there.
+inline digit_t plane_digit(ap_uint<32> w, unsigned lane, bool bottom_pad) {
+#pragma HLS INLINE
+    digit_t x = w.range(2 * lane + 1, 2 * lane);
+    if (bottom_pad) {
+        x[0] = 0;
+    }
+    return x;
+}
+
 // A digit pattern as the brick sees it: two's complement in sign mode, else unsigned.
 inline brick_in_t brick_value(digit_t x, bool sign_mode) {
 #pragma HLS INLINE
@@ -46,20 +57,6 @@ inline brick_in_t brick_value(digit_t x, bool sign_mode) {
 inline brick_out_t brick_product(digit_t x, digit_t y, bool x_signed, bool y_signed) {
 #pragma HLS INLINE
     return brick_value(x, x_signed) * brick_value(y, y_signed);
-}
-
-// Whether a sign- or zero-extended code lies in the range of its width and signedness.
-inline bool code_in_range(code_t word, unsigned bits, bool is_signed) {
-#pragma HLS INLINE
-    const ap_uint<17> one = 1;
-    if (is_signed) {
-        const ap_int<17> v = ap_int<16>(word);
-        const ap_int<17> hi = ap_int<17>(one << (bits - 1)) - 1;
-        const ap_int<17> lo = -ap_int<17>(one << (bits - 1));
-        return v >= lo && v <= hi;
-    }
-    const ap_uint<17> v = word;
-    return v <= (one << bits) - 1;
 }
 
 }  // namespace frac

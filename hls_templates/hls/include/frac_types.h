@@ -33,7 +33,7 @@ typedef ap_uint<2> digit_t;
 typedef ap_int<3> brick_in_t;
 // One brick product: [-6, 9].
 typedef ap_int<5> brick_out_t;
-// A 16-bit code word as stored in DDR.
+// A code as the operand buffers hold it: its two's-complement bits (up to 16).
 typedef ap_uint<16> code_t;
 
 // Bits needed to hold the unsigned value v (0 for v == 0); a bounded loop, usable in constants.

@@ -1,20 +1,25 @@
 // fracfpga static HLS header: the descriptor walker, what the kernel does on one start.
 //
 // The host writes a descriptor list into the DDR window and starts the kernel once; the walker
-// fetches each descriptor, checks it (fields, then every A and B code), reconfigures the array
-// for it (widths, signedness, stop ring, tau, pass), runs the pass and writes the STAT record.
-// The first refused descriptor stops the walk: STATUS = 1 + its index, ERROR = why; the totals
-// cover the descriptors that completed. Same contract as fpga_model/kernel.py run_kernel.
+// fetches each descriptor, checks its fields (there is no operand scan: every digit-plane
+// pattern is a legal code), plans the pass for it (widths, signedness, stop ring, tau, pass,
+// order of the steps), runs the pass's dataflow region, merges the edge beats of C and MASK
+// and writes the STAT record. The first refused descriptor stops the walk: STATUS = 1 + its
+// index, ERROR = why; the totals cover the descriptors that completed. Same contract as
+// fpga_model/kernel.py run_kernel.
 #ifndef FRAC_WALKER_H
 #define FRAC_WALKER_H
 
+#include "frac_burst.h"
 #include "frac_descriptor.h"
-#include "frac_digits.h"
-#include "frac_mem.h"
 #include "frac_pass.h"
+#include "frac_plan.h"
 #include "frac_types.h"
 
 namespace frac {
+
+// Estimate for HLS latency reports only (descriptors of one start); bounds nothing.
+const unsigned TC_MAX_DESCRIPTORS = 256;
 
 // The registers after a run (STATUS, ERROR, CYCLES, DIGIT_PRODUCTS).
 struct walk_result {
@@ -24,30 +29,18 @@ struct walk_result {
     uint64_t digit_products;
 };
 
-// Whether all `count` code words from byte offset addr are in range for the width.
+// The STAT record of one descriptor: every CFG::STAT_* counter as a little-endian uint64, in
+// the order of fpga_model.descriptor.STAT_FIELDS (the only place that writes it).
 template <class CFG>
-bool codes_in_range(const word_t *mem, addr_t addr, uint64_t count, unsigned bits,
-                    bool is_signed) {
-    const unsigned tc_codes = CFG::MAX_K * TC_MAX_BLOCKS;
-    (void)tc_codes;  // read by a loop_tripcount pragma only
-    bool ok = true;
-    for (uint64_t i = 0; i < count; ++i) {
-#pragma HLS loop_tripcount min=1 max=tc_codes
+void write_stats(word_t *mem, addr_t at, const counters<CFG> &c) {
+    bit_packer p;
+    packer_open(p, at);
+    for (unsigned f = 0; f < CFG::STAT_COUNT; ++f) {
 #pragma HLS PIPELINE II=1
-        if (!code_in_range(mem_read<16>(mem, addr + 2 * i), bits, is_signed)) {
-            ok = false;
-        }
+        packer_put(mem, p, ap_uint<64>(c.v[f]), 64);
     }
-    return ok;
-}
-
-// Write the STAT record of one descriptor (little-endian uint64 fields, CFG::STAT_* order).
-template <class CFG>
-void write_stats(word_t *mem, addr_t at, const counters &c) {
-    mem_write<64>(mem, at + 8 * CFG::STAT_CYCLES, ap_uint<64>(c.cycles));
-    mem_write<64>(mem, at + 8 * CFG::STAT_DIGIT_PRODUCTS, ap_uint<64>(c.digit_products));
-    mem_write<64>(mem, at + 8 * CFG::STAT_TILE_CYCLES, ap_uint<64>(c.tile_cycles));
-    mem_write<64>(mem, at + 8 * CFG::STAT_STOPPED, ap_uint<64>(c.stopped));
+    merge_edge(mem, p.head);
+    merge_edge(mem, packer_close(p));
 }
 
 // Walk desc_count descriptors from byte offset desc_addr of the DDR window.
@@ -57,37 +50,30 @@ walk_result walk(word_t *mem, unsigned desc_addr, unsigned desc_count) {
     (void)tc_descriptors;  // read by a loop_tripcount pragma only
     walk_result r;
     r.status = 0;
-    r.error = ERR_OK;
+    r.error = CFG::ERR_OK;
     r.cycles = 0;
     r.digit_products = 0;
     for (unsigned i = 0; i < desc_count; ++i) {
 #pragma HLS loop_tripcount min=1 max=tc_descriptors
         const addr_t at = addr_t(desc_addr) + addr_t(i) * CFG::DESC_BYTES;
         const descriptor d = read_descriptor<CFG>(mem, at);
-        unsigned err = check_descriptor<CFG>(d);
-        if (err == ERR_OK) {
-            const bool a_ok = codes_in_range<CFG>(mem, d.a_addr, uint64_t(d.m) * d.k, d.a_bits,
-                                                  d.a_signed);
-            const bool b_ok = codes_in_range<CFG>(mem, d.b_addr, uint64_t(d.k) * d.n, d.b_bits,
-                                                  d.b_signed);
-            if (!(a_ok && b_ok)) {
-                err = ERR_CODE_RANGE;
-            }
-        }
-        if (err != ERR_OK) {
+        const unsigned err = check_descriptor<CFG>(d);
+        if (err != CFG::ERR_OK) {
             r.status = i + 1;
             r.error = err;
             break;
         }
-        counters c;
-        c.cycles = CFG::DESC_CYCLES;  // fetch and decode
-        c.digit_products = 0;
-        c.tile_cycles = 0;
-        c.stopped = 0;
-        run_pass<CFG>(mem, d, c);
+        const pass_plan<CFG> p = plan_pass<CFG>(d);
+        counters<CFG> c;
+        pass_edges e;
+        run_pass<CFG>(mem, p, c, e);
+        merge_edge(mem, e.c_head);
+        merge_edge(mem, e.c_tail);
+        merge_edge(mem, e.mask_head);
+        merge_edge(mem, e.mask_tail);
         write_stats<CFG>(mem, d.stat_addr, c);
-        r.cycles += c.cycles;
-        r.digit_products += c.digit_products;
+        r.cycles += c.v[CFG::STAT_CYCLES];
+        r.digit_products += c.v[CFG::STAT_DIGIT_PRODUCTS];
     }
     return r;
 }

@@ -20,10 +20,10 @@ import pytest
 from codegen import rtlsim
 from codegen.render import render_project
 from codegen.vectors import VectorJob, make_job, standard_jobs
-from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
+from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm, needs_c64
 from fpga_model.descriptor import DESC_BYTES, STAT_BYTES
 from fpga_model.kernel import run_kernel
-from fpga_model.memory import MemoryImage, code_words
+from fpga_model.memory import MemoryImage, operand_planes
 from fpga_model.regmap import CTRL_BITS
 
 pytestmark = pytest.mark.sim
@@ -100,20 +100,21 @@ def refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     lo = min(cfg.bits)
     missing = next(b for b in range(2, 17) if b not in cfg.bits)
     jobs = []
-    for code in range(1, 8):
+    hi = max(cfg.bits)
+    last = 7 if needs_c64(hi, hi, cfg.max_k) else 6  # int32 may hold every pair at every K
+    for code in range(1, last + 1):
         img = MemoryImage(max_descriptors=2)
         img.add_pass(_codes(rng, (3, 5), lo, True), _codes(rng, (5, 2), lo, True), lo, lo)
         a, b = _codes(rng, (2, 4), lo, False), _codes(rng, (4, 2), lo, True)
-        a[1, 2] = 1 << lo  # out of range for unsigned lo-bit codes (checked only by code 7)
-        a16, b16 = code_words(a), code_words(b)
+        pa, pb = operand_planes(a, lo), operand_planes(b.T, lo)
         fields = {1: {}, 2: {"a_bits": missing}, 3: {"b_bits": missing}, 4: {"n": 0},
                   5: {"k": cfg.max_k + 1}, 6: {"stop_ring": cfg.digits(lo), "tau": 5},
-                  7: {}}[code]
+                  7: {"a_bits": hi, "b_bits": hi, "k": cfg.max_k, "c64": False}}[code]
         img.add_descriptor(Descriptor(**{
             **dict(m=2, n=2, k=4, a_bits=lo, b_bits=lo, a_signed=False,
-                   a_addr=img.alloc(a16.nbytes, a16.tobytes()),
-                   b_addr=img.alloc(b16.nbytes, b16.tobytes()), c_addr=img.alloc(32),
-                   mask_addr=img.alloc(4), stat_addr=img.alloc(STAT_BYTES)),
+                   a_addr=img.alloc(len(pa), pa), b_addr=img.alloc(len(pb), pb),
+                   c_addr=img.alloc(32), mask_addr=img.alloc(4),
+                   stat_addr=img.alloc(STAT_BYTES)),
             **fields}))
         mem = img.to_bytes()
         if code == 1:  # a pass byte no Descriptor can hold

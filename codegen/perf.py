@@ -1,0 +1,137 @@
+"""Wall-clock performance of one GEMM pass on the RTL, against the model and the two roofs.
+
+``run_perf`` builds one random pass (a descriptor list of one) for a generated project, runs it
+on the RTL in simulation with the board's memory-port model (R and W beats served at the port's
+sustained share of the bus, ``fpga_model.wall.MemoryPort``), counts the bytes on the AXI bus,
+and reports them beside the model's numbers:
+
+  wall_cycles          measured: clock cycles from AP_START to AP_DONE
+  model_wall_cycles    the model's latency (``fpga_model.latency_seconds``) in array cycles
+  engine_cycles        the RTL's CYCLES register (== the model's, checked as part of ``exact``)
+  axi_read_bytes, axi_write_bytes   counted on the bus in simulation
+  model_dram_bytes     the model's DDR traffic (``dram_bits`` / 8)
+  compute_roof_cycles, memory_roof_cycles, port_bytes_per_cycle   (``fpga_model.wall``)
+  exact                the DDR image and the registers equal the model's
+
+The memory-port model leaves out the port's read latency (the simulated RAM answers at once).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from fpga_model import ArrayConfig, ConfigError, Pass, code_range, latency_seconds, pass_counters
+from fpga_model.memory import MemoryImage, read_pass
+from fpga_model.wall import (MemoryPort, compute_roof_cycles, memory_port, memory_roof_cycles)
+
+from .render import Project
+from .rtlsim import SIMULATORS, build_rtl, job_results, run_rtl_jobs
+from .vectors import make_job, write_jobs
+
+__all__ = ["PerfRequest", "perf_image", "port_duty", "run_perf"]
+
+PASSES = {"fw": Pass.FW, "eb": Pass.EB, "gc": Pass.GC}
+
+
+@dataclass(frozen=True)
+class PerfRequest:
+    """One pass to measure: shape, width pair, pass, optional early stop, simulator, seed."""
+
+    m: int
+    k: int
+    n: int
+    a_bits: int
+    b_bits: int
+    pass_: str = "fw"
+    stop_ring: int | None = None
+    tau: int | None = None
+    sim: str = "verilator"
+    seed: int = 0
+
+    def check(self, cfg: ArrayConfig) -> None:
+        """Refuse a request the project cannot run, naming the fix (ConfigError)."""
+        if self.pass_ not in PASSES:
+            raise ConfigError(f"unknown pass {self.pass_!r}; pass --pass fw, eb or gc")
+        if self.sim not in SIMULATORS:
+            raise ConfigError(f"unknown simulator {self.sim!r}; pass --sim "
+                              f"{' or '.join(SIMULATORS)}")
+        if min(self.m, self.k, self.n) < 1:
+            raise ConfigError(f"shape {self.m},{self.k},{self.n} has an empty dimension; pass "
+                              f"--shape M,K,N with each at least 1")
+        if self.k > cfg.max_k:
+            raise ConfigError(f"K={self.k} exceeds the project's max K {cfg.max_k}; pass a "
+                              f"smaller K or regenerate with a larger --max-k")
+        cfg.check_pair(self.a_bits, self.b_bits)
+        if (self.stop_ring is None) != (self.tau is None):
+            raise ConfigError("early stop needs both --stop-ring and --tau (or neither)")
+        rings = max(cfg.digits(self.a_bits), cfg.digits(self.b_bits))
+        if self.stop_ring is not None and not 0 <= self.stop_ring < rings:
+            raise ConfigError(f"stop ring {self.stop_ring} is outside 0..{rings - 1} for the "
+                              f"{self.a_bits}x{self.b_bits} pair")
+        if self.tau is not None and not 0 <= self.tau < (1 << 63):
+            raise ConfigError(f"tau {self.tau} must be a non-negative integer below 2^63")
+
+
+def perf_image(cfg: ArrayConfig, req: PerfRequest) -> MemoryImage:
+    """The DDR image of the request: random codes (signed A and B) from ``req.seed``."""
+    rng = np.random.default_rng(req.seed)
+    lo, hi = code_range(req.a_bits, True)
+    a = rng.integers(lo, hi + 1, (req.m, req.k), dtype=np.int32)
+    lo, hi = code_range(req.b_bits, True)
+    b = rng.integers(lo, hi + 1, (req.k, req.n), dtype=np.int32)
+    img = MemoryImage(max_descriptors=1)
+    img.add_pass(a, b, req.a_bits, req.b_bits, stop_ring=req.stop_ring, tau=req.tau,
+                 pass_=PASSES[req.pass_])
+    return img
+
+
+def port_duty(port: MemoryPort) -> tuple[int, int] | None:
+    """(busy, period) cycles of the bus that the port's sustained rate fills; None: all."""
+    share = Fraction(port.bytes_per_cycle / port.bus_bytes).limit_denominator(16)
+    return None if share >= 1 else (share.numerator, share.denominator)
+
+
+def run_perf(project: Project, req: PerfRequest, work: Path) -> dict:
+    """Run the request on the project's RTL (building it under ``work``); return the report."""
+    cfg = project.cfg
+    req.check(cfg)
+    job = make_job(cfg, "perf", perf_image(cfg, req))
+    vectors = work / "vectors"
+    shutil.rmtree(vectors, ignore_errors=True)
+    write_jobs([job], vectors)
+    d = job.descriptors[0]
+    stopped = read_pass(job.expected, d).stopped if d.early_stop else None
+    counters = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped)
+    port = memory_port(cfg)
+    model_cycles = job.status.cycles
+    timeout = 64 * model_cycles + 64 * (counters["dram_bits"] // 8) + 100_000
+    build = build_rtl(project, req.sim, build_dir=work / req.sim)
+    (outcome,) = run_rtl_jobs(project, req.sim, build=build, vectors=vectors,
+                              port_duty=port_duty(port), timeout_cycles=timeout)
+    (raw,) = job_results(build)
+    return {
+        "shape": [req.m, req.k, req.n], "pair": [req.a_bits, req.b_bits], "pass": req.pass_,
+        "stop_ring": req.stop_ring, "tau": req.tau, "sim": req.sim, "seed": req.seed,
+        "wall_cycles": raw["clock_cycles"],
+        "model_wall_cycles": round(latency_seconds(cfg, counters) * cfg.clock_hz),
+        "engine_cycles": raw["cycles"],
+        "model_engine_cycles": model_cycles,
+        "axi_read_bytes": raw["axi_read_bytes"],
+        "axi_write_bytes": raw["axi_write_bytes"],
+        "model_dram_bytes": counters["dram_bits"] // 8,
+        "compute_roof_cycles": compute_roof_cycles(cfg, req.m, req.n, req.k, req.a_bits,
+                                                   req.b_bits),
+        "memory_roof_cycles": memory_roof_cycles(cfg, req.m, req.n, req.k, req.a_bits,
+                                                 req.b_bits),
+        "port": port.name,
+        "port_bytes_per_cycle": port.bytes_per_cycle,
+        "exact": outcome.passed,
+        "detail": outcome.detail,
+        "sim_seconds": raw["seconds"],
+    }
+

@@ -1,0 +1,80 @@
+"""Wall-clock side of the model: the memory port, the two roofs of a GEMM pass, DDR traffic.
+
+The kernel reaches DDR through one PS port (``Board.port``: S_AXI_HP0 on Zynq-7000, 64 bits),
+whose sustained bandwidth, not the DDR's peak, bounds a memory-bound pass. ``MemoryPort`` holds
+those facts in array clock cycles. A pass has two lower bounds on its wall-clock cycles:
+
+  compute roof  M*N*K*D_a*D_b / (tiles * bricks)   every tile busy on every cycle
+  memory roof   (A + B + C + MASK bytes) / port bytes per cycle
+                each operand read once at its digit-plane size, results written once
+
+``pass_traffic`` counts the DDR bytes of memory contract v2 for a pass, by buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import ArrayConfig
+from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
+from .planes import operand_bytes
+
+__all__ = ["MemoryPort", "memory_port", "pass_traffic", "compute_roof_cycles",
+           "memory_roof_cycles"]
+
+
+@dataclass(frozen=True)
+class MemoryPort:
+    """The AXI port to DDR as the array sees it (cycles of the array clock)."""
+
+    name: str
+    bus_bytes: int  # bytes per beat
+    clock_hz: float  # the array (and port) clock
+    sustained_bytes_per_s: float
+    latency_cycles: int  # read address to first data beat
+
+    @property
+    def bytes_per_cycle(self) -> float:
+        """Sustained bytes per array cycle: the bus width or the port's bandwidth, if lower."""
+        return min(float(self.bus_bytes), self.sustained_bytes_per_s / self.clock_hz)
+
+    def cycles_for(self, nbytes: int) -> float:
+        """Cycles to move ``nbytes`` at the sustained rate (latency not included)."""
+        return nbytes / self.bytes_per_cycle
+
+    def __repr__(self) -> str:
+        return (f"MemoryPort({self.name}, {8 * self.bus_bytes}-bit, "
+                f"{self.bytes_per_cycle:.2f} B/cycle at {self.clock_hz / 1e6:g} MHz, "
+                f"latency {self.latency_cycles})")
+
+
+def memory_port(cfg: ArrayConfig) -> MemoryPort:
+    """The board's memory port at the array's clock."""
+    b = cfg.board_info
+    return MemoryPort(b.port, b.port_bits // 8, cfg.clock_hz, b.port_gbps * 1e9,
+                      b.port_latency_cycles)
+
+
+def pass_traffic(m: int, n: int, k: int, a_bits: int, b_bits: int) -> dict[str, int]:
+    """DDR bytes of one pass when every buffer crosses the port once (memory contract v2)."""
+    return {
+        "A": operand_bytes(m, k, a_bits),
+        "B": operand_bytes(n, k, b_bits),
+        "C": (8 if needs_c64(a_bits, b_bits, k) else 4) * m * n,
+        "MASK": m * -(-n // 8),
+        "DESC": DESC_BYTES,
+        "STAT": STAT_BYTES,
+    }
+
+
+def compute_roof_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int,
+                        b_bits: int) -> float:
+    """M*N*K*D_a*D_b / (tiles * bricks): the array's digit-pair throughput, no overheads."""
+    return m * n * k * cfg.digits(a_bits) * cfg.digits(b_bits) / (cfg.num_tiles * cfg.bricks)
+
+
+def memory_roof_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int,
+                       b_bits: int) -> float:
+    """Operands read once, results written once, at the port's sustained bytes per cycle."""
+    t = pass_traffic(m, n, k, a_bits, b_bits)
+    return memory_port(cfg).cycles_for(t["A"] + t["B"] + t["C"] + t["MASK"])

@@ -1,0 +1,65 @@
+// fracfpga static RTL module (copied into every project as is; frac_array_top sets its parameters).
+// frac_desc_check: why a descriptor is refused, from its decoded fields alone (combinational).
+// The codes and their order are fpga_model/kernel.py check_descriptor's (ERR_* of
+// frac_contract.vh); ERR_OK when the kernel accepts the descriptor. There is no operand check:
+// every digit-plane pattern is a legal code.
+module frac_desc_check #(
+    parameter MAX_K = 131072,
+    parameter MAX_BITS = 12,
+    parameter [31:0] BITS_MASK = 32'h0000115C,
+    parameter DGW = 3
+) (
+    input  wire [7:0]     pass_id,
+    input  wire [31:0]    a_bits,
+    input  wire [31:0]    b_bits,
+    input  wire [31:0]    m,
+    input  wire [31:0]    n,
+    input  wire [31:0]    k,
+    input  wire           early,
+    input  wire [31:0]    stop_ring,
+    input  wire           tau_top,      // bit 63 of tau
+    input  wire           c64,
+    input  wire [DGW-1:0] rings,        // max(D_a, D_b)
+    output reg  [7:0]     err
+);
+    /* verilator lint_off UNUSEDPARAM */
+    `include "frac_contract.vh"
+    /* verilator lint_on UNUSEDPARAM */
+
+    localparam [31:0] MAX_K_W = MAX_K;
+    localparam [31:0] MAX_BITS_W = MAX_BITS;
+
+    // bits of k (its bit length), for the int32 result check
+    function [5:0] bit_length(input [31:0] v);
+        integer i;
+        begin
+            bit_length = 6'd0;
+            for (i = 0; i < 32; i = i + 1)
+                if (v[i])
+                    bit_length = i[5:0] + 6'd1;
+        end
+    endfunction
+
+    wire a_in_set = a_bits <= MAX_BITS_W && BITS_MASK[a_bits[4:0]];
+    wire b_in_set = b_bits <= MAX_BITS_W && BITS_MASK[b_bits[4:0]];
+    wire [31:0] c32_bits = a_bits + b_bits + {26'd0, bit_length(k)};
+
+    always @* begin
+        if (pass_id > PASS_MAX)
+            err = ERR_PASS;
+        else if (!a_in_set)
+            err = ERR_A_BITS;
+        else if (!b_in_set)
+            err = ERR_B_BITS;
+        else if (m == 32'd0 || n == 32'd0)
+            err = ERR_SHAPE;
+        else if (k == 32'd0 || k > MAX_K_W)
+            err = ERR_K;
+        else if (early && (stop_ring >= { {(32-DGW){1'b0}}, rings} || tau_top))
+            err = ERR_EARLY_STOP;
+        else if (!c64 && c32_bits > C32_MAX_BITS)
+            err = ERR_C32;
+        else
+            err = ERR_OK;
+    end
+endmodule

@@ -1,0 +1,91 @@
+"""``fracfpga perf``: one pass on the RTL with the memory-port model, JSON out, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from codegen import rtlsim
+from codegen.perf import PerfRequest, port_duty
+from codegen.render import render_project
+from fpga_model import ArrayConfig
+from fpga_model.wall import memory_port
+
+SMALL = dict(bits=(4, 8), tiles=(2, 2), max_k=64)
+
+
+def fracfpga(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "host.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return render_project(ArrayConfig(**SMALL), tmp_path_factory.mktemp("perf") / "small")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--shape", "4,40"], r"--shape '4,40' is not 3 comma-separated integers; pass e\.g\. "
+                          r"--shape 1024,144,16"),
+    (["--pair", "4,6"], r"bit-width 6 is not in the supported set 4,8; regenerate with "
+                        r"--bits 4,6,8"),
+    (["--pass", "xx"], r"unknown pass 'xx'; pass --pass fw, eb or gc"),
+    (["--sim", "xsim"], r"unknown simulator 'xsim'; pass --sim icarus or verilator"),
+    (["--shape", "4,65,3"], r"K=65 exceeds the project's max K 64; pass a smaller K or "
+                            r"regenerate with a larger --max-k"),
+    (["--shape", "0,4,3"], r"shape 0,4,3 has an empty dimension; pass --shape M,K,N with each "
+                           r"at least 1"),
+    (["--stop-ring", "1"], r"early stop needs both --stop-ring and --tau \(or neither\)"),
+    (["--stop-ring", "4", "--tau", "9"], r"stop ring 4 is outside 0\.\.3 for the 4x8 pair"),
+])
+def test_bad_input_is_one_line_with_status_2(project, args, message):
+    base = {"--shape": "4,40,3", "--pair": "4,8", "--sim": "icarus"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    argv = [a for kv in base.items() for a in kv]
+    r = fracfpga("perf", str(project.root), *argv)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert re.fullmatch(rf"error: {message}", r.stderr.strip()), r.stderr
+
+
+def test_port_duty_is_the_sustained_share_of_the_bus():
+    assert port_duty(memory_port(ArrayConfig())) == (3, 4)  # 6 of 8 bytes per cycle on HP0
+    assert port_duty(memory_port(ArrayConfig(clock_mhz=100.0))) is None  # the bus caps it
+
+
+def test_a_mismatch_exits_1_and_says_so(project, monkeypatch):
+    import codegen.perf
+    from host.cli import app
+
+    def fake(proj, req, work):
+        assert req == PerfRequest(4, 40, 3, 4, 8, "fw", None, None, "icarus", 0)
+        return {"exact": False, "detail": "descriptor 0 C differs", "wall_cycles": 1}
+
+    monkeypatch.setattr(codegen.perf, "run_perf", fake)
+    r = CliRunner().invoke(app, ["perf", str(project.root), "--shape", "4,40,3", "--pair", "4,8",
+                                 "--sim", "icarus"])
+    assert r.exit_code == 1
+    assert "mismatch: the RTL differs from the model: descriptor 0 C differs" in r.output
+
+
+@pytest.mark.sim
+def test_perf_on_icarus_counts_the_bus(project):
+    if rtlsim.simulator_available("icarus"):
+        pytest.skip(rtlsim.simulator_available("icarus"))
+    r = fracfpga("perf", str(project.root), "--shape", "5,40,3", "--pair", "4,8", "--pass", "eb",
+                 "--sim", "icarus", "--seed", "3")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["exact"] is True and out["engine_cycles"] == out["model_engine_cycles"]
+    assert out["wall_cycles"] > out["engine_cycles"] > 0
+    # rows of 8-byte multiples and one K segment: the model's bytes are the bus's bytes
+    assert out["axi_read_bytes"] + out["axi_write_bytes"] == out["model_dram_bytes"]
+    assert out["port"] == "S_AXI_HP0" and out["port_bytes_per_cycle"] == 6.0
+    assert out["compute_roof_cycles"] == 5 * 3 * 40 * 2 * 4 / (4 * 16)
+    assert out["memory_roof_cycles"] > 0 and out["model_wall_cycles"] > 0
