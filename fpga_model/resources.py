@@ -40,8 +40,8 @@ RESOURCE_COSTS = {
     "segment_words": 512,  # plane words per digit position held by an operand buffer
     "bram36_words": 1024,  # 32-bit plane words in one BRAM36 (1K x 36)
     "lut_control": 5200,  # descriptor walker, AXI reader/writer, AXI-Lite registers
-    "ff_control": 3650,
-    "dsp_control": 12,  # the walker's address, line-size and counter products
+    "ff_control": 3750,
+    "dsp_control": 2,  # the walker's counter products (line sizes are shift-and-add)
     "dsp48_acc_bits": 48,  # P register
     "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
 }
