@@ -16,13 +16,13 @@ device, that the files belong to the project's manifest:
 
 from __future__ import annotations
 
-import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegen.project import file_sha256
 from fpga_model.regmap import REGMAP, VLNV
 
 from .errors import BitstreamMismatch, OverlayNotFound, UnsupportedConfiguration
@@ -74,14 +74,6 @@ class IpFacts:
                 regs[rname] = int(off)
         params = {str(k): str(v) for k, v in (description.get("parameters") or {}).items()}
         return cls(name, str(description.get("type", "")), params, regs)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def find_overlay(folder: Path) -> OverlayFiles:
