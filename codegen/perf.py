@@ -32,7 +32,8 @@ from fpga_model.memory import MemoryImage, read_pass
 from fpga_model.wall import (MemoryPort, compute_roof_cycles, memory_port, memory_roof_cycles)
 
 from .render import Project
-from .rtlsim import SIMULATORS, build_rtl, job_results, run_rtl_jobs
+from .rtlsim import build_rtl, job_results, run_rtl_jobs
+from .simulators import simulator_name
 from .vectors import make_job, write_jobs
 
 __all__ = ["PerfRequest", "perf_image", "port_duty", "run_perf"]
@@ -59,9 +60,7 @@ class PerfRequest:
         """Refuse a request the project cannot run, naming the fix (ConfigError)."""
         if self.pass_ not in PASSES:
             raise ConfigError(f"unknown pass {self.pass_!r}; pass --pass fw, eb or gc")
-        if self.sim not in SIMULATORS:
-            raise ConfigError(f"unknown simulator {self.sim!r}; pass --sim "
-                              f"{' or '.join(SIMULATORS)}")
+        simulator_name(self.sim)
         if min(self.m, self.k, self.n) < 1:
             raise ConfigError(f"shape {self.m},{self.k},{self.n} has an empty dimension; pass "
                               f"--shape M,K,N with each at least 1")

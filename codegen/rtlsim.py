@@ -40,6 +40,7 @@ from fpga_model.regmap import CTRL_BITS
 from ._tools import tool, tool_env
 from .errors import ToolFailed, ToolNotFound
 from .render import Project, load_project
+from .simulators import SIMULATORS, simulator_name
 from .vectors import JobOutcome, VectorJob, read_jobs
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
 
 log = logging.getLogger("fracfpga.rtlsim")
 
-SIMULATORS = ("icarus", "verilator")
 CONFIG_ENV = "FRACFPGA_CONFIG"  # ArrayConfig JSON, for the cocotb side
 REQUEST_ENV = "FRACFPGA_RTL_REQUEST"  # JSON file: what replay_jobs runs and where it reports
 CLOCK_NS = 10
@@ -90,11 +90,7 @@ class RtlBuild:
 
 
 def _check_sim(sim: str) -> dict:
-    try:
-        return _EXTRA_BUILD_ARGS[sim]
-    except KeyError:
-        raise UserError(f"unknown simulator {sim!r}; choose one of {', '.join(SIMULATORS)}") \
-            from None
+    return _EXTRA_BUILD_ARGS[simulator_name(sim)]
 
 
 def simulator_available(sim: str) -> str | None:

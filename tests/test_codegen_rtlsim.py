@@ -68,8 +68,8 @@ def test_simulators_and_their_quirks_table():
 
 
 def test_unknown_simulator(small_project):
-    with pytest.raises(UserError, match=r"^unknown simulator 'xsim'; choose one of "
-                                        r"icarus, verilator$"):
+    with pytest.raises(UserError, match=r"^unknown simulator 'xsim'; pass --sim icarus or "
+                                        r"verilator$"):
         rtlsim.build_rtl(small_project, "xsim")
 
 
@@ -92,8 +92,7 @@ def test_missing_simulator_says_how_to_install(small_project, monkeypatch):
 def test_verify_refuses_an_unknown_simulator(small_project):
     r = fracfpga("verify", str(small_project.root), "--sim", "xsim")
     assert r.returncode == 2
-    assert r.stderr.startswith("error: unknown simulator 'xsim'; pass --sim icarus, verilator, "
-                               "all or none")
+    assert r.stderr == "error: unknown simulator 'xsim'; pass --sim icarus or verilator\n"
 
 
 def test_first_difference_names_descriptor_buffer_and_word():

@@ -107,7 +107,7 @@ CORRUPTIONS = {
 }
 READERS = {
     "csim": [],
-    "verify": ["--sim", "none"],
+    "verify": ["--no-rtl"],
     "estimate": [],
     "deploy": ["--backend", "emulator"],
     "package": [],
@@ -180,7 +180,7 @@ BAD_OPTIONS = [
     (["train", "--static-bits", "8"], r"--static-bits '8' is not FW,BW"),
     (["deploy", "{project}", "--timeout-cycles=-1"], r"--timeout-cycles -1 must be at least 1"),
     (["deploy", "{project}", "--timeout-cycles", "0"], r"--timeout-cycles 0 must be at least 1"),
-    (["deploy", "{project}", "--sim", "xsim"], r"--sim 'xsim' is not one of icarus, verilator"),
+    (["deploy", "{project}", "--sim", "xsim"], r"unknown simulator 'xsim'; pass --sim icarus or verilator"),
     (["deploy", "{project}", "--sim", "icarus", "--backend", "emulator"],
      r"--sim icarus picks the RTL simulator; it applies to --backend rtl"),
     # sizes: refused before anything is allocated
@@ -223,6 +223,15 @@ BAD_OPTIONS = [
     (["nocommand"], r"No such command 'nocommand'; see 'fracfpga --help'"),
     (["csim"], r"Missing argument 'project'.*; see 'fracfpga csim --help'"),
     (["verify", "{project}", "--sim", "xsim"], r"unknown simulator 'xsim'; pass --sim icarus"),
+    # --sim names one simulator in every command, with one message for a wrong name
+    (["verify", "{project}", "--sim", "icarus", "--sim", "xsim"],
+     r"unknown simulator 'xsim'; pass --sim icarus or verilator"),
+    (["perf", "{project}", "--shape", "4,16,4", "--pair", "4,4", "--sim", "xsim"],
+     r"unknown simulator 'xsim'; pass --sim icarus or verilator"),
+    (["verify", "{project}", "--sim", "icarus", "--no-rtl"],
+     r"--sim names a simulator for the RTL run, and --no-rtl skips it; drop one of them"),
+    (["verify", "{project}", "--no-rtl", "--no-csim"], r".*nothing to run: drop --no-csim or "
+     r"--no-rtl"),
 ]
 
 

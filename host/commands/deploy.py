@@ -13,7 +13,6 @@ import typer
 
 from . import checks
 
-SIMULATORS = ("icarus", "verilator")  # codegen.rtlsim.SIMULATORS, named here without its imports
 BACKENDS = ("auto", "pynq", "rtl", "emulator")
 
 
@@ -21,7 +20,8 @@ def deploy(
     project: Path = typer.Argument(..., help="generated project or package folder (manifest.json)"),
     backend: str = typer.Option("auto", help="emulator, rtl, pynq or auto (a board first, then "
                                 "rtl, then the emulator)"),
-    sim: str = typer.Option(None, help="simulator of the rtl backend: icarus or verilator"),
+    sim: str = typer.Option(None, "--sim", metavar="SIM",
+                            help="RTL simulator of the rtl backend: icarus or verilator"),
     timeout_cycles: int = typer.Option(None, "--timeout-cycles",
                                        help="bound on the wait for ap_done (kernel cycles)"),
     job: list[str] = typer.Option(None, "--job", help="run only this self-test job (repeatable)"),
@@ -30,7 +30,9 @@ def deploy(
     """Check and load the overlay on a PYNQ board (or simulate it) and run the self-test."""
     checks.at_least("--timeout-cycles", timeout_cycles, 1)
     if sim is not None:
-        sim = checks.choice("--sim", sim, SIMULATORS)
+        from codegen.simulators import simulator_name
+
+        sim = simulator_name(sim)
         if backend.strip().lower() not in ("rtl", "auto"):
             raise checks.BadOption(f"--sim {sim} picks the RTL simulator; it applies to "
                                    f"--backend rtl (or auto), not {backend!r}")

@@ -29,7 +29,8 @@ def perf(
     pass_: str = typer.Option("fw", "--pass", help="fw, eb or gc"),
     stop_ring: int = typer.Option(None, "--stop-ring", help="early stop after this ring"),
     tau: int = typer.Option(None, "--tau", help="early-stop threshold (with --stop-ring)"),
-    sim: str = typer.Option("verilator", "--sim", help="verilator or icarus"),
+    sim: str = typer.Option("verilator", "--sim", metavar="SIM",
+                            help="RTL simulator: icarus or verilator"),
     seed: int = typer.Option(0, "--seed", help="seed of the random operands"),
 ) -> None:
     """Run one random GEMM pass on the RTL with the board's memory port; print JSON; 1 on a

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-TIERS_HELP = "icarus, verilator, all or none"
 
 
 def _rate(value: int, seconds: float) -> str:
@@ -20,24 +19,27 @@ def _rate(value: int, seconds: float) -> str:
     return f"{rate:.0f} /s"
 
 
-def _sims(sim: str) -> tuple[str, ...]:
-    from codegen.rtlsim import SIMULATORS
+def _sims(names: list[str] | None, rtl: bool) -> tuple[str, ...]:
+    """The simulators to run: the --sim names in order (default: all), none with --no-rtl."""
+    from codegen.simulators import SIMULATORS, simulator_name
 
-    from boards.errors import UserError
+    from .checks import BadOption
 
-    key = sim.strip().lower()
-    if key == "all":
-        return SIMULATORS
-    if key == "none":
+    if not rtl:
+        if names:
+            raise BadOption("--sim names a simulator for the RTL run, and --no-rtl skips it; "
+                            "drop one of them")
         return ()
-    if key not in SIMULATORS:
-        raise UserError(f"unknown simulator {sim!r}; pass --sim {TIERS_HELP}")
-    return (key,)
+    if not names:
+        return SIMULATORS
+    return tuple(dict.fromkeys(simulator_name(n) for n in names))
 
 
 def verify(
     project: Path = typer.Argument(..., help="generated project folder (fracfpga generate --out)"),
-    sim: str = typer.Option("all", "--sim", help=f"RTL simulator(s) to run: {TIERS_HELP}"),
+    sim: list[str] = typer.Option(None, "--sim", metavar="SIM", help="RTL simulator to run: icarus or "
+                                  "verilator (repeatable; default: both)"),
+    rtl: bool = typer.Option(True, "--rtl/--no-rtl", help="run the RTL simulation"),
     csim: bool = typer.Option(True, "--csim/--no-csim", help="also run the HLS C-simulation"),
     job: list[str] = typer.Option(None, "--job", help="run only this job (repeatable)"),
     pairs: bool = typer.Option(True, "--pairs/--no-pairs",
@@ -60,7 +62,9 @@ def verify(
     from host.cli import console
 
     proj = load_project(project)
-    sims = _sims(sim)
+    sims = _sims(sim, rtl)
+    if not csim and not sims:
+        raise typer.BadParameter("nothing to run: drop --no-csim or --no-rtl")
     for s in sims:  # refuse before any long run starts
         reason = rtlsim.simulator_available(s)
         if reason:
@@ -90,7 +94,7 @@ def verify(
                                            backpressure=backpressure, per_descriptor=pairs)
         tiers.append((s, outcomes, build.seconds))
     if not tiers:
-        raise typer.BadParameter("nothing to run: pass --csim or --sim " + TIERS_HELP)
+        raise typer.BadParameter("nothing to run: drop --no-csim or --no-rtl")
 
     table = Table(title=f"verify {proj.root} ({proj.cfg!r})")
     for name, justify in (("job", "left"), ("tier", "left"), ("result", "left"),
