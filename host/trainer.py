@@ -31,6 +31,7 @@ from .controllers import (CONTROLLERS, Controller, DFQConfig, PFQConfig, PSGConf
                           parse_method)
 from .data import SHAPES, Dataset, batches
 from .dist import SINGLE, Dist
+from .distledger import DistLedger
 from .driver import Driver
 from .errors import ChoiceError
 from .layers import FLOAT, ArrayEngine, Runtime
@@ -216,7 +217,8 @@ def _merge(dicts: list[dict]) -> dict:
 
 
 def _reduce(result: "TrainResult", dist: Dist) -> None:
-    """Sum every rank's ledger and cumulative costs (rank 0 alone charges the baseline)."""
+    """Every rank's ledger and cumulative costs, summed (rank 0 alone charges the baseline
+    and, through ``DistLedger``, the merged passes; the others add only zeros)."""
     ledger = result.ledger
     ledger.method = _merge(dist.gather(ledger.method))
     ledger.baseline = _merge(dist.gather(ledger.baseline))
@@ -287,7 +289,8 @@ def train(cfg: TrainConfig, data: Dataset,
     gen = torch.Generator(device=device).manual_seed(cfg.seed + 1 + 7919 * dist.rank)
     data_gen = torch.Generator().manual_seed(cfg.seed + 2)  # shuffling, augmentation
     ctrl_gen = torch.Generator().manual_seed(cfg.seed + 3)  # SMD and SLU draws
-    ledger = Ledger(array, cfg.static_bits)
+    ledger = DistLedger(array, cfg.static_bits, dist=dist) if dist.active else \
+        Ledger(array, cfg.static_bits)
     if target is None:
         target, _ = open_for_training(cfg.backend, array)
     driver = Driver(array, target, ledger)
@@ -322,11 +325,16 @@ def train(cfg: TrainConfig, data: Dataset,
     model.to(device)
     net: torch.nn.Module = model
     if dist.active:
+        import warnings
+
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(
-            model, device_ids=[dist.local_rank] if device.type == "cuda" else None,
-            find_unused_parameters=True, broadcast_buffers=False)
+        with warnings.catch_warnings():  # rank-local buffers: each rank's BN and ranges
+            warnings.simplefilter("ignore", FutureWarning)
+            net = DistributedDataParallel(
+                model, device_ids=[dist.local_rank] if device.type == "cuda" else None,
+                find_unused_parameters="slu" in enabled,  # skipped blocks leave some unused
+                broadcast_buffers=False)
     params = list(model.parameters())
     opt = torch.optim.SGD(_param_groups(params, controllers, cfg.lr), lr=cfg.lr,
                           momentum=cfg.momentum, weight_decay=cfg.weight_decay)
@@ -370,6 +378,8 @@ def train(cfg: TrainConfig, data: Dataset,
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if dist.active:
+                ledger.flush()  # every rank's passes, charged as one process would
             ce_val = dist.mean(float(ce.detach()))  # the global batch's loss
             loss_sum += ce_val
             loss_n += 1
