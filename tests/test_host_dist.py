@@ -62,3 +62,37 @@ def test_single_process_handle_and_argv():
     assert SINGLE.gather(3) == [3]
     assert strip_nproc(["train", "--nproc", "2", "--seed", "1", "--nproc=3"]) == \
         ["train", "--seed", "1"]
+
+
+class _TwoRanks:
+    """Rank 0 of a fake 2-process run whose other rank ran ``other``."""
+
+    def __init__(self, other):
+        self.other, self.main, self.world, self.active = other, True, 2, True
+
+    def gather(self, mine):
+        return [mine, self.other]
+
+
+def test_dist_ledger_charges_merged_passes_and_splits_long_reductions_again():
+    from fpga_model import ArrayConfig, Descriptor, Pass, pass_counters
+    from host.distledger import DistLedger
+    from host.ledger import Ledger
+
+    cfg = ArrayConfig(max_k=256)
+
+    def d(p, m, n, k, a=4, b=8):
+        return Descriptor(m=m, n=n, k=k, a_bits=a, b_bits=b, pass_=p, layer=3)
+
+    # each rank: FW of 100 rows, and GC whose 200-long reduction fits one pass
+    rank = [(d(Pass.FW, 100, 8, 72), None), (d(Pass.GC, 72, 8, 200), None)]
+    led = DistLedger(cfg, dist=_TwoRanks(list(rank)))
+    for desc, _ in rank:
+        led.record(desc, {})
+    assert led.method == {}  # nothing is charged before the step's flush
+    led.flush()
+    one = Ledger(cfg)  # one process: FW of 200 rows, GC of 400 split into 256 + 144
+    for desc in (d(Pass.FW, 200, 8, 72), d(Pass.GC, 72, 8, 256), d(Pass.GC, 72, 8, 144)):
+        one.record(desc, pass_counters(cfg, desc.m, desc.n, desc.k, 4, 8, None, None))
+    assert led.method == one.method
+    assert led.method[(3, Pass.GC)].passes == 2
