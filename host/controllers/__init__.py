@@ -3,8 +3,9 @@
 Each controller is one module with its algorithm, its config dataclass and a ``Controller``
 (``base.py``) the training loop drives without knowing its name. ``CONTROLLERS`` (kept in the
 torch-free ``host.names``) registers them by import path, in the order they attach and act each
-step; adding one is a module and a line there. A method names a set of them: ``pfq+psg``, or a preset (``fractrain`` = pfq+dfq,
-where PFQ steps DFQ's target; ``e2train`` = smd+slu+psg; ``static`` = none).
+step; adding one is a module and a line there. A method names a set of them: ``pfq+psg``, or a
+preset (``fractrain`` = pfq+dfq, where PFQ steps DFQ's target; ``e2train`` = smd+slu+psg;
+``static`` = none).
 """
 
 from __future__ import annotations
