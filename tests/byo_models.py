@@ -45,6 +45,24 @@ def tiny_resnet(num_classes: int, in_channels: int) -> nn.Module:
     return TinyResNet(num_classes, in_channels)
 
 
+class PreActBlock(Block):
+    """The same attributes as ``Block``, but batch norm before each conv (pre-activation)."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__(cin, cout, stride)
+        self.bn1 = nn.BatchNorm2d(cin)
+
+    def forward(self, x):
+        out = self.conv1(torch.relu(self.bn1(x)))
+        idt = x if self.downsample is None else self.downsample(x)
+        return self.conv2(torch.relu(self.bn2(out))) + idt
+
+
+def preact(num_classes: int, in_channels: int) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(in_channels, 8, 3, padding=1), PreActBlock(8, 8, 1),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, num_classes))
+
+
 def plain_cnn(num_classes: int, in_channels: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(in_channels, 8, 3, padding=1), nn.ReLU(),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, num_classes))

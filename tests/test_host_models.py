@@ -76,6 +76,12 @@ def test_imported_model_keeps_weights_and_recognizes_residual_blocks():
         assert torch.allclose(model(x), ref(x), atol=0.15 * float(ref(x).abs().max()))
 
 
+def test_a_block_of_another_form_is_not_taken_for_a_resnet_block():
+    model = build_model("byo_models:preact", 1, 10, 4, Runtime(engine=FLOAT), 8)
+    assert model.blocks == [] and len(model.layers()) == 4  # quantized, but not gateable
+    assert model(torch.randn(2, 1, 8, 8)).shape == (2, 10)
+
+
 @pytest.mark.parametrize("name, message", [
     ("resnet18", r"^unknown model 'resnet18'; known models: resnet8, resnet20, resnet38, "
                  r"resnet74, resnet110, resnet164, mobilenetv2 \(or package.module:factory\)$"),

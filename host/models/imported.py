@@ -6,8 +6,9 @@ kernel, stride and padding, zero padding) and every ``nn.Linear`` becomes a quan
 with the same weights (a bias is added after the GEMM, on the host); the others stay float on
 the host and are listed in ``float_layers``. Residual blocks written the common way (attributes
 ``conv1``/``bn1``/``conv2``/``bn2`` [``conv3``/``bn3``] and a ``downsample`` or ``shortcut``
-module, as torchvision's BasicBlock and Bottleneck) are recognized and become gateable blocks
-(ReLU of residual plus shortcut), so DFQ and SLU apply to them.
+module, as torchvision's BasicBlock and Bottleneck) are recognized, after a probe shows that
+their forward computes ReLU(residual + shortcut), and become gateable blocks, so DFQ and SLU
+apply to them.
 """
 
 from __future__ import annotations
@@ -122,22 +123,56 @@ class AdaptedBlock(ResidualBlock):
 
 
 def _residual_form(m: nn.Module) -> tuple[list[str], str | None] | None:
-    """(conv names, shortcut attribute) when ``m`` looks like a ResNet block, else None."""
+    """(conv names, shortcut attribute) when ``m`` is a ResNet block computing
+    ReLU(bnN(convN(...ReLU(bn1(conv1(x)))...)) + shortcut(x)), else None.
+
+    The form is read from the attributes, then checked by running the block's own forward
+    beside it on a probe input (float, evaluation mode): a block that computes something else
+    (pre-activation, other activations) is left as it is.
+    """
     if not all(hasattr(m, a) for a in ("conv1", "bn1", "conv2", "bn2")):
         return None
     convs = ["conv1", "conv2"] + (["conv3"] if hasattr(m, "conv3") and hasattr(m, "bn3") else [])
+    down: str | None = None
     for attr in ("downsample", "shortcut"):
         if hasattr(m, attr):
             sub = getattr(m, attr)
             if sub is None or (isinstance(sub, nn.Sequential) and len(sub) == 0):
-                return convs, None
+                break
             if isinstance(sub, nn.Module):
-                return convs, attr
-    return None
+                down = attr
+                break
+    else:
+        return None
+    first = m.conv1
+    if not isinstance(first, nn.Conv2d):
+        return None
+    was = m.training
+    m.eval()
+    try:
+        with torch.no_grad():
+            x = torch.randn(2, first.in_channels, 8, 8, generator=torch.Generator().manual_seed(0))
+            out = x
+            for i, name in enumerate(convs, 1):
+                out = getattr(m, f"bn{i}")(getattr(m, name)(out))
+                if i < len(convs):
+                    out = F.relu(out)
+            short = getattr(m, down)(x) if down else x
+            same = torch.allclose(F.relu(out + short), m(x), rtol=1e-4, atol=1e-5)
+    except Exception:  # noqa: BLE001 - shapes that do not fit the form
+        same = False
+    finally:
+        m.train(was)
+    return (convs, down) if same else None
 
 
 def convert(net: nn.Module, runtime: Runtime) -> tuple[list[ResidualBlock], list[str]]:
     """Make ``net``'s layers quantized in place; returns (residual blocks, float layers)."""
+    forms = {}  # recognized on the float modules, adapted once their layers are quantized
+    for name, m in net.named_modules():
+        form = _residual_form(m) if name else None
+        if form is not None:
+            forms[id(m)] = form
     floating: list[str] = []
     for name, m in list(net.named_modules()):
         for child_name, child in list(m.named_children()):
@@ -151,11 +186,10 @@ def convert(net: nn.Module, runtime: Runtime) -> tuple[list[ResidualBlock], list
             elif isinstance(child, nn.Linear):
                 setattr(m, child_name, _convert_linear(child, runtime))
     blocks: list[ResidualBlock] = []
-    for name, m in list(net.named_modules()):
+    for m in list(net.modules()):
         for child_name, child in list(m.named_children()):
-            form = _residual_form(child)
-            if form is not None and not isinstance(child, ResidualBlock):
-                adapted = AdaptedBlock(child, *form)
+            if id(child) in forms and not isinstance(child, ResidualBlock):
+                adapted = AdaptedBlock(child, *forms[id(child)])
                 setattr(m, child_name, adapted)
                 blocks.append(adapted)
     return blocks, floating
