@@ -74,3 +74,9 @@ def no_layers(num_classes: int, in_channels: int) -> nn.Module:
 
 def broken(num_classes: int) -> nn.Module:  # lacks in_channels
     return plain_cnn(num_classes, 1)
+
+
+def for_224(num_classes: int, in_channels: int) -> nn.Module:
+    """A model whose classifier expects 224x224 inputs."""
+    return nn.Sequential(nn.Conv2d(in_channels, 4, 3, padding=1), nn.Flatten(),
+                         nn.Linear(4 * 224 * 224, num_classes))

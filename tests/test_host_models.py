@@ -92,6 +92,8 @@ def test_a_block_of_another_form_is_not_taken_for_a_resnet_block():
                           r"in_channels=1\) raised TypeError"),
     ("byo_models:no_layers", r"^model 'byo_models:no_layers' has no Conv2d or Linear layer"),
     ("a b:c", r"^model 'a b:c' is not an import path"),
+    ("byo_models:for_224", r"^model 'byo_models:for_224' fails on a 1x8x8 input "
+                           r"\(RuntimeError: .*\); choose a model for this data$"),
 ])
 def test_bad_models_are_one_line_errors(name, message):
     with pytest.raises(ChoiceError, match=message):

@@ -31,11 +31,12 @@ def build_model(name: str, in_channels: int, num_classes: int, width: int,
         model = MobileNetV2(in_channels, num_classes, width, runtime)
     else:
         model = ResNet(MODELS[name][1], in_channels, num_classes, width, runtime)
+    if not is_import_path(name):
+        trace(model, in_channels, image_size, reindex=False)
+        return model
     try:
-        trace(model, in_channels, image_size, reindex=is_import_path(name))
-    except ChoiceError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - e.g. an imported model for other input sizes
+        trace(model, in_channels, image_size, reindex=True)
+    except Exception as exc:  # noqa: BLE001 - e.g. a model made for other input sizes
         raise ChoiceError(f"model {name!r} fails on a {in_channels}x{image_size}x{image_size} "
                           f"input ({type(exc).__name__}: {exc}); choose a model for this "
                           f"data") from None
