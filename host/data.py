@@ -16,9 +16,10 @@ import torch
 
 from .errors import ChoiceError, DataNotFound
 
-__all__ = ["Dataset", "load_data", "batches", "DATA_KINDS"]
+__all__ = ["Dataset", "load_data", "batches", "DATA_KINDS", "SHAPES"]
 
 DATA_KINDS = ("digits", "cifar10", "cifar100")
+SHAPES = {"digits": (1, 8, 10), "cifar10": (3, 32, 10), "cifar100": (3, 32, 100)}  # C, HW, classes
 _CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 _CIFAR_STD = (0.2023, 0.1994, 0.2010)
 

@@ -3,7 +3,8 @@
 - ``accuracy.png``: test accuracy per epoch, mean +- std over seeds (band), beside the static
   FW/BW baseline trained on the same seeds when the report has it;
 - ``cost.png``: cumulative effective MACs (GMAC), modeled latency (ms) and energy (mJ) over the
-  training steps, mean +- std over seeds, with the static baseline on the same array;
+  training steps, mean +- std over seeds, with the static baseline on the same array and the
+  best-accuracy checkpoints (where the papers' tables stop counting) marked;
 - ``precision.png``: the width each layer ran at per epoch (FW activations, GC errors), mean
   over seeds, in one discrete colour per supported width on one shared scale;
 - ``controllers.png`` (when PSG, SMD or SLU ran): what the E2-Train controllers did over time:
@@ -96,6 +97,9 @@ def _cost(plt, results, out: Path) -> None:
               _label(results), color="C0")
         _band(ax, steps, [[c[j] * scale for c in r.cumulative] for r in results],
               f"static FW{fw}/BW{bw}", "--", color="0.3")
+        for k, r in enumerate(results):  # where the papers' convention stops counting
+            ax.axvline(r.best_step, color="C3", lw=0.8, ls=":",
+                       label="best-accuracy checkpoint" if k == 0 else None)
         ax.set_xlabel("training step (mini-batch)")
         ax.set_ylabel(ylabel)
         ax.set_title(title)

@@ -45,6 +45,15 @@ def test_pfq_eps_decays_only_at_the_first_two_turning_points_and_stops_at_the_la
     assert pfq.eps == pytest.approx(0.125)
 
 
+def test_pfq_deadline_switches_do_not_decay_eps_unless_asked():
+    pfq = PFQ(stages=3, eps=0.05, period=1, fixed=(5, 8))
+    _feed(pfq, [float(10 - i) for i in range(10)], 1)
+    assert pfq.turning_points == [5, 8] and pfq.eps == 0.05
+    asked = PFQ(stages=3, eps=0.05, alpha=0.3, period=1, fixed=(5, 8), deadline_decay=True)
+    _feed(asked, [float(10 - i) for i in range(10)], 1)
+    assert asked.eps == pytest.approx(0.05 * 0.3 * 0.3)
+
+
 def test_pfq_fixed_iterations_are_a_fallback_deadline():
     pfq = PFQ(stages=3, period=1, fixed=(5, 8))
     adv = _feed(pfq, [float(10 - i) for i in range(10)], 1)  # never flat
@@ -115,32 +124,40 @@ class _ResBlock(torch.nn.Module):
     def residual(self, x, mix=None):
         return self.conv(x)
 
-    def shortcut(self, x):
+    def shortcut(self, x, mix=None):
         return x
 
+    def combine(self, res, short):
+        return torch.relu(res + short)
 
-def test_slu_skips_or_runs_blocks_with_a_straight_through_gradient():
+
+def test_slu_runs_each_sample_or_its_shortcut_with_a_straight_through_gradient():
     torch.manual_seed(0)
-    slu = SLU([4, 4, 4], [1.0, 1.0, 1.0], target=50.0, beta=1.0,
-              generator=torch.Generator().manual_seed(0))
+    slu = SLU([4, 4, 4], target=50.0, beta=1.0, generator=torch.Generator().manual_seed(0),
+              eval_generator=torch.Generator().manual_seed(1))
     block = _ResBlock()
-    x = torch.randn(3, 4, 5, 5)
-    runs = skips = 0
-    for _ in range(40):
-        slu.begin(3)
-        out = slu.run_block(1, x, block, None)
-        if slu.executed[-1]:
-            runs += 1
-            assert torch.allclose(out, torch.relu(block.conv(x) + x))
-        else:
-            skips += 1
-            assert torch.equal(out, x)
-    assert runs and skips  # p starts near 0.88: both outcomes occur
-    slu.begin(3)
+    x = torch.randn(16, 4, 5, 5)
+    slu.begin(16)
     out = slu.run_block(1, x, block, None)
-    (out.sum() + slu.loss()).backward()
+    ran = slu._masks[-1].detach().bool()
+    assert 0 < int(ran.sum()) < 16  # p starts near 0.5: per-sample decisions differ
+    full = torch.relu(block.conv(x) + x)
+    assert torch.allclose(out[ran], full[ran]) and torch.equal(out[~ran], x[~ran])
+    loss = slu.loss()
+    (out.sum() + loss).backward()
     assert slu.gate.fc.bias.grad is not None and float(slu.gate.fc.bias.grad.abs()) > 0
-    slu.gate.eval()
-    slu.begin(3)
-    slu.run_block(1, x, block, None)
-    assert slu.executed == [1]  # evaluation: p > 0.5, deterministic
+    assert slu.last_cp == pytest.approx(100.0 * int(ran.sum()) / 16)
+    reg = 1.0 if slu.last_cp > 50.0 else -1.0
+    assert float(loss.detach()) == pytest.approx(reg * int(ran.sum()))
+    slu.gate.eval()  # evaluation samples too (E2-Train), from its own generator
+    seen = set()
+    for _ in range(5):
+        slu.begin(16)
+        slu.run_block(1, x, block, None)
+        seen.add(slu.executed[-1])
+    assert len(seen) > 1
+
+
+def test_slu_defaults_are_e2trains():
+    from host.controllers import SLUConfig
+    assert (SLUConfig().beta, SLUConfig().target) == (1e-5, 100.0)

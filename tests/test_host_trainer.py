@@ -55,7 +55,9 @@ def test_pfq_first_stage_widths_then_fixed_switch():
     assert r.events == ["step 4: PFQ stage 1", "step 5: PFQ stage 2", "step 6: PFQ stage 3"]
     assert 0 < r.ledger.savings()["eff_macs"] < 1
     first = r.precision[0]
-    assert all(v == (3.0, 6.0) for v in first.values())  # stage 0: FW3/BW6 everywhere
+    head = max(first)  # the classifier stays static (FracTrain keeps it in fp32)
+    assert first[head] == (8.0, 8.0)
+    assert all(v == (3.0, 6.0) for k, v in first.items() if k != head)  # stage 0: FW3/BW6
 
 
 def test_dfq_gates_choose_options_and_keep_static_layers_at_8_bits():
@@ -127,3 +129,71 @@ def test_bad_configurations_fail_before_training():
         check_config(_cfg("static", device="tpu"))
     with pytest.raises(ChoiceError, match=r"^--batch-size 500 exceeds the 96 training samples"):
         train(_cfg("static", batch_size=500), SMALL)
+
+
+def test_recipes_are_the_official_schedules():
+    from host.trainer import learning_rate
+
+    f = TrainConfig.from_recipe("fractrain")
+    assert (f.batch_size, f.weight_decay, f.momentum, f.iterations, f.schedule) == \
+        (128, 1e-4, 0.9, 64000, "piecewise")
+    lrs = [learning_rate(f, s, 64000) for s in (0, 31999, 32000, 47999, 48000, 63999)]
+    assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+    e = TrainConfig.from_recipe("e2train")
+    assert [learning_rate(e, s, 64000) for s in (42665, 42666, 63999)] == \
+        pytest.approx([0.1, 0.01, 0.01])  # the x0.01 at 64k never comes
+    q = TrainConfig.from_recipe("quick")
+    assert (q.batch_size, q.weight_decay, q.epochs, q.iterations, q.schedule) == \
+        (64, 5e-4, 40, None, "cosine") == (TrainConfig().batch_size, TrainConfig().weight_decay,
+                                           TrainConfig().epochs, None, TrainConfig().schedule)
+    with pytest.raises(ChoiceError, match=r"^unknown learning-rate schedule 'step'"):
+        check_config(_cfg("static", schedule="step"))
+
+
+def test_iterations_and_costs_up_to_the_best_checkpoint():
+    r = train(_cfg("pfq", iterations=5, pfq=PFQConfig(mode="fixed", fixed=(2, 3, 4))), SMALL)
+    assert r.steps == 5 and r.eval_steps == [3, 5] and len(r.test_acc) == 2
+    best = r.best_step
+    assert best == r.eval_steps[r.test_acc.index(max(r.test_acc))]
+    m, b = r.costs_at(best)
+    row = r.cumulative[best - 1]
+    assert (m.eff_macs, b.eff_macs, m.energy_j, m.latency_s) == (row[1], row[2], row[3], row[5])
+    whole_m, whole_b = r.ledger.totals()
+    assert r.costs_at(5)[0].eff_macs == pytest.approx(whole_m.eff_macs)
+    assert m.eff_macs <= whole_m.eff_macs and b.eff_macs <= whole_b.eff_macs
+
+
+def test_running_range_momentum_is_fractrains():
+    from host import trainer as tr
+
+    seen = {}
+    orig = tr.build_model
+
+    def spy(*a, **k):
+        seen["model"] = orig(*a, **k)
+        return seen["model"]
+    tr.build_model = spy
+    try:
+        train(_cfg("static", iterations=1), SMALL)
+        assert {layer.act_range.momentum for layer in seen["model"].layers()} == {0.1}
+        train(_cfg("static", iterations=1, act_momentum=0.9), SMALL)
+        assert {layer.act_range.momentum for layer in seen["model"].layers()} == {0.9}
+    finally:
+        tr.build_model = orig
+
+
+def test_dfq_runs_the_projection_shortcut_at_the_options_widths():
+    r = train(_cfg("dfq", iterations=2), SMALL)
+    names = r.layer_names
+    downs = [k for k, n in names.items() if n.endswith(".down")]
+    assert downs and all(r.precision[0][k][0] < 8 for k in downs)
+
+
+@pytest.mark.parametrize("method", ["dfq+slu", "pfq+smd"])
+def test_mobilenetv2_trains_with_block_controllers(method):
+    r = train(_cfg(method, model="mobilenetv2", iterations=2,
+                   pfq=PFQConfig(mode="fixed", fixed=(1, 2, 3))), SMALL)
+    assert r.steps == 2 and len(r.float_layers) == 17
+    assert r.ledger.savings()["eff_macs"] > 0
+    if "slu" in method:
+        assert r.series["slu_cp"] and r.series["dfq_cp"]

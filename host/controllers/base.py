@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..dist import SINGLE
+from ..errors import ChoiceError
+
 __all__ = ["Controller", "TrainingRun"]
 
 
@@ -34,6 +37,9 @@ class TrainingRun:
         controllers: name -> controller, every enabled one (built before any attaches).
         series: per-step report series by name (``TrainResult.series``).
         optimizer, params: set by the loop once every controller is attached.
+        dist: the process's place in a data-parallel run (``host.dist.Dist``; single by
+            default): decisions go through ``dist.agree`` or a reduction, so every rank runs
+            the same descriptor list.
     """
 
     model: Any
@@ -49,10 +55,13 @@ class TrainingRun:
     series: dict[str, list[float]] = field(default_factory=dict)
     optimizer: torch.optim.Optimizer | None = None
     params: list[nn.Parameter] = field(default_factory=list)
+    dist: Any = SINGLE
 
-    def set_widths(self, fw: int, bw: int) -> None:
-        """Every layer to FW/BW ``fw``/``bw`` bits, one group (what static layers run at)."""
+    def set_widths(self, fw: int, bw: int, exclude: frozenset[int] = frozenset()) -> None:
+        """Every layer but the ids in ``exclude`` to FW/BW ``fw``/``bw`` bits, one group."""
         for layer in self.model.layers():
+            if layer.index in exclude:
+                continue
             p = layer.plan
             p.a_bits, p.w_bits, p.g_bits = fw, fw, bw
             p.groups = None
@@ -78,8 +87,17 @@ class Controller:
     def __init__(self, config: Any) -> None:
         self.config = config
 
+    needs_blocks: ClassVar[bool] = False  # gates residual blocks (DFQ, SLU)
+
     def check(self, enabled: frozenset[str]) -> None:
         """Refuse bad settings before any data is read (raise ``ChoiceError``)."""
+
+    def check_model(self, model: Any, name: str) -> None:
+        """Refuse a model this controller cannot drive (raise ``ChoiceError``), before training."""
+        if self.needs_blocks and not getattr(model, "blocks", None):
+            raise ChoiceError(f"{self.name} needs residual blocks to gate and model {name!r} "
+                              f"has none; use static, pfq, psg or smd with it, or a model "
+                              f"with residual blocks")
 
     def widths(self, enabled: frozenset[str]) -> set[int]:
         """Bit widths this controller may ask the array for (checked against its set)."""

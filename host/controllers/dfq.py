@@ -9,18 +9,23 @@ the target cp (% of fp32 cost), +1 at or above it: an L1 pull of cp toward the t
 
 Granularity: per mini-batch (the hardware: one descriptor per pass, the option chosen by the
 batch-mean probabilities) or per sample (software option: samples are grouped by option and
-each group gets its own descriptors).
+each group gets its own descriptors). The option's widths apply to the block's residual convs
+and its projection shortcut, as in the official code.
+
+In a data-parallel run the batch-mean probabilities and cp are averaged over the ranks before
+the choice, so every rank takes the option a single process would take for the global batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..dist import SINGLE
 from ..layers import Group
 from .base import Controller, TrainingRun
 from .gate import RecurrentGate
@@ -57,6 +62,7 @@ class DFQ:
         options: (activation bits, error bits) pairs; w_bits: the fixed weight width.
         target: target cp in % of fp32 cost (FracTrain steps it with PFQ).
         beta: cost-term coefficient; per_sample: the software per-sample option.
+        dist: the data-parallel handle (decisions and cp over the global batch).
     """
 
     channels: Sequence[int]
@@ -66,6 +72,7 @@ class DFQ:
     target: float = 3.0
     beta: float = 1e-3
     per_sample: bool = False
+    dist: Any = SINGLE
     gate: DFQGate = field(init=False)
     _masks: list = field(default_factory=list, repr=False)
     _batch: int = 0
@@ -99,7 +106,8 @@ class DFQ:
             chosen = int(torch.bincount(choice, minlength=len(self.options)).argmax())
         else:
             pb = p.mean(dim=0, keepdim=True)
-            k = int(pb.argmax())
+            training = self.gate.training
+            k = int((self.dist.mean_tensor(pb) if training else pb).argmax())
             hard = F.one_hot(torch.tensor([k], device=p.device), len(self.options)).to(p.dtype)
             mix = hard - pb.detach() + pb
             groups = None
@@ -126,6 +134,8 @@ class DFQ:
             total = total + per * float(self.weights[l])
         cp = 100.0 * float(total.detach()) / (self._batch * 3.0
                               * float(self.weights[:len(self._masks)].sum()))
+        if self.gate.training:
+            cp = self.dist.mean(cp)
         return total, cp
 
     def loss(self) -> torch.Tensor:
@@ -133,7 +143,8 @@ class DFQ:
         c, cp = self.cost()
         self.last_cp = cp
         reg = -1.0 if cp < self.target else 1.0
-        return reg * self.beta * c
+        # DDP averages gradients over ranks; the cost sums the global batch as one process
+        return reg * self.beta * self.dist.world * c
 
 
 @dataclass(frozen=True)
@@ -144,7 +155,7 @@ class DFQConfig:
     options: tuple[tuple[int, int], ...] = DFQ_OPTIONS
     w_bits: int = 4  # FracTrain README: 4 on CIFAR (6 on ImageNet)
     target: float = 3.0
-    beta: float = 0.05
+    beta: float = 1e-3  # train_dfq.py / train_frac.py --beta
     per_sample: bool = False
 
 
@@ -154,6 +165,7 @@ class DFQController(Controller):
     name = "dfq"
     config_type = DFQConfig
     series_keys = ("dfq_cp",)
+    needs_blocks = True
 
     def __init__(self, config: DFQConfig) -> None:
         super().__init__(config)
@@ -178,7 +190,7 @@ class DFQController(Controller):
         c = self.config
         self.run = run
         self.dfq = DFQ(run.block_channels, run.block_macs, c.options, c.w_bits, self._target,
-                       c.beta, c.per_sample)
+                       c.beta, c.per_sample, run.dist)
         run.model.add_gate(self.name, self.dfq.gate, self)
 
     # the model's block hooks

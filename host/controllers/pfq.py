@@ -7,8 +7,12 @@ period losses; a turning point is when |l_{e-4+j} - l_e| / S <= eps for j = 0..3
 stage advances, eps <- alpha * eps (at the first two turning points only) and the FIFO is
 cleared, so every stage lasts at least 5 periods. The fixed-iteration fallback advances at
 given iterations (the authors' 2019 runs switched at 8190/16380/24180 of 64000); with both on,
-a stage ends at its turning point or at its fixed iteration, whichever comes first (on a short
-run with a decaying learning rate the loss may never flatten enough for the indicator).
+a stage ends at its turning point or at its fixed iteration, whichever comes first. The
+indicator alone decides by default (as the official code); a switch at a deadline decays eps
+only when asked (``deadline_decay``), since the official code has no deadlines.
+
+The schedule applies to every quantized layer but the classifier, which FracTrain keeps in
+fp32: here it stays at the static widths (the array has no fp32).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class PFQ:
         window, scale_periods: FIFO length (5) and the periods that set the scale (10).
         fixed: switch iterations (one per stage boundary), or None.
         indicator: use the loss-difference indicator (with ``fixed``, as a deadline).
+        deadline_decay: a switch at a deadline also decays eps (the indicator's always do).
     """
 
     stages: int = 4
@@ -44,6 +49,7 @@ class PFQ:
     scale_periods: int = 10
     fixed: Sequence[int] | None = None
     indicator: bool = True
+    deadline_decay: bool = False
     stage: int = 0
     turning_points: list[int] = field(default_factory=list)
     _losses: deque = field(default_factory=deque, repr=False)
@@ -59,7 +65,7 @@ class PFQ:
             return False
         if (self.fixed is not None and self.stage < len(self.fixed)
                 and self._iter >= self.fixed[self.stage]):
-            return self._advance()
+            return self._advance(self.deadline_decay)
         if not self.indicator:
             return False
         self._sum += loss
@@ -78,16 +84,21 @@ class PFQ:
             return False
         last = self._losses[-1]
         if all(abs(v - last) / scale <= self.eps for v in list(self._losses)[:-1]):
-            return self._advance()
+            return self._advance(True)
         return False
 
-    def _advance(self) -> bool:
+    def _advance(self, decay: bool) -> bool:
         self.stage += 1
         self.turning_points.append(self._iter)
-        if len(self.turning_points) <= 2:
+        if decay and len(self.turning_points) <= 2:
             self.eps *= self.alpha
         self._losses.clear()
         return True
+
+    def set_stage(self, stage: int) -> None:
+        """Take a stage decided elsewhere (rank 0 of a data-parallel run)."""
+        while self.stage < stage:
+            self._advance(False)
 
 
 @dataclass(frozen=True)
@@ -98,9 +109,11 @@ class PFQConfig:
         fw, bw: the FW and BW widths of each stage (every layer follows them).
         eps, alpha: indicator threshold and its decay; period: iterations per indicator
             "epoch" (0: one epoch of the loader).
-        mode: "both" (indicator, with the fixed deadlines), "indicator" or "fixed".
+        mode: "indicator" (the official code), "fixed" (the deadlines) or "both" (the
+            indicator, with the deadlines as a fallback).
         fixed: the deadlines in iterations, or None for ``fixed_frac`` of the run (the
             authors' 8190/16380/24180 of 64000).
+        deadline_decay: a switch at a deadline decays eps too (no official counterpart).
         dfq_targets: under FracTrain (with DFQ) the stages step DFQ's target cp instead.
     """
 
@@ -109,9 +122,10 @@ class PFQConfig:
     eps: float = 0.05
     alpha: float = 0.3
     period: int = 0
-    mode: str = "both"
+    mode: str = "indicator"
     fixed: tuple[int, ...] | None = None
     fixed_frac: tuple[float, ...] = (0.128, 0.256, 0.378)
+    deadline_decay: bool = False
     dfq_targets: tuple[float, ...] = (1.5, 2.0, 2.5, 3.0)
 
 
@@ -124,7 +138,7 @@ class PFQController(Controller):
     def check(self, enabled: frozenset[str]) -> None:
         c = self.config
         if c.mode not in ("both", "indicator", "fixed"):
-            raise ChoiceError(f"unknown PFQ mode {c.mode!r}; use both, indicator or fixed")
+            raise ChoiceError(f"unknown PFQ mode {c.mode!r}; use indicator, fixed or both")
         if len(c.fw) != len(c.bw):
             raise ChoiceError(f"the PFQ schedule has {len(c.fw)} FW and {len(c.bw)} BW "
                               f"widths; give one BW width per FW width")
@@ -143,17 +157,27 @@ class PFQController(Controller):
         self.pfq = PFQ(stages=stages, eps=c.eps, alpha=c.alpha,
                        period=c.period or run.steps_per_epoch,
                        fixed=None if c.mode == "indicator" else fixed,
-                       indicator=c.mode != "fixed")
+                       indicator=c.mode != "fixed", deadline_decay=c.deadline_decay)
+        head = getattr(run.model, "head", None)
+        self.keep = frozenset() if head is None else frozenset({head})  # classifier: static
         self._apply(0)
 
     def _apply(self, stage: int) -> None:
+        self._stage_applied = stage
         if self.target is not None:
             self.target.target = self.config.dfq_targets[stage]
         else:
-            self.run.set_widths(self.config.fw[stage], self.config.bw[stage])
+            self.run.set_widths(self.config.fw[stage], self.config.bw[stage], self.keep)
 
     def after_step(self, step: int, loss: float) -> list[str]:
-        if not self.pfq.observe(loss):
+        advanced = self.pfq.observe(loss)
+        dist = self.run.dist
+        if dist.active:  # rank 0 decides; every rank takes its stage
+            stage = dist.agree(self.pfq.stage)
+            advanced = stage != self._stage_applied
+            self.pfq.set_stage(stage)
+            self.pfq.stage = stage
+        if not advanced:
             return []
         self._apply(self.pfq.stage)
         return [f"step {step}: PFQ stage {self.pfq.stage}"]

@@ -1,26 +1,30 @@
-"""SLU: selective layer update, a per-block skip gate (E2-Train §2.2, SkipNet-style).
+"""SLU: selective layer update, a per-sample per-block skip gate (E2-Train §2.2, SkipNet-style).
 
 Before each residual block after the first, a gate feature (global average pool -> 1x1 conv
-C->10) feeds one LSTM(10, 10) shared over depth, then linear -> sigmoid = p. The decision is a
-hard Bernoulli draw with a straight-through gradient; a skipped block is neither run forward nor
-backward (its projection shortcut, if any, still runs). The loss adds ``reg * beta * sum(m)``
-with reg = -1 while cp <= target (% of gated blocks executed), else +1.
+C->10) feeds one LSTM(10, 10) shared over depth, then linear -> sigmoid = p per sample. The
+decision is a hard Bernoulli draw per sample, m = 1[p > u], with a straight-through gradient
+(m - p.detach() + p), in training and in evaluation alike (the official code samples at test
+time too). A block's executed samples run it (forward and backward); the skipped ones take the
+shortcut (the projection, if any, always runs). The loss adds ``reg * beta * sum(m)`` over
+samples and gated blocks, reg = -1 while cp <= target, else +1, where cp = 100 * sum(m) /
+(blocks * batch): every gated block weighs the same, as in the official code.
 
-Departures from E2-Train: the decision is per mini-batch (the hardware runs or skips a block's
-descriptors for the whole batch; p is the batch mean), so a skipped block returns no task-loss
-gradient to its gate (it was not computed), only the cost term; evaluation uses p > 0.5
-instead of sampling.
+Where the hardware needs otherwise: a skipped sample's block is not computed, so its gate gets
+only the cost gradient (the official code computes every block and multiplies by 0, so the
+task loss reaches the gate through (block - shortcut) for skipped samples too). The executed
+samples of a block form a smaller mini-batch on the array (fewer rows M).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from ..dist import SINGLE
+from ..errors import ChoiceError
 from .base import Controller, TrainingRun
 from .gate import RecurrentGate
 
@@ -28,42 +32,42 @@ __all__ = ["SLU", "SLUGate", "SLUConfig", "SLUController"]
 
 
 class SLUGate(RecurrentGate):
-    """Gate features per block, one shared LSTM, sigmoid execute-probability."""
+    """Gate features per block, one shared LSTM, sigmoid execute-probability per sample."""
 
     def __init__(self, channels: Sequence[int], embed: int = 10, hidden: int = 10) -> None:
         super().__init__([nn.Conv2d(c, embed, 1) for c in channels], embed, hidden, 1)
-        nn.init.constant_(self.fc.bias, 2.0)  # start by executing (p ~ 0.88)
 
     def forward(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.logits(i, x)).mean()
+        return torch.sigmoid(self.logits(i, x)).view(-1)
 
 
 @dataclass
 class SLU:
-    """The SLU controller: per-block Bernoulli skip decisions and the cost loss.
+    """The SLU controller: per-sample Bernoulli skip decisions and the cost loss.
 
     Args:
         channels: input channels of every block (block 0 is never gated).
-        block_macs: weight of each block in cp.
         target: target cp, % of gated-block work executed; beta: cost coefficient.
-        generator: the seeded source of the Bernoulli draws.
+        generator: the seeded source of the training draws (one per sample of the global
+            batch; a rank takes its slice, so a data-parallel run draws as one process).
+        eval_generator: the draws of evaluation (kept apart from training's).
+        dist: the data-parallel handle.
     """
 
     channels: Sequence[int]
-    block_macs: Sequence[float]
-    target: float = 70.0
-    beta: float = 1e-3
+    target: float = 100.0
+    beta: float = 1e-5
     generator: torch.Generator | None = None
+    eval_generator: torch.Generator | None = None
+    dist: Any = SINGLE
     gate: SLUGate = field(init=False)
     _masks: list = field(default_factory=list, repr=False)
     _batch: int = 0
     last_cp: float = 100.0
-    executed: list[int] = field(default_factory=list)
+    executed: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.gate = SLUGate(self.channels)
-        f = torch.tensor([float(v) for v in self.block_macs])
-        self.weights = f / f[1:].mean() if len(f) > 1 else f
 
     def begin(self, batch: int) -> None:
         self.gate.reset()
@@ -71,48 +75,58 @@ class SLU:
         self._batch = batch
         self.executed = []
 
+    def _draws(self, n: int) -> torch.Tensor:
+        if not self.gate.training:
+            return torch.rand(n, generator=self.eval_generator)
+        return self.dist.shard(torch.rand(n * self.dist.world, generator=self.generator))
+
     def run_block(self, i: int, x: torch.Tensor, block, mix: torch.Tensor | None) -> torch.Tensor:
-        """Run or skip block ``i`` on ``x`` (straight-through gradient to the gate)."""
+        """Run block ``i`` on its executed samples of ``x``, the shortcut on the others."""
         p = self.gate(i, x)
-        if self.gate.training:
-            u = torch.rand((), generator=self.generator)
-            m = float(float(p.detach()) > float(u))
+        n = x.shape[0]
+        m = (p.detach() > self._draws(n).to(p.device)).to(p.dtype)
+        st = m - p.detach() + p  # value m, d/dp = 1
+        self._masks.append(st)
+        self.executed.append(float(m.mean()))
+        prev = block.shortcut(x)
+        idx = m.nonzero().flatten()
+        if idx.numel() == 0:
+            return prev
+        if idx.numel() == n:
+            out = block.combine(block.residual(x, mix), prev)
         else:
-            m = float(float(p.detach()) > 0.5)
-        delta = p - p.detach()  # zero in value, d/dp = 1
-        self._masks.append((m + delta, i))
-        self.executed.append(int(m))
-        if m:
-            prev = block.shortcut(x)
-            out = F.relu(block.residual(x, mix) + prev)
-            return out + delta * (out - prev).detach() if self.gate.training else out
-        return block.shortcut(x)
+            sub = mix[idx] if mix is not None and mix.shape[0] == n > 1 else mix
+            ran = block.combine(block.residual(x.index_select(0, idx), sub),
+                                prev.index_select(0, idx))
+            out = prev.index_copy(0, idx, ran)
+        if not self.gate.training:
+            return out
+        delta = (st - st.detach()).view(n, *([1] * (x.dim() - 1)))
+        return out + delta * (out - prev).detach()
 
     def cost(self) -> tuple[torch.Tensor, float]:
-        """(sum over samples and gated blocks of m * F / mean(F), cp in %)."""
+        """(sum of m over samples and gated blocks, cp in % of that work executed)."""
         if not self._masks:
             return torch.zeros(()), 100.0
-        total = 0.0
-        wsum = 0.0
-        for m, i in self._masks:
-            total = total + m * float(self.weights[i]) * self._batch
-            wsum += float(self.weights[i])
-        cp = 100.0 * float(total.detach()) / (self._batch * wsum)
-        return total, cp
+        total = sum(m.sum() for m in self._masks)
+        cp = 100.0 * float(total.detach()) / (self._batch * len(self._masks))
+        return total, self.dist.mean(cp)
 
     def loss(self) -> torch.Tensor:
         c, cp = self.cost()
         self.last_cp = cp
         reg = -1.0 if cp <= self.target else 1.0
-        return reg * self.beta * c
+        # DDP averages gradients over ranks; the cost sums the global batch as one process
+        return reg * self.beta * self.dist.world * c
 
 
 @dataclass(frozen=True)
 class SLUConfig:
-    """SLU's settings: the target cp (% of gated-block work executed) and the cost coefficient."""
+    """SLU's settings: the target cp (% of gated-block work executed; E2-Train's --minimum,
+    default 100) and the cost coefficient (--beta, 1e-5)."""
 
-    target: float = 70.0
-    beta: float = 1e-3
+    target: float = 100.0
+    beta: float = 1e-5
 
 
 class SLUController(Controller):
@@ -121,11 +135,22 @@ class SLUController(Controller):
     name = "slu"
     config_type = SLUConfig
     series_keys = ("slu_cp",)
+    needs_blocks = True
+
+    def check(self, enabled: frozenset[str]) -> None:
+        if not 0.0 <= self.config.target <= 100.0:
+            raise ChoiceError(f"SLU target {self.config.target} is not a percentage; give "
+                              f"0..100 (% of gated-block work executed)")
 
     def attach(self, run: TrainingRun) -> None:
         self.run = run
-        self.slu = SLU(run.block_channels, run.block_macs, self.config.target, self.config.beta,
-                       run.generator)
+        dfq = run.controllers.get("dfq")
+        if dfq is not None and dfq.config.per_sample:
+            raise ChoiceError("slu with per-sample dfq is not supported (both split the "
+                              "mini-batch); use --set dfq.per_sample=false")
+        seed = int(torch.randint(0, 2**31 - 1, (), generator=run.generator))
+        self.slu = SLU(run.block_channels, self.config.target, self.config.beta,
+                       run.generator, torch.Generator().manual_seed(seed), run.dist)
         run.model.add_gate(self.name, self.slu.gate, self)
 
     # the model's block hooks

@@ -59,7 +59,7 @@ class SMDController(Controller):
         self.smd = SMD(self.config.p, self.config.step_dropped, run.generator)
 
     def begin_batch(self, step: int) -> bool:
-        if not self.smd.drop():
+        if not self.run.dist.agree(self.smd.drop()):  # rank 0 decides for every rank
             return True
         if self.smd.step_dropped:  # momentum-only + weight-decay step, no GEMM
             for p in self.run.params:
