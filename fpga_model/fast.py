@@ -17,7 +17,7 @@ import numpy as np
 
 from .config import ArrayConfig
 from .cycles import pass_counters
-from .digits import kept_digits, truncate
+from .digits import truncate
 from .errors import ConfigError
 from .operands import check_gemm_args, is_torch
 from .result import GemmResult
@@ -291,7 +291,7 @@ def _check_call(cfg, a, b, a_bits, b_bits, device):
 
 def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
          b_signed: bool = True, stop_ring: int | None = None, tau: int | None = None,
-         device: str | None = None) -> GemmResult:
+         prefix: tuple[int, int] | None = None, device: str | None = None) -> GemmResult:
     """GEMM of integer codes ``a`` (M x K) and ``b`` (K x N) on the array, bit-exact.
 
     Same contract as ``gemm_reference`` (values int32 where their bound allows, see
@@ -314,21 +314,21 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         to_numpy = True
     elif not is_torch(a):
         a, b = np.asarray(a), np.asarray(b)
-    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix)
     if g.k * _digit_product_bound(cfg, a_bits, a_signed, b_bits, b_signed) >= \
             1 << (cfg.acc_width - 1):
         # a partial sum might not fit the accumulator: let the definition decide (it raises)
         from .reference import gemm_reference
 
         ref = gemm_reference(cfg, _np(a), _np(b), a_bits, b_bits, a_signed=a_signed,
-                             b_signed=b_signed, stop_ring=stop_ring, tau=tau)
+                             b_signed=b_signed, stop_ring=stop_ring, tau=tau, prefix=prefix)
         return ref
     bound = g.k * g.a_absmax * g.b_absmax
     stopped_np = None
-    if g.stop_ring is None:
+    if g.keep is None:
         values = exact_matmul(a, b, bound)
     else:
-        ka, kb = kept_digits(g.stop_ring, a_bits), kept_digits(g.stop_ring, b_bits)
+        ka, kb = g.keep
         # truncation rounds toward -inf: |trunc(x)| <= max|x| rounded up to a digit step
         pbound = (g.k * _round_up(g.a_absmax, a_bits, ka, cfg)
                   * _round_up(g.b_absmax, b_bits, kb, cfg))
@@ -350,7 +350,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         else:
             np.copyto(values, partial, where=stopped)
             stopped_np = stopped
-    counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np)
+    counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np,
+                             prefix=g.keep)
     if stopped_np is None:
         stopped_np = _no_stops(g.m, g.n)
     if to_numpy:
