@@ -115,14 +115,18 @@ def _dram_bits(m: int, n: int, k: int, a_bits: int, b_bits: int, bm: int, bn: in
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                   stop_ring: int | None, stopped: np.ndarray | None,
                   costs: CycleCosts = CYCLE_COSTS, *,
-                  prefix: tuple[int, int] | None = None) -> dict[str, int]:
+                  prefix: tuple[int, int] | None = None,
+                  two_sweeps: bool = False) -> dict[str, int]:
     """Counters of one GEMM pass: cycles, digit_products, tile_cycles, stopped, buffer/dram bits.
 
     ``stopped`` is the M x N early-stop mask (None without early termination); the prefix is
     the symmetric ``stop_ring`` or ``prefix`` = (p, q) digits of A and B. A stopped tile stops
     issuing for the rest of its block (operand-gated: no digit products, no tile cycles), while
     the cycles of a block shrink only when all its outputs stopped (the block is the lockstep
-    group).
+    group). ``two_sweeps`` (tau relative to this pass's prefix maximum): the prefix of every
+    block runs first and its partials go to C in DDR; the second sweep reloads them and the
+    operands, decides and runs the rest, so each block pays its overhead twice and DDR carries
+    the operands and C twice more.
     """
     tm, tn = cfg.tiles
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
@@ -138,7 +142,13 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     pairs = np.where(_block_grid(stopped, tm, tn), first, full).astype(np.int64)
     compute = pairs * chunks
     nblocks = valid.size
-    cycles = costs.desc + nblocks * (costs.block + costs.et_check) + int(compute.sum())
+    sweeps = 2 if two_sweeps else 1
+    cycles = costs.desc + nblocks * (sweeps * costs.block + costs.et_check) + int(compute.sum())
+    dram = _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn))
+    if two_sweeps:
+        value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
+        dram += 8 * (operand_bytes(m, k, a_bits) * len(vn) + operand_bytes(n, k, b_bits) * len(vm))
+        dram += 2 * value_bits * m * n
     lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
     n_stop = int(stopped.sum())
     # every valid output takes the prefix pairs, the running ones the rest (a skipped block's
@@ -152,7 +162,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
         "blocks": int(nblocks),
         "blocks_skipped": int((pairs < full).sum()),
         "buffer_bits": int((lanes * compute).sum()) * cfg.bricks * cfg.brick_width,
-        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn)),
+        "dram_bits": dram,
         "macs": m * n * k,
     }
 

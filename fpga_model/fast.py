@@ -19,7 +19,7 @@ from .config import ArrayConfig
 from .cycles import pass_counters
 from .digits import truncate
 from .errors import ConfigError
-from .operands import check_gemm_args, is_torch
+from .operands import check_gemm_args, is_torch, relative_tau
 from .result import GemmResult
 from .scratch import scratch_flat
 
@@ -291,7 +291,8 @@ def _check_call(cfg, a, b, a_bits, b_bits, device):
 
 def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
          b_signed: bool = True, stop_ring: int | None = None, tau: int | None = None,
-         prefix: tuple[int, int] | None = None, device: str | None = None) -> GemmResult:
+         prefix: tuple[int, int] | None = None, tau_rel: int | None = None,
+         device: str | None = None) -> GemmResult:
     """GEMM of integer codes ``a`` (M x K) and ``b`` (K x N) on the array, bit-exact.
 
     Same contract as ``gemm_reference`` (values int32 where their bound allows, see
@@ -314,14 +315,16 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         to_numpy = True
     elif not is_torch(a):
         a, b = np.asarray(a), np.asarray(b)
-    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix)
+    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix,
+                        tau_rel)
     if g.k * _digit_product_bound(cfg, a_bits, a_signed, b_bits, b_signed) >= \
             1 << (cfg.acc_width - 1):
         # a partial sum might not fit the accumulator: let the definition decide (it raises)
         from .reference import gemm_reference
 
         ref = gemm_reference(cfg, _np(a), _np(b), a_bits, b_bits, a_signed=a_signed,
-                             b_signed=b_signed, stop_ring=stop_ring, tau=tau, prefix=prefix)
+                             b_signed=b_signed, stop_ring=stop_ring, tau=tau, prefix=prefix,
+                             tau_rel=tau_rel)
         return ref
     bound = g.k * g.a_absmax * g.b_absmax
     stopped_np = None
@@ -341,7 +344,11 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             values, partial = _blocked_products(a, b, dt, (_drop(cfg, a_bits, ka),
                                                            _drop(cfg, b_bits, kb)),
                                                 value_dtype(both))
-        stopped = partial.abs() >= g.tau if is_torch(partial) else np.abs(partial) >= g.tau
+        tau_used = g.tau
+        if g.tau_rel is not None:  # the prefix sweep's maximum sets this pass's threshold
+            pmax = int(partial.abs().max()) if is_torch(partial) else int(np.abs(partial).max())
+            tau_used = relative_tau(pmax, g.tau_rel)
+        stopped = partial.abs() >= tau_used if is_torch(partial) else np.abs(partial) >= tau_used
         if is_torch(values):
             import torch
 
@@ -351,7 +358,9 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             np.copyto(values, partial, where=stopped)
             stopped_np = stopped
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np,
-                             prefix=g.keep)
+                             prefix=g.keep, two_sweeps=g.tau_rel is not None)
+    if g.tau_rel is not None:
+        counters["tau"] = tau_used
     if stopped_np is None:
         stopped_np = _no_stops(g.m, g.n)
     if to_numpy:

@@ -11,7 +11,15 @@ from .config import ArrayConfig
 from .digits import code_range, prefix_keep
 from .errors import ConfigError
 
-__all__ = ["GemmArgs", "check_gemm_args", "is_torch"]
+__all__ = ["GemmArgs", "check_gemm_args", "is_torch", "TAU_REL_ONE", "relative_tau"]
+
+TAU_REL_ONE = 1 << 16  # tau_rel is a fraction in units of 2^-16 (beta = tau_rel / 2^16)
+
+
+def relative_tau(prefix_max: int, tau_rel: int) -> int:
+    """The threshold of a relative-tau pass: ceil(max|prefix| * tau_rel / 2^16), integers only
+    (one multiply and a shift in hardware, once per pass after the prefix sweep)."""
+    return (int(prefix_max) * int(tau_rel) + TAU_REL_ONE - 1) >> 16
 
 
 _TORCH_TYPE: dict[type, bool] = {}
@@ -40,6 +48,7 @@ class GemmArgs:
     a_absmax: int
     b_absmax: int
     keep: tuple[int, int] | None = None  # (p, q) digits of the early-stop prefix; None: no stop
+    tau_rel: int | None = None  # tau = ceil(max|prefix| * tau_rel / 2^16) (two sweeps)
 
 
 def _minmax(x) -> tuple[int, int]:
@@ -103,12 +112,23 @@ def _check_prefix(cfg: ArrayConfig, a_bits: int, b_bits: int, prefix) -> tuple[i
 
 def check_gemm_args(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, a_signed: bool,
                     b_signed: bool, stop_ring: int | None, tau: int | None,
-                    prefix: tuple[int, int] | None = None) -> GemmArgs:
+                    prefix: tuple[int, int] | None = None,
+                    tau_rel: int | None = None) -> GemmArgs:
     """Validate a GEMM request against the configuration; raise ConfigError naming the fix.
 
     Early stop takes ``tau`` with either the symmetric ``stop_ring`` or an asymmetric
-    ``prefix`` (p, q) (top p digits of A x top q digits of B), not both.
+    ``prefix`` (p, q) (top p digits of A x top q digits of B), not both. ``tau_rel`` (a
+    fraction of 2^16) replaces ``tau``: the threshold is relative to this pass's largest
+    |prefix| (``TAU_REL_ONE``).
     """
+    if tau_rel is not None:
+        if tau is not None:
+            raise ConfigError("early termination takes tau or tau_rel, not both")
+        if (not isinstance(tau_rel, (int, np.integer)) or isinstance(tau_rel, bool)
+                or not 0 <= tau_rel <= TAU_REL_ONE):
+            raise ConfigError(f"tau_rel {tau_rel!r} must be an integer fraction of 2^16 in "
+                              f"0..{TAU_REL_ONE} (beta * 65536)")
+        tau = 0  # checked as a tau; the pass derives the real one from its prefix maximum
     cfg.check_pair(a_bits, b_bits)
     if len(a.shape) != 2 or len(b.shape) != 2:
         raise ConfigError(f"operands must be 2-D (A: M x K, B: K x N); got shapes "
@@ -144,4 +164,4 @@ def check_gemm_args(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, a_signed: 
     amax = _check_codes(a, "A", a_bits, a_signed)
     bmax = _check_codes(b, "B", b_bits, b_signed)
     return GemmArgs(m, n, k, a_bits, b_bits, bool(a_signed), bool(b_signed), stop_ring, tau,
-                    amax, bmax, keep)
+                    amax, bmax, keep, None if tau_rel is None else int(tau_rel))

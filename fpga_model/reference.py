@@ -14,7 +14,7 @@ from .config import ArrayConfig
 from .cycles import pass_counters
 from .digits import num_digits, pad_bits, prefix_groups
 from .errors import AccumulatorOverflow
-from .operands import check_gemm_args
+from .operands import check_gemm_args, relative_tau
 from .result import GemmResult
 
 __all__ = ["gemm_reference", "brick_product", "digit_planes"]
@@ -44,18 +44,22 @@ def digit_planes(codes: np.ndarray, bits: int, brick_width: int = 2) -> np.ndarr
 
 def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
                    b_signed: bool = True, stop_ring: int | None = None,
-                   tau: int | None = None, prefix: tuple[int, int] | None = None) -> GemmResult:
+                   tau: int | None = None, prefix: tuple[int, int] | None = None,
+                   tau_rel: int | None = None) -> GemmResult:
     """Digit/brick-level GEMM of integer codes ``a`` (M x K) and ``b`` (K x N); the definition.
 
     Without early termination ``values == a @ b`` exactly. With ``stop_ring=R, tau=T`` an output
     whose partial after ring R satisfies |partial| >= T stops with that partial; with
     ``prefix=(p, q)`` the pairs of the top p digits of A and top q digits of B are issued first
-    (``digits.prefix_groups``) and the partial after them decides.
+    (``digits.prefix_groups``) and the partial after them decides. ``tau_rel`` (instead of
+    ``tau``): the array first sweeps the prefix over every block and keeps its largest
+    |partial|; tau is ``operands.relative_tau`` of it, then each block decides and runs on.
     Raises ConfigError for bad widths, shapes, K or codes, AccumulatorOverflow on overflow.
     """
     a = np.asarray(a)
     b = np.asarray(b)
-    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix)
+    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix,
+                        tau_rel)
     bw, L = cfg.brick_width, cfg.bricks
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     pa_planes = digit_planes(a, a_bits, bw)  # (Da, M, K)
@@ -88,10 +92,14 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
         assert partial is not None
         part = partial >> unpad
         assert (part << unpad == partial).all()  # the prefix is an integer in the output scale
-        stopped = np.abs(part) >= g.tau
+        tau_used = g.tau if g.tau_rel is None else relative_tau(np.abs(part).max(), g.tau_rel)
+        stopped = np.abs(part) >= tau_used
         values = np.where(stopped, part, values)
     else:
         stopped = np.zeros((g.m, g.n), dtype=bool)
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring,
-                             stopped if g.keep is not None else None, prefix=g.keep)
+                             stopped if g.keep is not None else None, prefix=g.keep,
+                             two_sweeps=g.tau_rel is not None)
+    if g.tau_rel is not None:
+        counters["tau"] = tau_used
     return GemmResult(values.astype(np.int64), stopped, counters["cycles"], counters)

@@ -21,6 +21,10 @@ def test_stopped_outputs_are_charged_at_their_prefix_widths():
     # ring 1 keeps 2 digits: 4 bits of each operand
     want = 7 * (4 * 4 * 4 + 6 * 8 * 6) / 1024
     assert effective_macs(CFG, d, stopped=4) == pytest.approx(want)
+    # E2-Train's prefix: 4 of 8 activation bits x every bit of a 12-bit error
+    d = Descriptor(m=2, n=5, k=7, a_bits=8, b_bits=12, prefix=(2, 6), tau_rel=3277)
+    want = 7 * (4 * 4 * 12 + 6 * 8 * 12) / 1024
+    assert effective_macs(CFG, d, stopped=4) == pytest.approx(want)
 
 
 def test_record_and_baseline_use_the_models_counters():

@@ -1,16 +1,25 @@
 """PSG: predictive sign gradient on the array's early stop (E2-Train §2.3).
 
-The GC pass of every convolution runs with ``stop_ring=R, tau=T``: after ring R the
-accumulator holds the GEMM of the operands truncated to their top R+1 digits; outputs with
-|partial| >= T stop there and their sign is the prediction, the others run to full precision.
-The weight update uses only sign(g_W) (signSGD fed to SGD with momentum and weight decay, as in
-E2-Train); BN, the classifier and the gates get ordinary gradients.
+The GC pass of every convolution (activation x error) runs with an early-stop prefix: by
+default E2-Train's asymmetric predictor, the top ``msb_bits[0]`` bits of the activation code
+(4 of 8) times the top ``msb_bits[1]`` bits of the error code (16: all of an 8- or 16-bit error),
+issued first on the array (``prefix=(p, q)`` digits); or the symmetric ``stop_ring`` R (top R+1
+digits of both). Outputs with |prefix| >= tau stop there and their sign is the prediction, the
+others run to full precision; a stopped tile issues nothing more (operand-gated).
+The weight update uses only sign(g_W) (signSGD fed to SGD with momentum and weight decay, as
+in E2-Train); BN, the classifier and the gates get ordinary gradients.
 
-tau is absolute (in gradient units) or relative: a fraction of the layer's max |g_W|. The array
-needs tau before the pass, so the relative form uses the previous step's max (the first step
-of a layer runs without early stop); E2-Train takes the max of the current predictor.
-The GC operands use zero-point-free ("anchored") codes so that the truncated prefix is a
-prediction of the gradient itself.
+tau is absolute (gradient units) or relative, tau = beta * max|prefix| as E2-Train defines it.
+The relative form of the *current* step is what the hardware can do in two sweeps of one pass:
+the prefix of every output block first, keeping the largest |prefix| (the partials wait in C),
+then tau = ceil(max * beta), the stop decision and the rest of the running blocks
+(``fpga_model.gemm(tau_rel=...)``, ``fpga_model.cycles.pass_counters(two_sweeps=True)`` charges
+the second sweep). ``tau_step="previous"`` keeps the one-sweep form that takes the previous
+step's max |g_W| (the first step then runs without early stop).
+
+The GC operands use zero-point-free ("anchored") codes so that the prefix predicts the
+gradient itself; the truncated operand's codes carry a half-step offset with random tie
+direction so that its truncation is unbiased rounding (``QuantConv2d.prefix_offset``).
 """
 
 from __future__ import annotations
@@ -20,38 +29,49 @@ from typing import Iterable
 
 from torch import nn
 
+from ..errors import ChoiceError
 from ..layers import QuantConv2d, QuantLinear
 from .base import Controller, TrainingRun
 
 __all__ = ["PSG", "PSGConfig", "PSGController"]
 
+TAU_STEPS = ("current", "previous")
+
 
 @dataclass(frozen=True)
 class PSG:
-    """Early-stop ring, threshold and the sign-update learning-rate factor.
+    """Prefix, threshold and the sign-update learning-rate factor.
 
     Args:
-        stop_ring: ring R after which the prefix decides (R=1 keeps the top 2 digits of each
-            operand: 4 MSBs of an 8-bit code, E2-Train's MSB width).
-        tau: threshold; a fraction of the layer's max |g_W| when ``relative`` (E2-Train's
-            rebuttal value 0.05), else absolute.
+        stop_ring: symmetric prefix: ring R (top R+1 digits of both operands); None: the
+            asymmetric prefix of ``msb_bits``.
+        tau: threshold; beta, a fraction of the max |prefix| when ``relative`` (E2-Train's
+            0.05), else absolute.
         lr_scale: sign gradients have magnitude 1, so their parameter group trains at
             lr * lr_scale.
+        msb_bits: (activation, error) bits of the asymmetric prefix (E2-Train: 4 and 16).
+        tau_step: "current" (this step's prefix max, two sweeps) or "previous" (one sweep).
     """
 
-    stop_ring: int = 1
+    stop_ring: int | None = None
     tau: float = 0.05
     relative: bool = True
     lr_scale: float = 0.01
+    msb_bits: tuple[int, int] = (4, 16)
+    tau_step: str = "current"
 
     def apply(self, layers: Iterable[QuantConv2d]) -> list[QuantConv2d]:
         """Switch PSG on for the convolutions among ``layers``; returns them."""
+        if self.tau_step not in TAU_STEPS:
+            raise ValueError(f"PSG tau_step {self.tau_step!r} is not one of {TAU_STEPS}")
         out = []
         for layer in layers:
             if isinstance(layer, QuantLinear):
                 continue
             p = layer.plan
             p.stop_ring, p.tau, p.tau_relative = self.stop_ring, self.tau, self.relative
+            p.msb_bits = None if self.stop_ring is not None else tuple(self.msb_bits)
+            p.tau_current = self.tau_step == "current"
             p.sign_grad = True
             p.anchored = True
             out.append(layer)
@@ -60,13 +80,17 @@ class PSG:
 
 @dataclass(frozen=True)
 class PSGConfig:
-    """PSG's settings: the stop ring, the threshold (relative or absolute) and the learning-rate
-    factor of the sign-gradient parameter group."""
+    """PSG's settings: the prefix (``ring`` for the symmetric one, else ``a_msb`` x ``e_msb``
+    bits), the threshold (relative to this or the previous step, or absolute) and the
+    learning-rate factor of the sign-gradient parameter group."""
 
-    ring: int = 1
+    ring: int | None = None
     tau: float = 0.05
     relative: bool = True
     lr_scale: float = 0.01
+    a_msb: int = 4
+    e_msb: int = 16
+    tau_step: str = "current"
 
 
 class PSGController(Controller):
@@ -76,10 +100,17 @@ class PSGController(Controller):
     config_type = PSGConfig
     series_keys = ("psg_stopped",)
 
+    def check(self, enabled: frozenset[str]) -> None:
+        c = self.config
+        if c.tau_step not in TAU_STEPS:
+            raise ChoiceError(f"unknown PSG tau step {c.tau_step!r}; use current or previous")
+        if c.a_msb < 1 or c.e_msb < 1:
+            raise ChoiceError(f"PSG prefix widths {c.a_msb}x{c.e_msb} must be at least 1 bit")
+
     def attach(self, run: TrainingRun) -> None:
         c = self.config
         self.run = run
-        self.psg = PSG(c.ring, c.tau, c.relative, c.lr_scale)
+        self.psg = PSG(c.ring, c.tau, c.relative, c.lr_scale, (c.a_msb, c.e_msb), c.tau_step)
         self.layers = self.psg.apply(run.model.layers())
 
     def param_group(self) -> tuple[list[nn.Parameter], float]:
