@@ -73,6 +73,7 @@ class LayerPlan:
     # is None (E2-Train: 4-bit activations x 16-bit errors); None with stop_ring None: no PSG
     msb_bits: tuple[int, int] | None = None
     tau_current: bool = True  # relative tau: this step's prefix max (else the previous step's)
+    error_dither: bool = True  # stochastic rounding of the errors (FracTrain); PSG: nearest
 
     @property
     def psg(self) -> bool:
@@ -308,7 +309,8 @@ class _QuantConvFn(torch.autograd.Function):
         dw = None
         for g, a, xq in ctx.saved:
             eg = _select(dy_nhwc, g.index).reshape(-1, cout)
-            eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=True, generator=rt.generator,
+            eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=plan.error_dither,
+                                 generator=rt.generator,
                                  anchored=plan.anchored,
                                  offset=layer.prefix_offset(g.a_bits, g.g_bits, "e"))
             part = layer._gc(a, xq, eq, g)

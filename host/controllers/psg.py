@@ -19,7 +19,10 @@ step's max |g_W| (the first step then runs without early stop).
 
 The GC operands use zero-point-free ("anchored") codes so that the prefix predicts the
 gradient itself; the truncated operand's codes carry a half-step offset with random tie
-direction so that its truncation is unbiased rounding (``QuantConv2d.prefix_offset``).
+direction so that its truncation is unbiased rounding (``QuantConv2d.prefix_offset``). PSG's
+errors round to nearest, as E2-Train's do, instead of FracTrain's stochastic rounding: a sign
+decided by a sum over N*H*W terms loses agreement to the dither's extra variance (about 2.5
+points on heavy-tailed 8-bit errors, ``bench/psg.py``); neither rounding has a bias.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class PSG:
             p.tau_current = self.tau_step == "current"
             p.sign_grad = True
             p.anchored = True
+            p.error_dither = False  # errors round to nearest (E2-Train; see the module doc)
             out.append(layer)
         return out
 
