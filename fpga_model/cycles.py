@@ -146,9 +146,18 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     cycles = costs.desc + nblocks * (sweeps * costs.block + costs.et_check) + int(compute.sum())
     dram = _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn))
     if two_sweeps:
+        # sweep 1 reads the prefix planes of every block, sweep 2 all planes of the running
+        # blocks (per block: its rows' and columns' share), whose partials go to C and back
         value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
-        dram += 8 * (operand_bytes(m, k, a_bits) * len(vn) + operand_bytes(n, k, b_bits) * len(vm))
-        dram += 2 * value_bits * m * n
+        bm, bn = len(vm), len(vn)
+        a_blk = operand_bytes(m, k, a_bits) / bm
+        b_blk = operand_bytes(n, k, b_bits) / bn
+        running = pairs == full
+        once = nblocks * (a_blk + b_blk)  # what _dram_bits charged
+        first_reads = nblocks * (a_blk * p / da + b_blk * q / db)
+        rest_reads = int(running.sum()) * (a_blk + b_blk)
+        dram += round(8 * (first_reads + rest_reads - once))
+        dram += 2 * value_bits * int((valid * running).sum())
     lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
     n_stop = int(stopped.sum())
     # every valid output takes the prefix pairs, the running ones the rest (a skipped block's

@@ -283,6 +283,7 @@ class _QuantConvFn(torch.autograd.Function):
                 y[g.index] = yg.reshape(-1, ho, wo, cout)
         ctx.layer = layer
         ctx.saved = saved
+        ctx.x_fp32 = x.detach() if plan.psg else None  # PSG's sign agreement with fp32
         ctx.wq = wq
         ctx.weight = weight.detach()
         ctx.shape = (n, c, h, w)
@@ -321,6 +322,13 @@ class _QuantConvFn(torch.autograd.Function):
                     dx = dxg
                 else:
                     dx[g.index] = dxg
+        if ctx.x_fp32 is not None:  # how often the used sign is the fp32 gradient's
+            ref = torch.nn.grad.conv2d_weight(ctx.x_fp32, layer.weight.shape, dy,
+                                              layer.geometry.stride, layer.geometry.padding)
+            used = torch.sign(rt.engine.weight_grad(layer, dw))
+            rt.stats.setdefault("psg_agree", []).append(
+                float((used == torch.sign(ref)).float().mean()))
+            ctx.x_fp32 = None
         if plan.sign_grad:
             dw = torch.sign(dw)
         grad_w = rt.engine.weight_grad(layer, dw)

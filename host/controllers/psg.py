@@ -102,7 +102,7 @@ class PSGController(Controller):
 
     name = "psg"
     config_type = PSGConfig
-    series_keys = ("psg_stopped",)
+    series_keys = ("psg_stopped", "psg_agree")
 
     def check(self, enabled: frozenset[str]) -> None:
         c = self.config
@@ -121,7 +121,8 @@ class PSGController(Controller):
         return [layer.weight for layer in self.layers], self.config.lr_scale
 
     def after_step(self, step: int, loss: float) -> list[str]:
-        stopped = self.run.runtime.stats.pop("psg_stopped", None)
-        if stopped:
-            self.run.record("psg_stopped", sum(stopped) / len(stopped))
+        for key in self.series_keys:  # MSB-only fraction; sign agreement with the full GEMM
+            vals = self.run.runtime.stats.pop(key, None)
+            if vals:
+                self.run.record(key, sum(vals) / len(vals))
         return []
