@@ -177,7 +177,7 @@ class Descriptor:
         v = {name: w[idx] for name, idx, _ in DESC_FIELDS}
         early = bool(v["flags"] & FLAG_EARLY_STOP)
         pw = v["prefix"]
-        prefix = (pw & 0xFF, (pw >> 8) & 0xFF) if early and pw else None
+        prefix = (pw & 0xFF, (pw >> 8) & 0xFF) if early and pw & 0xFFFF else None
         rel = early and bool(v["flags"] & FLAG_TAU_REL)
         tau = (v["tau_lo"] | (v["tau_hi"] << 32)) if early else None
         return cls(
