@@ -91,8 +91,8 @@ def training(seeds: list[int], epochs: int) -> dict:
                       data) for s in seeds]
         row = {"final_acc": _ms([r.final_acc for r in runs], 1.0)}
         if method == "psg":
-            for key, name in (("psg_agree", "sign_agreement"), ("psg_stopped", "msb_only")):
-                row[name] = _ms([sum(r.series[key]) / len(r.series[key]) for r in runs])
+            for key, field in (("psg_agree", "sign_agreement"), ("psg_stopped", "msb_only")):
+                row[field] = _ms([sum(r.series[key]) / len(r.series[key]) for r in runs])
         for key in ("eff_macs", "latency_s", "energy_j"):
             row[f"{key}_saving"] = _ms([r.ledger.savings()[key] for r in runs])
         row["seconds"] = round(time.perf_counter() - t0, 1)

@@ -125,3 +125,14 @@ def test_bad_prefix_requests():
         gemm(CFG, a, b, 4, 8, prefix=(1, 1), stop_ring=0, tau=0)
     with pytest.raises(ConfigError, match="^early termination needs both"):
         gemm_reference(CFG, a, b, 4, 8, prefix=(1, 1))
+
+
+def test_shared_vectors_carry_asymmetric_prefixes():
+    """The early-stop job that C-sim and RTL compare with == holds both kinds of prefix."""
+    from codegen.vectors import standard_jobs
+
+    cfg = ArrayConfig(bits=(3, 4, 8, 16), tiles=(2, 3))
+    job = next(j for j in standard_jobs(cfg) if j.name == "early-stop")
+    kinds = {d.prefix is not None for d in job.descriptors}
+    assert kinds == {True, False}
+    assert any(d.prefix is not None and d.prefix[0] != d.prefix[1] for d in job.descriptors)
