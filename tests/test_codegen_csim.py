@@ -337,7 +337,7 @@ def test_cycle_costs_come_from_the_config_header(projects, tmp_path):
             d = Descriptor.unpack(mem[i * DESC_BYTES:(i + 1) * DESC_BYTES])
             stopped = read_pass(expected, d).stopped if d.early_stop else None
             want += pass_counters(project.cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring,
-                                  stopped, costs)["cycles"]
+                                  stopped, costs, prefix=d.prefix)["cycles"]
         assert o.cycles == want
         assert o.passed == (done == 0)  # the stored vectors hold the default costs
 
