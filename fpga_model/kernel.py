@@ -59,7 +59,7 @@ def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
             bad = not (1 <= d.prefix[0] <= da and 1 <= d.prefix[1] <= db)
         else:
             bad = d.stop_ring >= max(da, db)
-        if bad or d.tau_rel is not None or d.tau >= (1 << 63):
+        if bad or d.tau_rel is not None or d.tau is None or d.tau >= (1 << 63):
             return 6
     if not d.c64 and needs_c64(d.a_bits, d.b_bits, d.k):
         return 7

@@ -42,7 +42,8 @@ def predict_weight_gradient(x: torch.Tensor, dy: torch.Tensor, *, a_bits: int = 
     layer = QuantConv2d(cin, cout, 1, runtime=rt)
     plan = layer.plan
     plan.a_bits, plan.w_bits, plan.g_bits = a_bits, a_bits, e_bits
-    PSG(stop_ring=None, tau=beta, relative=True, msb_bits=msb_bits).apply([layer])
+    PSG(stop_ring=None, tau=beta, relative=True, msb_bits=msb_bits,
+        tau_step="current").apply([layer])
     plan.sign_grad = False  # keep the value; its sign is what the update uses
     y = layer(x.detach().float().reshape(k, cin, 1, 1))
     y.backward(dy.detach().float().reshape(k, cout, 1, 1))

@@ -136,3 +136,27 @@ def test_shared_vectors_carry_asymmetric_prefixes():
     kinds = {d.prefix is not None for d in job.descriptors}
     assert kinds == {True, False}
     assert any(d.prefix is not None and d.prefix[0] != d.prefix[1] for d in job.descriptors)
+
+
+def test_relative_tau_is_this_passs_prefix_maximum():
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 256, (6, 40)).astype(np.int32)
+    b = rng.integers(-(1 << 15), 1 << 15, (40, 5)).astype(np.int32)
+    pref = truncate(a, 8, 2).astype(np.int64) @ b.astype(np.int64)
+    rel = 3277  # beta = 0.05
+    tau = -(-int(np.abs(pref).max()) * rel // 65536)
+    want = gemm(CFG, a, b, 8, 16, a_signed=False, prefix=(2, 8), tau=tau)
+    for fn in (gemm, gemm_reference):
+        r = fn(CFG, a, b, 8, 16, a_signed=False, prefix=(2, 8), tau_rel=rel)
+        assert np.array_equal(np.asarray(r.values), np.asarray(want.values))
+        assert np.array_equal(r.stopped, want.stopped) and r.counters["tau"] == tau
+        # two sweeps: every block pays its overhead twice, DDR carries more
+        nblocks = want.counters["blocks"]
+        assert r.counters["cycles"] == want.counters["cycles"] + nblocks * C.block
+        assert r.counters["dram_bits"] > want.counters["dram_bits"]
+        assert r.counters["digit_products"] == want.counters["digit_products"]
+    d = Descriptor(m=6, n=5, k=40, a_bits=8, b_bits=16, prefix=(2, 8), tau_rel=rel)
+    assert Descriptor.unpack(d.pack()) == d and d.words()[13] == rel
+    assert check_descriptor(CFG, d) == 6  # the DDR kernels do not have the prefix sweep yet
+    with pytest.raises(ConfigError, match=r"^tau_rel 70000 must be an integer fraction"):
+        gemm(CFG, a, b, 8, 16, a_signed=False, prefix=(2, 8), tau_rel=70000)

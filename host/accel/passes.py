@@ -118,7 +118,8 @@ class PassRunner:
                                      f"descriptor from them")
             placed.append(image.add_pass(a, b, d.a_bits, d.b_bits, a_signed=d.a_signed,
                                          b_signed=d.b_signed, stop_ring=d.stop_ring, tau=d.tau,
-                                         pass_=d.pass_, layer=d.layer, prefix=d.prefix))
+                                         pass_=d.pass_, layer=d.layer, prefix=d.prefix,
+                                         tau_rel=d.tau_rel))
         self.acc.write(image)
         self.acc.run_checked()
         self.programs += 1
