@@ -6,7 +6,8 @@ runs it) and of E2-Train's predictor (``host.psg.e2train_predictor``: fp32 Q-bra
 runs it, and the same error width as ours), on Gaussian and Student-t(3) output gradients.
 Part 2 (``training``): static FW8/BW8 and PSG on digits through the emulator, mean +- sample std
 over seeds: final accuracy, PSG's sign agreement with the fp32 gradient and MSB-only fraction,
-and the effective-MAC, latency and energy savings against static FW8/BW8 on the same array.
+and the effective-MAC, latency and energy savings against static FW8/BW8 on the same array,
+for PSG's default (tau from the previous step) and E2-Train's tau of the current step.
 
     .venv/bin/python bench/psg.py [--seeds 0,1,2] [--epochs 40] [--skip-training]
 """
@@ -82,9 +83,10 @@ def training(seeds: list[int], epochs: int) -> dict:
     doc: dict = {}
     from host.controllers.psg import PSGConfig
 
-    # psg: tau of this step (two sweeps); psg_previous_tau: the previous step's (one sweep)
+    # psg: the default, tau from the previous step's max (one sweep); psg_current_tau:
+    # E2-Train's tau from this step's prefix max (two sweeps)
     variants = {"static": ("static", None), "psg": ("psg", PSGConfig()),
-                "psg_previous_tau": ("psg", PSGConfig(tau_step="previous"))}
+                "psg_current_tau": ("psg", PSGConfig(tau_step="current"))}
     for name, (method, psg) in variants.items():
         t0 = time.perf_counter()
         runs = [train(TrainConfig(method=method, data="digits", seed=s, epochs=epochs, psg=psg),
