@@ -344,7 +344,7 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             values, partial = _blocked_products(a, b, dt, (_drop(cfg, a_bits, ka),
                                                            _drop(cfg, b_bits, kb)),
                                                 value_dtype(both))
-        tau_used = g.tau
+        tau_used = pmax = g.tau
         if g.tau_rel is not None:  # the prefix sweep's maximum sets this pass's threshold
             pmax = int(partial.abs().max()) if is_torch(partial) else int(np.abs(partial).max())
             tau_used = relative_tau(pmax, g.tau_rel)
@@ -359,8 +359,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             stopped_np = stopped
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np,
                              prefix=g.keep, two_sweeps=g.tau_rel is not None)
-    if g.tau_rel is not None:
-        counters["tau"] = tau_used
+    if g.tau_rel is not None:  # what the array reports after the prefix sweep, and its tau
+        counters["prefix_max"], counters["tau"] = pmax, tau_used
     if stopped_np is None:
         stopped_np = _no_stops(g.m, g.n)
     if to_numpy:

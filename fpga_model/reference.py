@@ -92,7 +92,8 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
         assert partial is not None
         part = partial >> unpad
         assert (part << unpad == partial).all()  # the prefix is an integer in the output scale
-        tau_used = g.tau if g.tau_rel is None else relative_tau(np.abs(part).max(), g.tau_rel)
+        pmax = int(np.abs(part).max())
+        tau_used = g.tau if g.tau_rel is None else relative_tau(pmax, g.tau_rel)
         stopped = np.abs(part) >= tau_used
         values = np.where(stopped, part, values)
     else:
@@ -100,6 +101,6 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring,
                              stopped if g.keep is not None else None, prefix=g.keep,
                              two_sweeps=g.tau_rel is not None)
-    if g.tau_rel is not None:
-        counters["tau"] = tau_used
+    if g.tau_rel is not None:  # what the array reports after the prefix sweep, and its tau
+        counters["prefix_max"], counters["tau"] = pmax, tau_used
     return GemmResult(values.astype(np.int64), stopped, counters["cycles"], counters)

@@ -150,6 +150,7 @@ def test_relative_tau_is_this_passs_prefix_maximum():
         r = fn(CFG, a, b, 8, 16, a_signed=False, prefix=(2, 8), tau_rel=rel)
         assert np.array_equal(np.asarray(r.values), np.asarray(want.values))
         assert np.array_equal(r.stopped, want.stopped) and r.counters["tau"] == tau
+        assert r.counters["prefix_max"] == int(np.abs(pref).max())
         # two sweeps: every block pays its overhead twice, DDR carries more
         nblocks = want.counters["blocks"]
         assert r.counters["cycles"] == want.counters["cycles"] + nblocks * C.block
