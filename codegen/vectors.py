@@ -122,9 +122,9 @@ def _codes(rng: np.random.Generator, shape: tuple[int, int], bits: int, signed: 
     return rng.integers(lo, hi + 1, size=shape).astype(np.int32)
 
 
-def _tau_for(cfg: ArrayConfig, a, b, ab, bb, sa, sb, ring, rng) -> int:
+def _tau_for(cfg: ArrayConfig, a, b, ab, bb, sa, sb, ring, rng, prefix=None) -> int:
     """A threshold that stops some outputs: 0 (all stop), a median, or above every partial."""
-    r = gemm(cfg, a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=0)
+    r = gemm(cfg, a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=0, prefix=prefix)
     mags = np.abs(r.values)
     pick = rng.integers(0, 4)
     if pick == 0:
@@ -139,7 +139,8 @@ def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None
     """The standard verification set for a config.
 
     ``all-pairs``: every width pair, precision changing on every descriptor, mixed signedness;
-    ``early-stop``: every pair with a random stop ring and threshold; ``edges``: min/max codes,
+    ``early-stop``: every pair with a random stop ring and threshold, every other one with an
+    asymmetric prefix (top p digits of A x top q of B) instead; ``edges``: min/max codes,
     K=1, K not a multiple of the brick count, shapes not multiples of the tile grid; ``refused``:
     a valid descriptor followed by one whose width is not in the set.
     """
@@ -168,9 +169,14 @@ def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None
         sa, sb = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
         a, b = _codes(rng, (m, k), ab, sa), _codes(rng, (k, n), bb, sb)
         ring = int(rng.integers(0, max(cfg.digits(ab), cfg.digits(bb))))
-        tau = _tau_for(cfg, a, b, ab, bb, sa, sb, ring, rng)
+        prefix = None
+        if i % 2:  # an asymmetric prefix instead of the stop ring
+            prefix = (int(rng.integers(1, cfg.digits(ab) + 1)),
+                      int(rng.integers(1, cfg.digits(bb) + 1)))
+            ring = None
+        tau = _tau_for(cfg, a, b, ab, bb, sa, sb, ring, rng, prefix)
         img.add_pass(a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=tau,
-                     pass_=Pass.GC, layer=i)
+                     pass_=Pass.GC, layer=i, prefix=prefix)
     jobs.append(make_job(cfg, "early-stop", img))
 
     lo_b, hi_b = min(cfg.bits), max(cfg.bits)

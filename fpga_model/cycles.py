@@ -4,6 +4,8 @@ The array works output block by output block (TM x TN outputs, row-major over th
 For a block it walks the digit-pair rings MSB-first; each digit pair takes one cycle per chunk
 of ``bricks`` reduction indices. With early termination the block checks, after ring R, whether
 every valid output stopped; only then it skips the remaining rings (lockstep group = block).
+A tile whose output stopped is operand-gated for the rest of its block: it issues no digit
+products and spends no tile cycles (``digit_products`` and ``tile_cycles`` count issued work).
 
   cycles = DESC_CYCLES + sum over blocks [BLOCK_CYCLES + pairs * ceil(K / bricks) + ET_CHECK]
 
@@ -26,7 +28,7 @@ import numpy as np
 
 from .config import ArrayConfig
 from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
-from .digits import kept_digits
+from .digits import prefix_keep
 from .planes import operand_bytes
 from .wall import memory_port
 
@@ -112,39 +114,64 @@ def _dram_bits(m: int, n: int, k: int, a_bits: int, b_bits: int, bm: int, bn: in
 
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                   stop_ring: int | None, stopped: np.ndarray | None,
-                  costs: CycleCosts = CYCLE_COSTS) -> dict[str, int]:
+                  costs: CycleCosts = CYCLE_COSTS, *,
+                  prefix: tuple[int, int] | None = None,
+                  two_sweeps: bool = False) -> dict[str, int]:
     """Counters of one GEMM pass: cycles, digit_products, tile_cycles, stopped, buffer/dram bits.
 
-    ``stopped`` is the M x N early-stop mask (None without early termination).
+    ``stopped`` is the M x N early-stop mask (None without early termination); the prefix is
+    the symmetric ``stop_ring`` or ``prefix`` = (p, q) digits of A and B. A stopped tile stops
+    issuing for the rest of its block (operand-gated: no digit products, no tile cycles), while
+    the cycles of a block shrink only when all its outputs stopped (the block is the lockstep
+    group). ``two_sweeps`` (tau relative to this pass's prefix maximum): the prefix of every
+    block runs first and its partials go to C in DDR; the second sweep reloads them and the
+    operands, decides and runs the rest, so each block pays its overhead twice and DDR carries
+    the operands and C twice more.
     """
     tm, tn = cfg.tiles
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     chunks = -(-k // cfg.bricks)
     full = da * db
-    if stop_ring is None:
+    if stop_ring is None and prefix is None:
         return _full_counters(cfg, m, n, k, a_bits, b_bits, chunks, costs)
     vm, vn = _valid_counts(m, tm), _valid_counts(n, tn)
     valid = np.outer(vm, vn)  # valid outputs per block
-    et = stop_ring is not None
-    if et:
-        assert stopped is not None
-        prefix = kept_digits(stop_ring, a_bits) * kept_digits(stop_ring, b_bits)
-        pairs = np.where(_block_grid(stopped, tm, tn), prefix, full).astype(np.int64)
-    else:
-        pairs = np.full(valid.shape, full, dtype=np.int64)
+    assert stopped is not None
+    p, q = prefix_keep(da, db, stop_ring, prefix)
+    first = p * q  # pairs issued before the stop decision
+    pairs = np.where(_block_grid(stopped, tm, tn), first, full).astype(np.int64)
     compute = pairs * chunks
     nblocks = valid.size
-    cycles = costs.desc + nblocks * (costs.block + (costs.et_check if et else 0)) + int(compute.sum())
+    sweeps = 2 if two_sweeps else 1
+    cycles = costs.desc + nblocks * (sweeps * costs.block + costs.et_check) + int(compute.sum())
+    dram = _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn))
+    if two_sweeps:
+        # sweep 1 reads the prefix planes of every block, sweep 2 all planes of the running
+        # blocks (per block: its rows' and columns' share), whose partials go to C and back
+        value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
+        bm, bn = len(vm), len(vn)
+        a_blk = operand_bytes(m, k, a_bits) / bm
+        b_blk = operand_bytes(n, k, b_bits) / bn
+        running = pairs == full
+        once = nblocks * (a_blk + b_blk)  # what _dram_bits charged
+        first_reads = nblocks * (a_blk * p / da + b_blk * q / db)
+        rest_reads = int(running.sum()) * (a_blk + b_blk)
+        dram += round(8 * (first_reads + rest_reads - once))
+        dram += 2 * value_bits * int((valid * running).sum())
     lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
+    n_stop = int(stopped.sum())
+    # every valid output takes the prefix pairs, the running ones the rest (a skipped block's
+    # outputs all stopped)
+    issued = m * n * first + (m * n - n_stop) * (full - first)
     return {
         "cycles": int(cycles),
-        "digit_products": int((valid * pairs).sum()) * k,
-        "tile_cycles": int((valid * compute).sum()),
-        "stopped": int(stopped.sum()) if et else 0,
+        "digit_products": issued * k,
+        "tile_cycles": issued * chunks,
+        "stopped": n_stop,
         "blocks": int(nblocks),
         "blocks_skipped": int((pairs < full).sum()),
         "buffer_bits": int((lanes * compute).sum()) * cfg.bricks * cfg.brick_width,
-        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn)),
+        "dram_bits": dram,
         "macs": m * n * k,
     }
 

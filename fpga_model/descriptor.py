@@ -21,7 +21,7 @@ from enum import IntEnum
 __all__ = [
     "Pass", "Descriptor", "DESC_FIELDS", "DESC_WORDS", "DESC_BYTES", "STAT_FIELDS",
     "STAT_BYTES", "ERRORS", "ERROR_CODES", "FLAG_A_SIGNED", "FLAG_B_SIGNED", "FLAG_EARLY_STOP",
-    "FLAG_C64", "FLAGS", "C32_MAX_BITS", "needs_c64",
+    "FLAG_C64", "FLAG_TAU_REL", "FLAGS", "C32_MAX_BITS", "needs_c64",
 ]
 
 
@@ -37,8 +37,12 @@ FLAG_A_SIGNED = 1 << 0
 FLAG_B_SIGNED = 1 << 1
 FLAG_EARLY_STOP = 1 << 2
 FLAG_C64 = 1 << 3
+# tau relative to the pass's largest |prefix| (tau word = beta * 2^16, two sweeps): the model
+# defines it (fpga_model.gemm(tau_rel=...), run by the emulator); this generation's DDR kernels
+# refuse it (ERR_EARLY_STOP) until their walk has the second sweep.
+FLAG_TAU_REL = 1 << 4
 FLAGS = {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED, "EARLY_STOP": FLAG_EARLY_STOP,
-         "C64": FLAG_C64}
+         "C64": FLAG_C64, "TAU_REL": FLAG_TAU_REL}
 
 # Results may be int32 when a_bits + b_bits + bit_length(K) <= C32_MAX_BITS: every |code| is at
 # most 2^bits and K < 2^bit_length(K), so |value| < 2^31 for every product sum and every
@@ -51,9 +55,20 @@ def needs_c64(a_bits: int, b_bits: int, k: int) -> bool:
     return a_bits + b_bits + int(k).bit_length() > C32_MAX_BITS
 
 
+def _prefix_word(prefix: tuple[int, int] | None) -> int:
+    """Word 15: p in bits 7:0, q in bits 15:8 (0 without an asymmetric prefix)."""
+    if prefix is None:
+        return 0
+    p, q = prefix
+    if not (1 <= p < 256 and 1 <= q < 256):
+        raise ValueError(f"descriptor prefix {prefix} needs 1 <= p, q < 256")
+    return p | (q << 8)
+
+
 # (name, 32-bit word index, doc); 64-bit fields take two words, low word first.
 DESC_FIELDS: tuple[tuple[str, int, str], ...] = (
-    ("flags", 0, "bit0 a_signed, bit1 b_signed, bit2 early_stop, bit3 c64 (C is int64)"),
+    ("flags", 0, "bit0 a_signed, bit1 b_signed, bit2 early_stop, bit3 c64 (C is int64), "
+                 "bit4 tau_rel (tau = beta * 2^16 of the pass's max |prefix|)"),
     ("pass_layer", 1, "bits 7:0 pass (0 FW, 1 EB, 2 GC), bits 31:8 layer id"),
     ("a_bits", 2, "width of A codes; must be in the generated set"),
     ("b_bits", 3, "width of B codes; must be in the generated set"),
@@ -68,7 +83,8 @@ DESC_FIELDS: tuple[tuple[str, int, str], ...] = (
     ("stat_addr", 12, "byte offset of the statistics record"),
     ("tau_lo", 13, "early-stop threshold (non-negative, unpadded scale), low word"),
     ("tau_hi", 14, "early-stop threshold, high word"),
-    ("reserved", 15, "zero"),
+    ("prefix", 15, "early stop: bits 7:0 p, bits 15:8 q (top p digits of A x top q digits of "
+                   "B decide); 0: p = q = stop_ring + 1 (clipped to each operand)"),
 )
 DESC_WORDS = 16
 DESC_BYTES = 4 * DESC_WORDS
@@ -93,7 +109,8 @@ ERRORS: tuple[tuple[str, int, str], ...] = (
     ("B_BITS", 3, "b_bits not in the generated set"),
     ("SHAPE", 4, "m or n is 0"),
     ("K", 5, "k is 0 or larger than MAX_K"),
-    ("EARLY_STOP", 6, "stop_ring beyond the last ring of the pair, or tau >= 2^63"),
+    ("EARLY_STOP", 6, "stop_ring beyond the last ring of the pair, prefix p or q outside "
+                      "1..D of its operand, tau >= 2^63, or tau_rel (not in this kernel)"),
     ("C32", 7, "c64 flag clear but a_bits + b_bits + bit_length(k) > 31: results need int64"),
 )
 ERROR_CODES = {code: text for _, code, text in ERRORS}
@@ -120,15 +137,18 @@ class Descriptor:
     pass_: Pass = Pass.FW
     layer: int = 0
     c64: bool = True
+    prefix: tuple[int, int] | None = None  # early stop on an asymmetric prefix (p, q)
+    tau_rel: int | None = None  # instead of tau: beta * 2^16, relative to the max |prefix|
 
     @property
     def early_stop(self) -> bool:
-        return self.stop_ring is not None
+        return self.stop_ring is not None or self.prefix is not None
 
     def words(self) -> list[int]:
         flags = ((FLAG_A_SIGNED if self.a_signed else 0) | (FLAG_B_SIGNED if self.b_signed else 0)
-                 | (FLAG_EARLY_STOP if self.early_stop else 0) | (FLAG_C64 if self.c64 else 0))
-        tau = self.tau or 0
+                 | (FLAG_EARLY_STOP if self.early_stop else 0) | (FLAG_C64 if self.c64 else 0)
+                 | (FLAG_TAU_REL if self.tau_rel is not None else 0))
+        tau = self.tau_rel if self.tau_rel is not None else (self.tau or 0)
         vals = {
             "flags": flags,
             "pass_layer": (int(self.pass_) & 0xFF) | ((self.layer & 0xFFFFFF) << 8),
@@ -137,7 +157,8 @@ class Descriptor:
             "m": self.m, "n": self.n, "k": self.k,
             "a_addr": self.a_addr, "b_addr": self.b_addr, "c_addr": self.c_addr,
             "mask_addr": self.mask_addr, "stat_addr": self.stat_addr,
-            "tau_lo": tau & 0xFFFFFFFF, "tau_hi": (tau >> 32) & 0xFFFFFFFF, "reserved": 0,
+            "tau_lo": tau & 0xFFFFFFFF, "tau_hi": (tau >> 32) & 0xFFFFFFFF,
+            "prefix": _prefix_word(self.prefix),
         }
         out = [0] * DESC_WORDS
         for name, idx, _ in DESC_FIELDS:
@@ -155,20 +176,28 @@ class Descriptor:
         w = struct.unpack(f"<{DESC_WORDS}I", data[:DESC_BYTES])
         v = {name: w[idx] for name, idx, _ in DESC_FIELDS}
         early = bool(v["flags"] & FLAG_EARLY_STOP)
+        pw = v["prefix"]
+        prefix = (pw & 0xFF, (pw >> 8) & 0xFF) if early and pw & 0xFFFF else None
+        rel = early and bool(v["flags"] & FLAG_TAU_REL)
+        tau = (v["tau_lo"] | (v["tau_hi"] << 32)) if early else None
         return cls(
             m=v["m"], n=v["n"], k=v["k"], a_bits=v["a_bits"], b_bits=v["b_bits"],
             a_addr=v["a_addr"], b_addr=v["b_addr"], c_addr=v["c_addr"],
             mask_addr=v["mask_addr"], stat_addr=v["stat_addr"],
             a_signed=bool(v["flags"] & FLAG_A_SIGNED), b_signed=bool(v["flags"] & FLAG_B_SIGNED),
-            stop_ring=v["stop_ring"] if early else None,
-            tau=(v["tau_lo"] | (v["tau_hi"] << 32)) if early else None,
+            stop_ring=v["stop_ring"] if early and prefix is None else None,
+            tau=None if rel else tau, tau_rel=tau if rel else None,
             pass_=Pass(v["pass_layer"] & 0xFF), layer=v["pass_layer"] >> 8,
-            c64=bool(v["flags"] & FLAG_C64),
+            c64=bool(v["flags"] & FLAG_C64), prefix=prefix,
         )
 
     def __repr__(self) -> str:
         sgn = ("s" if self.a_signed else "u") + ("s" if self.b_signed else "u")
         et = f", stop_ring={self.stop_ring}, tau={self.tau}" if self.early_stop else ""
+        if self.prefix is not None:
+            et = f", prefix={self.prefix}, tau={self.tau}"
+        if self.tau_rel is not None:
+            et = et.replace(f"tau={self.tau}", f"tau_rel={self.tau_rel}")
         c = "" if self.c64 else ", c32"
         return (f"Descriptor({self.pass_.name} L{self.layer} {self.m}x{self.k}x{self.n} "
                 f"@{self.a_bits}x{self.b_bits}{sgn}{et}{c})")

@@ -11,7 +11,7 @@ from functools import cache
 
 __all__ = [
     "num_digits", "pad_bits", "code_range", "split_digits", "join_digits",
-    "truncate", "ring_pairs", "kept_digits",
+    "truncate", "ring_pairs", "kept_digits", "prefix_keep", "prefix_groups",
 ]
 
 BRICK_WIDTH = 2  # default digit width; ArrayConfig.brick_width is the one place that sets it
@@ -95,3 +95,36 @@ def ring_pairs(d_a: int, d_b: int) -> tuple[tuple[tuple[int, int], ...], ...]:
         rings.append(tuple((pa, pb) for pa in range(d_a) for pb in range(d_b)
                            if max(pa, pb) == r))
     return tuple(rings)
+
+
+def prefix_keep(d_a: int, d_b: int, stop_ring: int | None = None,
+                prefix: tuple[int, int] | None = None) -> tuple[int, int]:
+    """(p, q): the digits of A and of B that the early-stop prefix keeps.
+
+    ``prefix`` names them directly (top p digits of A x top q digits of B, E2-Train's
+    asymmetric predictor); the symmetric ``stop_ring`` R keeps min(R+1, D) of each, which is
+    what rings 0..R hold; neither means the whole computation (D_a, D_b).
+    """
+    if prefix is not None:
+        return int(prefix[0]), int(prefix[1])
+    if stop_ring is not None:
+        return min(stop_ring + 1, d_a), min(stop_ring + 1, d_b)
+    return d_a, d_b
+
+
+@cache
+def prefix_groups(d_a: int, d_b: int, p: int, q: int
+                  ) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """The issue order with a prefix: (pairs with p_a < p and p_b < q, the other pairs).
+
+    Each group keeps the MSB-first ring order of ``ring_pairs``. After the first group the
+    accumulator holds exactly trunc_p(A) @ trunc_q(B) (``truncate`` to p and q digits); the
+    symmetric stop ring R is p = q = R+1. Both groups are runs of whole rings: the first
+    covers rings 0..max(p, q)-1, the second starts at ring min(p if p < D_a, q if q < D_b)
+    (every later ring has a pair outside the prefix), which is what the RTL's ring steps use.
+    """
+    first, rest = [], []
+    for ring in ring_pairs(d_a, d_b):
+        for pa, pb in ring:
+            (first if pa < p and pb < q else rest).append((pa, pb))
+    return tuple(first), tuple(rest)

@@ -17,9 +17,9 @@ import numpy as np
 
 from .config import ArrayConfig
 from .cycles import pass_counters
-from .digits import kept_digits, truncate
+from .digits import truncate
 from .errors import ConfigError
-from .operands import check_gemm_args, is_torch
+from .operands import check_gemm_args, is_torch, relative_tau
 from .result import GemmResult
 from .scratch import scratch_flat
 
@@ -291,6 +291,7 @@ def _check_call(cfg, a, b, a_bits, b_bits, device):
 
 def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
          b_signed: bool = True, stop_ring: int | None = None, tau: int | None = None,
+         prefix: tuple[int, int] | None = None, tau_rel: int | None = None,
          device: str | None = None) -> GemmResult:
     """GEMM of integer codes ``a`` (M x K) and ``b`` (K x N) on the array, bit-exact.
 
@@ -314,21 +315,23 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         to_numpy = True
     elif not is_torch(a):
         a, b = np.asarray(a), np.asarray(b)
-    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix,
+                        tau_rel)
     if g.k * _digit_product_bound(cfg, a_bits, a_signed, b_bits, b_signed) >= \
             1 << (cfg.acc_width - 1):
         # a partial sum might not fit the accumulator: let the definition decide (it raises)
         from .reference import gemm_reference
 
         ref = gemm_reference(cfg, _np(a), _np(b), a_bits, b_bits, a_signed=a_signed,
-                             b_signed=b_signed, stop_ring=stop_ring, tau=tau)
+                             b_signed=b_signed, stop_ring=stop_ring, tau=tau, prefix=prefix,
+                             tau_rel=tau_rel)
         return ref
     bound = g.k * g.a_absmax * g.b_absmax
     stopped_np = None
-    if g.stop_ring is None:
+    if g.keep is None:
         values = exact_matmul(a, b, bound)
     else:
-        ka, kb = kept_digits(g.stop_ring, a_bits), kept_digits(g.stop_ring, b_bits)
+        ka, kb = g.keep
         # truncation rounds toward -inf: |trunc(x)| <= max|x| rounded up to a digit step
         pbound = (g.k * _round_up(g.a_absmax, a_bits, ka, cfg)
                   * _round_up(g.b_absmax, b_bits, kb, cfg))
@@ -341,7 +344,11 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             values, partial = _blocked_products(a, b, dt, (_drop(cfg, a_bits, ka),
                                                            _drop(cfg, b_bits, kb)),
                                                 value_dtype(both))
-        stopped = partial.abs() >= g.tau if is_torch(partial) else np.abs(partial) >= g.tau
+        tau_used = pmax = g.tau
+        if g.tau_rel is not None:  # the prefix sweep's maximum sets this pass's threshold
+            pmax = int(partial.abs().max()) if is_torch(partial) else int(np.abs(partial).max())
+            tau_used = relative_tau(pmax, g.tau_rel)
+        stopped = partial.abs() >= tau_used if is_torch(partial) else np.abs(partial) >= tau_used
         if is_torch(values):
             import torch
 
@@ -350,7 +357,10 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         else:
             np.copyto(values, partial, where=stopped)
             stopped_np = stopped
-    counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np)
+    counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np,
+                             prefix=g.keep, two_sweeps=g.tau_rel is not None)
+    if g.tau_rel is not None:  # what the array reports after the prefix sweep, and its tau
+        counters["prefix_max"], counters["tau"] = pmax, tau_used
     if stopped_np is None:
         stopped_np = _no_stops(g.m, g.n)
     if to_numpy:

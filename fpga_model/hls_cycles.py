@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts
 from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
-from .digits import kept_digits
+from .digits import prefix_keep
 from .pipeline import ACC_BYTES, buffer_plan, plan_pass
 from .planes import PLANE_BYTES, PLANE_K
 from .shapes import STAGE_HW, conv_pass_shapes
@@ -158,7 +158,8 @@ def _classes(count: int) -> list[tuple[int, int]]:
 def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                     pass_: str = "fw", *, stop_ring: int | None = None,
                     buffers: HlsBuffers | None = None, timing: HlsTiming = HLS_TIMING,
-                    costs: CycleCosts = CYCLE_COSTS) -> HlsEstimate:
+                    costs: CycleCosts = CYCLE_COSTS,
+                    prefix: tuple[int, int] | None = None) -> HlsEstimate:
     """Cycles of one pass on the HLS kernel: per stage the sum over its steps (frac_plan.h's
     order and reuse), the region the slowest stage (or the shared port) plus the fill of the
     first fetch and the last write-back, and the walker's serial work around it. With early
@@ -168,9 +169,10 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
     tm, tn = cfg.tiles
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     pairs = da * db
-    split = (kept_digits(stop_ring, a_bits) * kept_digits(stop_ring, b_bits)
-             if stop_ring is not None else pairs)
-    groups = 2 if stop_ring is not None else 1
+    early = stop_ring is not None or prefix is not None
+    kp, kq = prefix_keep(da, db, stop_ring, prefix)
+    split = kp * kq
+    groups = 2 if early else 1
     vbytes = 8 if needs_c64(a_bits, b_bits, k) else 4
     bm_n, bn_n = -(-m // tm), -(-n // tn)
     planes = -(-k // PLANE_K)
@@ -285,5 +287,6 @@ def hls_job_cycles(cfg: ArrayConfig, descriptors, timing: HlsTiming = HLS_TIMING
     total = 0
     for d in descriptors:
         total += hls_pass_cycles(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.pass_.name.lower(),
-                                 stop_ring=d.stop_ring, timing=timing).cycles
+                                 stop_ring=d.stop_ring, timing=timing,
+                                 prefix=d.prefix).cycles
     return total

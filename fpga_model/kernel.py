@@ -54,8 +54,12 @@ def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
     if d.k == 0 or d.k > cfg.max_k:
         return 5
     if d.early_stop:
-        rings = max(cfg.digits(d.a_bits), cfg.digits(d.b_bits))
-        if d.stop_ring >= rings or d.tau >= (1 << 63):
+        da, db = cfg.digits(d.a_bits), cfg.digits(d.b_bits)
+        if d.prefix is not None:
+            bad = not (1 <= d.prefix[0] <= da and 1 <= d.prefix[1] <= db)
+        else:
+            bad = d.stop_ring >= max(da, db)
+        if bad or d.tau_rel is not None or d.tau is None or d.tau >= (1 << 63):
             return 6
     if not d.c64 and needs_c64(d.a_bits, d.b_bits, d.k):
         return 7
@@ -77,7 +81,7 @@ def run_kernel(cfg: ArrayConfig, mem: bytearray, desc_addr: int, desc_count: int
         a = read_operand(mem, d.a_addr, d.m, d.k, d.a_bits, d.a_signed)
         b = read_operand(mem, d.b_addr, d.n, d.k, d.b_bits, d.b_signed).T
         r = gemm(cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed, b_signed=d.b_signed,
-                 stop_ring=d.stop_ring, tau=d.tau)
+                 stop_ring=d.stop_ring, tau=d.tau, prefix=d.prefix)
         vb = value_bytes(d)
         values = np.ascontiguousarray(r.values, dtype="<i8" if vb == 8 else "<i4").tobytes()
         mem[d.c_addr:d.c_addr + len(values)] = values

@@ -115,7 +115,9 @@ class MemoryImage:
 
     def add_pass(self, a: np.ndarray, b: np.ndarray, a_bits: int, b_bits: int, *,
                  a_signed: bool = True, b_signed: bool = True, stop_ring: int | None = None,
-                 tau: int | None = None, pass_: Pass = Pass.FW, layer: int = 0) -> Descriptor:
+                 tau: int | None = None, pass_: Pass = Pass.FW, layer: int = 0,
+                 prefix: tuple[int, int] | None = None,
+                 tau_rel: int | None = None) -> Descriptor:
         """Place A (M x K) by rows and B (K x N) by columns as digit planes, and room for C
         (int32 when the pair and K allow it), the packed MASK and STAT."""
         if len(self.descriptors) >= self.max_descriptors:
@@ -133,7 +135,8 @@ class MemoryImage:
             c_addr=self.alloc((8 if c64 else 4) * m * n),
             mask_addr=self.alloc(m * mask_row_bytes(n)),
             stat_addr=self.alloc(STAT_BYTES), a_signed=a_signed, b_signed=b_signed,
-            stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer, c64=c64)
+            stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer, c64=c64, prefix=prefix,
+            tau_rel=tau_rel)
         self.descriptors.append(d)
         return d
 

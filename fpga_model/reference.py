@@ -2,7 +2,8 @@
 
 Each tile takes one digit pair (p_a, p_b) at a time: 16 bricks multiply 2-bit digits of 16
 reduction indices, an adder tree sums them, one shifter moves the sum by the pair's weight, and
-the accumulator adds it with a range check. Pairs come in MSB-first rings (``digits.ring_pairs``).
+the accumulator adds it with a range check. Pairs come in MSB-first rings (``digits.ring_pairs``),
+the early-stop prefix's pairs first (``digits.prefix_groups``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import numpy as np
 
 from .config import ArrayConfig
 from .cycles import pass_counters
-from .digits import num_digits, pad_bits, ring_pairs
+from .digits import num_digits, pad_bits, prefix_groups
 from .errors import AccumulatorOverflow
-from .operands import check_gemm_args
+from .operands import check_gemm_args, relative_tau
 from .result import GemmResult
 
 __all__ = ["gemm_reference", "brick_product", "digit_planes"]
@@ -43,16 +44,22 @@ def digit_planes(codes: np.ndarray, bits: int, brick_width: int = 2) -> np.ndarr
 
 def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = True,
                    b_signed: bool = True, stop_ring: int | None = None,
-                   tau: int | None = None) -> GemmResult:
+                   tau: int | None = None, prefix: tuple[int, int] | None = None,
+                   tau_rel: int | None = None) -> GemmResult:
     """Digit/brick-level GEMM of integer codes ``a`` (M x K) and ``b`` (K x N); the definition.
 
     Without early termination ``values == a @ b`` exactly. With ``stop_ring=R, tau=T`` an output
-    whose partial after ring R satisfies |partial| >= T stops with that partial.
+    whose partial after ring R satisfies |partial| >= T stops with that partial; with
+    ``prefix=(p, q)`` the pairs of the top p digits of A and top q digits of B are issued first
+    (``digits.prefix_groups``) and the partial after them decides. ``tau_rel`` (instead of
+    ``tau``): the array first sweeps the prefix over every block and keeps its largest
+    |partial|; tau is ``operands.relative_tau`` of it, then each block decides and runs on.
     Raises ConfigError for bad widths, shapes, K or codes, AccumulatorOverflow on overflow.
     """
     a = np.asarray(a)
     b = np.asarray(b)
-    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+    g = check_gemm_args(cfg, a, b, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix,
+                        tau_rel)
     bw, L = cfg.brick_width, cfg.bricks
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     pa_planes = digit_planes(a, a_bits, bw)  # (Da, M, K)
@@ -61,8 +68,9 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
     unpad = pad_bits(a_bits, bw) + pad_bits(b_bits, bw)
     acc = np.zeros((g.m, g.n), dtype=np.int64)
     partial = None
-    for r, ring in enumerate(ring_pairs(da, db)):
-        for pa, pb in ring:
+    keep = g.keep or (da, db)
+    for r, group in enumerate(prefix_groups(da, db, *keep)):
+        for pa, pb in group:
             sa = a_signed and pa == 0  # sign mode only on a signed operand's top digit
             sb = b_signed and pb == 0
             shift = bw * ((da - 1 - pa) + (db - 1 - pb))
@@ -75,19 +83,24 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
                 acc = acc + (tree << shift)
                 if acc.min() < lo or acc.max() > hi:
                     raise AccumulatorOverflow(
-                        f"accumulator overflow at ring {r}, pair ({pa},{pb}): a partial sum "
+                        f"accumulator overflow at ring {max(pa, pb)}, pair ({pa},{pb}): a partial sum "
                         f"left the {cfg.acc_width}-bit range; lower K or widen --acc-width")
-        if g.stop_ring is not None and r == g.stop_ring:
+        if g.keep is not None and r == 0:
             partial = acc.copy()
     values = acc >> unpad
-    if g.stop_ring is not None:
+    if g.keep is not None:
         assert partial is not None
         part = partial >> unpad
         assert (part << unpad == partial).all()  # the prefix is an integer in the output scale
-        stopped = np.abs(part) >= g.tau
+        pmax = int(np.abs(part).max())
+        tau_used = g.tau if g.tau_rel is None else relative_tau(pmax, g.tau_rel)
+        stopped = np.abs(part) >= tau_used
         values = np.where(stopped, part, values)
     else:
         stopped = np.zeros((g.m, g.n), dtype=bool)
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring,
-                             stopped if g.stop_ring is not None else None)
+                             stopped if g.keep is not None else None, prefix=g.keep,
+                             two_sweeps=g.tau_rel is not None)
+    if g.tau_rel is not None:  # what the array reports after the prefix sweep, and its tau
+        counters["prefix_max"], counters["tau"] = pmax, tau_used
     return GemmResult(values.astype(np.int64), stopped, counters["cycles"], counters)

@@ -44,7 +44,8 @@ class Driver:
 
     def run_pass(self, layer: int, pass_: Pass, a: torch.Tensor, b: torch.Tensor, a_bits: int,
                  b_bits: int, *, a_signed: bool, b_signed: bool, stop_ring: int | None = None,
-                 tau: int | None = None) -> PassOutput:
+                 tau: int | None = None, prefix: tuple[int, int] | None = None,
+                 tau_rel: int | None = None) -> PassOutput:
         """Run one GEMM pass A (M x K) @ B (K x N) of integer codes; returns exact values.
 
         A reduction longer than the array's MAX_K is split into several descriptors whose
@@ -55,7 +56,7 @@ class Driver:
         self.cfg.check_pair(a_bits, b_bits)
         chunks: Sequence[tuple[int, int]] = [(0, k)]
         if k > self.cfg.max_k:
-            if stop_ring is not None:
+            if stop_ring is not None or prefix is not None:
                 raise ConfigError(f"early termination needs K={k} in one pass but the array's "
                                   f"max K is {self.cfg.max_k}; lower the batch size")
             step = self.cfg.max_k
@@ -63,7 +64,7 @@ class Driver:
         jobs = []
         for k0, k1 in chunks:
             d = self._descriptor(layer, pass_, m, n, k1 - k0, a_bits, b_bits, a_signed, b_signed,
-                                 stop_ring, tau)
+                                 stop_ring, tau, prefix, tau_rel)
             jobs.append(Job(d, a if len(chunks) == 1 else a[:, k0:k1],
                             b if len(chunks) == 1 else b[k0:k1]))
         outs = self.target.run(jobs)
@@ -82,14 +83,17 @@ class Driver:
 
     def _descriptor(self, layer: int, pass_: Pass, m: int, n: int, k: int, a_bits: int,
                     b_bits: int, a_signed: bool, b_signed: bool, stop_ring: int | None,
-                    tau: int | None) -> Descriptor:
+                    tau: int | None, prefix: tuple[int, int] | None = None,
+                    tau_rel: int | None = None) -> Descriptor:
         """The (immutable) descriptor of a pass, reused when the same pass comes again."""
-        key = (layer, pass_, m, n, k, a_bits, b_bits, a_signed, b_signed, stop_ring, tau)
+        key = (layer, pass_, m, n, k, a_bits, b_bits, a_signed, b_signed, stop_ring, tau, prefix,
+               tau_rel)
         d = self._descriptors.get(key)
         if d is None:
             if len(self._descriptors) >= 4096:  # e.g. a new tau every batch under PSG
                 self._descriptors.clear()
             d = self._descriptors[key] = Descriptor(
                 m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits, a_signed=a_signed,
-                b_signed=b_signed, stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer)
+                b_signed=b_signed, stop_ring=stop_ring, tau=tau, pass_=pass_, layer=layer,
+                prefix=prefix, tau_rel=tau_rel)
         return d

@@ -33,6 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from fpga_model import Pass, num_digits, pad_bits, truncate
+from fpga_model.digits import prefix_keep
+from fpga_model.operands import TAU_REL_ONE, relative_tau
 
 from .patches import ConvGeometry
 from .qgemm import affine_gemm, float32_holds, int32_holds
@@ -67,6 +69,23 @@ class LayerPlan:
     tau_relative: bool = True
     sign_grad: bool = False  # PSG: the weight gradient is sign(g_W)
     anchored: bool = False  # zero-point-free codes (needed by the PSG prefix)
+    # PSG's asymmetric prefix: MSB widths (activation, error) that decide, used when stop_ring
+    # is None (E2-Train: 4-bit activations x 16-bit errors); None with stop_ring None: no PSG
+    msb_bits: tuple[int, int] | None = None
+    tau_current: bool = True  # relative tau: this step's prefix max (else the previous step's)
+    error_dither: bool = True  # stochastic rounding of the errors (FracTrain); PSG: nearest
+
+    @property
+    def psg(self) -> bool:
+        """Whether the GC pass stops early (PSG)."""
+        return self.stop_ring is not None or self.msb_bits is not None
+
+    def keeps(self, a_bits: int, e_bits: int) -> tuple[int, int]:
+        """(p, q): digits of the activation and error codes that PSG's prefix keeps."""
+        da, de = num_digits(a_bits), num_digits(e_bits)
+        if self.stop_ring is not None or self.msb_bits is None:
+            return prefix_keep(da, de, self.stop_ring)
+        return min(da, num_digits(self.msb_bits[0])), min(de, num_digits(self.msb_bits[1]))
 
     def group_list(self) -> tuple[Group, ...]:
         return self.groups if self.groups else (Group(None, self.a_bits, self.g_bits),)
@@ -85,8 +104,9 @@ class Engine:
     def fw(self, layer: QuantConv2d, xq: QTensor, wq: QTensor, dtype: torch.dtype):
         raise NotImplementedError
 
-    def gc(self, layer: QuantConv2d, a, xq: QTensor, eq: QTensor, scale, ring: int | None,
-           tau: int | None) -> torch.Tensor:
+    def gc(self, layer: QuantConv2d, a, xq: QTensor, eq: QTensor, scale,
+           es: dict | None) -> torch.Tensor:
+        """``es``: the GC pass's early-stop arguments (``prefix``, ``tau`` or ``tau_rel``)."""
         raise NotImplementedError
 
     def eb(self, layer: QuantConv2d, eq: QTensor, wb: QTensor, in_shape) -> torch.Tensor:
@@ -110,15 +130,16 @@ class ArrayEngine(Engine):
         a, vals = _conv_gemm(run, layer.geometry, xq.codes, xq.zero, wq.codes.t(), wq.zero)
         return _dequantize(vals, wq.scale.view(1, -1) * xq.scale, dtype), a
 
-    def gc(self, layer, a, xq, eq, scale, ring, tau):
-        res: list | None = [] if ring is not None else None  # PSG keeps the raw prefixes
-        run = layer._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, ring, tau, res)
+    def gc(self, layer, a, xq, eq, scale, es):
+        res: list | None = [] if es is not None else None  # PSG keeps the raw prefixes
+        run = layer._runner(Pass.GC, xq.bits, eq.bits, xq.signed, eq.signed, es, res)
         at = a.t()  # a view: the int8 GEMM takes the transposed layout as it is
         taps = layer.geometry.tap_sums(xq.codes, xq.zero) if eq.zero else None
         vals = affine_gemm(run, at, xq.zero, eq.codes, eq.zero, "tensor", a_rowsum=taps)
-        if ring is not None:  # stopped outputs keep the prefix: the zero-point terms
+        if es is not None:  # stopped outputs keep the prefix: the zero-point terms
             stopped = torch.from_numpy(res[0].stopped).to(vals.device)  # are full-sum terms
             vals = torch.where(stopped, res[0].values, vals)
+            layer.psg_stopped = stopped
             layer.runtime.stats.setdefault("psg_stopped", []).append(
                 float(res[0].stopped.mean()))
         return _dequantize(vals, scale)
@@ -164,13 +185,13 @@ class FloatEngine(Engine):
         yg = F.conv2d(xd, layer.conv_weight(wq.dequantize()), None, geom.stride, geom.padding)
         return yg.permute(0, 2, 3, 1), xd
 
-    def gc(self, layer, a, xq, eq, scale, ring, tau):
+    def gc(self, layer, a, xq, eq, scale, es):
         xd = a
         geom = layer.geometry
         ed = eq.dequantize().reshape(xd.shape[0], *layer._out_hw(xd), -1).permute(0, 3, 1, 2)
         gw = torch.nn.grad.conv2d_weight(xd, layer.weight.shape, ed, geom.stride, geom.padding)
-        if ring is not None:
-            gw = layer._float_prefix(xq, eq, gw, ring, tau, scale)
+        if es is not None:
+            gw = layer._float_prefix(xq, eq, gw, es, scale)
         return gw
 
     def eb(self, layer, eq, wb, in_shape):
@@ -253,7 +274,7 @@ class _QuantConvFn(torch.autograd.Function):
         for g in groups:
             xg = _select(x_nhwc, g.index)
             xq = quantize_tensor(xg, g.a_bits, lo, hi, anchored=plan.anchored,
-                                 offset=layer.prefix_offset(g.a_bits))
+                                 offset=layer.prefix_offset(g.a_bits, g.g_bits, "a"))
             yg, a = engine.fw(layer, xq, wq, x.dtype)
             saved.append((g, a, xq))
             if g.index is None:
@@ -262,6 +283,7 @@ class _QuantConvFn(torch.autograd.Function):
                 y[g.index] = yg.reshape(-1, ho, wo, cout)
         ctx.layer = layer
         ctx.saved = saved
+        ctx.x_fp32 = x.detach() if plan.psg else None  # PSG's sign agreement with fp32
         ctx.wq = wq
         ctx.weight = weight.detach()
         ctx.shape = (n, c, h, w)
@@ -288,8 +310,10 @@ class _QuantConvFn(torch.autograd.Function):
         dw = None
         for g, a, xq in ctx.saved:
             eg = _select(dy_nhwc, g.index).reshape(-1, cout)
-            eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=True, generator=rt.generator,
-                                 anchored=plan.anchored, offset=layer.prefix_offset(g.g_bits))
+            eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=plan.error_dither,
+                                 generator=rt.generator,
+                                 anchored=plan.anchored,
+                                 offset=layer.prefix_offset(g.a_bits, g.g_bits, "e"))
             part = layer._gc(a, xq, eq, g)
             dw = part if dw is None else dw + part
             if need_x:
@@ -298,6 +322,13 @@ class _QuantConvFn(torch.autograd.Function):
                     dx = dxg
                 else:
                     dx[g.index] = dxg
+        if ctx.x_fp32 is not None:  # how often the used sign is the fp32 gradient's
+            ref = torch.nn.grad.conv2d_weight(ctx.x_fp32, layer.weight.shape, dy,
+                                              layer.geometry.stride, layer.geometry.padding)
+            used = torch.sign(rt.engine.weight_grad(layer, dw))
+            rt.stats.setdefault("psg_agree", []).append(
+                float((used == torch.sign(ref)).float().mean()))
+            ctx.x_fp32 = None
         if plan.sign_grad:
             dw = torch.sign(dw)
         grad_w = rt.engine.weight_grad(layer, dw)
@@ -332,6 +363,7 @@ class QuantConv2d(nn.Module):
         self.act_range = RunningRange()
         self.mix_bits: tuple[int, ...] = ()  # DFQ option activation widths (for the gate grad)
         self.psg_max = 0.0  # PSG: max |g_W| of the previous step (for a relative tau)
+        self.psg_stopped: torch.Tensor | None = None  # PSG: the last GC pass's stop mask
         self.in_hw: tuple[int, int] | None = None  # recorded input size (for GEMM shapes)
 
     # ------------------------------------------------------------------ layout helpers
@@ -351,12 +383,13 @@ class QuantConv2d(nn.Module):
         return self.weight_from_matrix(m)
 
     def _runner(self, pass_: Pass, a_bits: int, b_bits: int, a_signed: bool, b_signed: bool,
-                stop_ring: int | None = None, tau: int | None = None, out: list | None = None):
+                es: dict | None = None, out: list | None = None):
         driver = self.runtime.driver
+        kw = es or {}
 
         def run(a, b):
             res = driver.run_pass(self.index, pass_, a, b, a_bits, b_bits, a_signed=a_signed,
-                                  b_signed=b_signed, stop_ring=stop_ring, tau=tau)
+                                  b_signed=b_signed, **kw)
             if out is not None:
                 out.append(res)
                 return res.values.clone()  # the caller keeps the raw (prefix) values
@@ -364,57 +397,85 @@ class QuantConv2d(nn.Module):
         return run
 
     # ------------------------------------------------------------------ backward passes
-    def _psg_tau(self, scale: float) -> tuple[int | None, int | None]:
-        """Stop ring and integer tau for this step's GC pass (None, None: no early stop)."""
+    def _psg_args(self, a_bits: int, e_bits: int, scale: float) -> dict | None:
+        """Early-stop arguments of this step's GC pass (None: no early stop).
+
+        The prefix is the symmetric ``stop_ring`` or the asymmetric (p, q) of ``msb_bits``;
+        tau is absolute, relative to this step's prefix maximum (``tau_rel``: the array sweeps
+        the prefix of every block first, see ``fpga_model.cycles``), or relative to the
+        previous step's max |g_W| (the first step then runs without early stop).
+        """
         p = self.plan
-        if p.stop_ring is None:
-            return None, None
+        if not p.psg:
+            return None
+        es: dict = ({"stop_ring": p.stop_ring} if p.stop_ring is not None
+                    else {"prefix": p.keeps(a_bits, e_bits)})
+        if p.tau_relative and p.tau_current:
+            es["tau_rel"] = min(max(round(p.tau * TAU_REL_ONE), 0), TAU_REL_ONE)
+            return es
         if p.tau_relative:
             if self.psg_max <= 0.0:  # first step: no previous max to be relative to
-                return None, None
+                return None
             tau_real = p.tau * self.psg_max
         else:
             tau_real = p.tau
-        return p.stop_ring, min(math.ceil(tau_real / scale), (1 << 62))
+        es["tau"] = min(math.ceil(tau_real / scale), (1 << 62))
+        return es
 
-    def prefix_offset(self, bits: int) -> int:
+    def prefix_offset(self, a_bits: int, e_bits: int, role: str) -> int:
         """PSG: code offset that turns the prefix's truncation into rounding (0 without PSG).
 
-        The ring-R prefix keeps the top R+1 digits and truncates toward -inf, which biases a
-        sum of many small errors (every small negative code becomes -2^d). Codes stored half a
-        kept-digit step higher truncate to the nearest kept value instead; the zero point
-        removes the offset exactly from the full result.
+        The prefix keeps the top digits of a code and truncates toward -inf. Codes stored half
+        a kept step (h) higher truncate to the nearest kept value; the zero point removes the
+        offset exactly from the full result. With integer codes the residue h is a tie, which
+        an offset of h always rounds up (+0.5 LSB per code, E[trunc] = c + 1/2): the offset is
+        h or h-1 with equal probability per quantized tensor (seeded), so ties go either way
+        and the prefix is unbiased. ``role``: "a" (activation) or "e" (error) operand of GC.
         """
         p = self.plan
-        if p.stop_ring is None or not p.anchored:
+        if not p.psg or not p.anchored:
             return 0
-        d = num_digits(bits)
-        drop = 2 * (d - min(p.stop_ring + 1, d)) - pad_bits(bits)
-        return 1 << (drop - 1) if drop > 0 else 0
+        bits = a_bits if role == "a" else e_bits
+        keep = p.keeps(a_bits, e_bits)[0 if role == "a" else 1]
+        drop = 2 * (num_digits(bits) - keep) - pad_bits(bits)
+        if drop <= 0:
+            return 0
+        half = 1 << (drop - 1)
+        tie = torch.randint(0, 2, (1,), generator=self.runtime.generator)
+        return half - int(tie)
 
     def _gc(self, a, xq: QTensor, eq: QTensor, g: Group) -> torch.Tensor:
         """Weight gradient of one group as a (k*k*C_in, C_out) matrix (float engine: conv shape)."""
         scale = xq.scale * eq.scale
-        ring, tau = self._psg_tau(scale)
-        gw = self.runtime.engine.gc(self, a, xq, eq, scale, ring, tau)
-        if self.plan.stop_ring is not None:
+        es = self._psg_args(xq.bits, eq.bits, scale)
+        gw = self.runtime.engine.gc(self, a, xq, eq, scale, es)
+        if self.plan.psg:
             self.psg_max = float(gw.abs().max())
         return gw
 
     def _out_hw(self, xd: torch.Tensor) -> tuple[int, int]:
         return self.geometry.out_size(xd.shape[2], xd.shape[3])
 
-    def _float_prefix(self, xq, eq, gw, ring, tau, scale):
+    def _float_prefix(self, xq, eq, gw, es, scale):
         """Float-engine early stop: the GEMM of MSB-truncated codes replaces stopped outputs."""
         geom = self.geometry
-        xt = truncate(xq.codes.to(torch.int32), xq.bits, ring + 1).float()
-        et = truncate(eq.codes.to(torch.int32), eq.bits, ring + 1).float()
+        if "prefix" in es:
+            ka, ke = es["prefix"]
+        else:
+            ka, ke = prefix_keep(num_digits(xq.bits), num_digits(eq.bits), es["stop_ring"])
+        xt = truncate(xq.codes.to(torch.int32), xq.bits, ka).float()
+        et = truncate(eq.codes.to(torch.int32), eq.bits, ke).float()
         n = xt.shape[0]
         ho, wo = geom.out_size(xt.shape[1], xt.shape[2])
         et = et.reshape(n, ho, wo, -1).permute(0, 3, 1, 2)
         prefix = torch.nn.grad.conv2d_weight(xt.permute(0, 3, 1, 2), self.weight.shape, et,
                                              geom.stride, geom.padding)
+        tau = es.get("tau")
+        if tau is None:
+            tau = relative_tau(int(prefix.abs().max()), es["tau_rel"])
         stopped = prefix.abs() >= tau
+        self.psg_stopped = stopped
+        self.runtime.stats.setdefault("psg_stopped", []).append(float(stopped.float().mean()))
         return torch.where(stopped, prefix * scale, gw)
 
     def _eb(self, eq: QTensor, wb: QTensor, in_shape) -> torch.Tensor:
@@ -437,7 +498,7 @@ class QuantConv2d(nn.Module):
         for bits in self.mix_bits:
             if bits not in cache:
                 xd = quantize_tensor(x, bits, *rng, anchored=self.plan.anchored,
-                                     offset=self.prefix_offset(bits)).dequantize()
+                                     offset=self.prefix_offset(bits, bits, "a")).dequantize()
                 prod = (grad_x * xd).flatten(1).sum(1)
                 cache[bits] = prod if per_sample else prod.sum().view(1)
             cols.append(cache[bits])

@@ -5,8 +5,10 @@ keeps the static FW8/BW8 baseline on the same array, whose counters come from
 ``fpga_model.pass_counters`` at 8x8 for the full program of every mini-batch (dropped batches and
 skipped blocks included), without running any GEMM a second time.
 
-Effective MACs follow FracTrain: MACs x b_a/32 x b_b/32 per GEMM. An output that stopped early
-(PSG) is charged at the prefix widths it used.
+Effective MACs follow FracTrain: MACs x b_a/32 x b_b/32 per GEMM, counting what the array
+computed: an output that stopped early (PSG) is charged at the prefix widths it used, because its
+tile stops issuing for the rest of the block (operand-gated, ``fpga_model.cycles``); the cycles
+and energy come from the same counters (a block's cycles shrink only when all of it stopped).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from fpga_model import ArrayConfig, Descriptor, Pass, energy_joules, latency_seconds, pass_counters
+from fpga_model.digits import prefix_keep
 
 __all__ = ["Cost", "Ledger", "GemmShape", "effective_macs"]
 
@@ -50,9 +53,9 @@ def effective_macs(cfg: ArrayConfig, d: Descriptor, stopped: int = 0) -> float:
     full = d.a_bits * d.b_bits
     if not d.early_stop or not stopped:
         return d.m * d.n * d.k * full / 1024.0
-    keep = d.stop_ring + 1
-    pa = min(d.a_bits, cfg.brick_width * keep)
-    pb = min(d.b_bits, cfg.brick_width * keep)
+    p, q = prefix_keep(cfg.digits(d.a_bits), cfg.digits(d.b_bits), d.stop_ring, d.prefix)
+    pa = min(d.a_bits, cfg.brick_width * p)
+    pb = min(d.b_bits, cfg.brick_width * q)
     return d.k * (stopped * pa * pb + (d.m * d.n - stopped) * full) / 1024.0
 
 

@@ -208,17 +208,21 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
         7: dict(a_bits=hi_b, b_bits=hi_b, k=cfg.max_k, c64=False),  # int32 cannot hold it
     }
     assert needs_c64(hi_b, hi_b, cfg.max_k)
+    # the early-stop refusals of an asymmetric prefix and of a relative tau
+    more = [(6, dict(prefix=(cfg.digits(lo_b) + 1, 1), tau=0)),
+            (6, dict(prefix=(1, 0 + cfg.digits(lo_b)), tau=None, tau_rel=3277))]
     jobs = []
-    for code in range(1, 8):
+    for i, (code, fields) in enumerate([(c, bad.get(c)) for c in range(1, 8)] + more):
         img = MemoryImage(max_descriptors=2)
         img.add_pass(rng.integers(-2, 2, (3, 5)), rng.integers(-2, 2, (5, 2)), hi_b, hi_b)
         d = img.add_pass(np.ones((2, 3), dtype=int), np.ones((3, 2), dtype=int), lo_b, lo_b)
-        if code in bad:
-            img.descriptors[-1] = Descriptor(**{**d.__dict__, **bad[code]})
+        if fields:
+            img.descriptors[-1] = Descriptor(**{**d.__dict__, **fields})
         memory = bytearray(img.to_bytes())
         if code == 1:  # a pass byte beyond GC cannot be built as a Descriptor: patch the word
             struct.pack_into("<I", memory, DESC_BYTES + 4, 3 | (9 << 8))
-        job = _job_from_bytes(cfg, f"refused-{code}", bytes(memory), 0, 2)
+        job = _job_from_bytes(cfg, f"refused-{code}" + (f"-{i}" if i >= 7 else ""),
+                              bytes(memory), 0, 2)
         assert (job.status.status, job.status.error) == (2, code)
         jobs.append(job)
     return jobs
@@ -333,7 +337,7 @@ def test_cycle_costs_come_from_the_config_header(projects, tmp_path):
             d = Descriptor.unpack(mem[i * DESC_BYTES:(i + 1) * DESC_BYTES])
             stopped = read_pass(expected, d).stopped if d.early_stop else None
             want += pass_counters(project.cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring,
-                                  stopped, costs)["cycles"]
+                                  stopped, costs, prefix=d.prefix)["cycles"]
         assert o.cycles == want
         assert o.passed == (done == 0)  # the stored vectors hold the default costs
 

@@ -19,7 +19,7 @@ from codegen.csim import CXXFLAGS, ap_types_dir
 from codegen.render import TEMPLATE_DIR, template_context, template_env
 from fpga_model import ArrayConfig, Descriptor, brick_product, code_range, ring_pairs
 from fpga_model.descriptor import DESC_WORDS
-from fpga_model.digits import num_digits, pad_bits, split_digits
+from fpga_model.digits import num_digits, pad_bits, prefix_groups, split_digits
 from fpga_model.kernel import check_descriptor
 from fpga_model.planes import unpack_planes
 
@@ -79,17 +79,14 @@ int main() {
             in >> x >> y >> sx >> sy;
             std::printf("%%d\n", int(frac::brick_product(x, y, sx != 0, sy != 0)));
         } else if (cmd == "S") {  // ring schedule
-            unsigned da, db;
-            in >> da >> db;
+            unsigned da, db, kp, kq;
+            in >> da >> db >> kp >> kq;
             frac::schedule<CFG> s;
-            frac::build_schedule<CFG>(da, db, s);
-            std::printf("%%u %%u", s.rings, s.pairs);
-            for (unsigned r = 0; r < s.rings; ++r) {
-                std::printf(" |");
-                for (unsigned q = s.ring_begin[r]; q < s.ring_begin[r + 1]; ++q) {
-                    std::printf(" %%u,%%u,%%u", unsigned(s.pa[q]), unsigned(s.pb[q]),
-                                unsigned(s.shift[q]));
-                }
+            frac::build_schedule<CFG>(da, db, kp, kq, s);
+            std::printf("%%u %%u %%u |", s.rings, s.pairs, s.split);
+            for (unsigned q = 0; q < s.pairs; ++q) {
+                std::printf(" %%u,%%u,%%u", unsigned(s.pa[q]), unsigned(s.pb[q]),
+                            unsigned(s.shift[q]));
             }
             std::printf("\n");
         } else if (cmd == "C") {  // descriptor check, from its words placed at a byte offset
@@ -238,17 +235,21 @@ def test_brick_products_equal_the_model(driver):
 
 
 def test_ring_schedule_equals_ring_pairs(driver):
+    """The whole pass (kp = da, kq = db) is ring order; a prefix's pairs come first, each
+    group in ring order (digits.prefix_groups)."""
     dmax = CFG.max_digits
-    cases = [(da, db) for da in range(1, dmax + 1) for db in range(1, dmax + 1)]
-    got = driver([f"S {da} {db}" for da, db in cases])
-    for (da, db), line in zip(cases, got, strict=True):
-        head, *rings = line.split("|")
-        assert [int(x) for x in head.split()] == [max(da, db), da * db]
-        parsed = [tuple(tuple(int(v) for v in item.split(",")) for item in ring.split())
-                  for ring in rings]
-        want = [tuple((pa, pb, 2 * ((da - 1 - pa) + (db - 1 - pb))) for pa, pb in ring)
-                for ring in ring_pairs(da, db)]
+    cases = [(da, db, kp, kq) for da in range(1, dmax + 1) for db in range(1, dmax + 1)
+             for kp in range(1, da + 1) for kq in range(1, db + 1)]
+    got = driver([f"S {da} {db} {kp} {kq}" for da, db, kp, kq in cases])
+    for (da, db, kp, kq), line in zip(cases, got, strict=True):
+        head, pairs = line.split("|")
+        first, rest = prefix_groups(da, db, kp, kq)
+        assert [int(x) for x in head.split()] == [max(da, db), da * db, len(first)]
+        parsed = [tuple(int(v) for v in item.split(",")) for item in pairs.split()]
+        want = [(pa, pb, 2 * ((da - 1 - pa) + (db - 1 - pb))) for pa, pb in first + rest]
         assert parsed == want
+        if (kp, kq) == (da, db):
+            assert [x[:2] for x in parsed] == [x for ring in ring_pairs(da, db) for x in ring]
 
 
 def _descriptors(rng: np.random.Generator) -> list[list[int]]:
@@ -260,8 +261,9 @@ def _descriptors(rng: np.random.Generator) -> list[list[int]]:
         2: [0, 1, 2, 3, 4, 5, 6, 15, 16, 17, 1 << 31],  # a_bits
         3: [2, 4, 16, 17, 0xFFFFFFFF],  # b_bits
         5: [0, 1], 6: [0, 1], 7: [0, 1, CFG.max_k, CFG.max_k + 1, 0xFFFFFFFF],
-        4: [0, 7, 8, 9], 0: [0, 3, 4, 7, 0xFFFFFFFF],  # stop ring, flags
+        4: [0, 7, 8, 9], 0: [0, 3, 4, 7, 0x14, 0xFFFFFFFF],  # stop ring, flags
         14: [0, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF],  # tau high word
+        15: [0, 0x101, 0x0802, 0x0902, 0x0103, 0x0002, 0x0100, 0xFFFF0000, 0x10000],  # prefix
     }
     for idx, values in tweaks.items():
         for v in values:

@@ -105,23 +105,27 @@ def test_psg_weight_gradient_is_the_sign_of_the_arrays_early_stopped_gc():
     layer, driver = _layer("array", bits=(8, 8, 8))
     p = layer.plan
     p.stop_ring, p.tau, p.tau_relative, p.sign_grad, p.anchored = 1, 0.3, True, True, True
-    assert layer.prefix_offset(8) == 8  # ring 1 keeps 4 of 8 bits: half of 2^4
+    p.tau_current = False  # the previous step's max (one sweep)
     layer.psg_max = 0.05  # as if set by a previous step
     x = torch.relu(torch.randn(4, 6, 6, 6))
     y = layer(x)
     dy = torch.randn_like(y)
     y.backward(dy)
-    xq = quantize_tensor(x.permute(0, 2, 3, 1), 8, *tensor_range(x), anchored=True, offset=8)
+    # ring 1 keeps 4 of 8 bits: offsets 8 or 7 (random tie direction), drawn from the
+    # run's generator before the activation codes and before the error dither
+    gen = torch.Generator().manual_seed(7)
+    off_a = 8 - int(torch.randint(0, 2, (1,), generator=gen))
+    off_e = 8 - int(torch.randint(0, 2, (1,), generator=gen))
+    xq = quantize_tensor(x.permute(0, 2, 3, 1), 8, *tensor_range(x), anchored=True, offset=off_a)
     eq = quantize_tensor(dy.permute(0, 2, 3, 1).reshape(-1, 10), 8, *tensor_range(dy),
-                         stochastic=True, generator=torch.Generator().manual_seed(7),
-                         anchored=True, offset=8)
-    assert xq.zero == 8 and eq.zero == 8
-    at = (_shifted_patches(xq.codes, 8, 3, 1, 1) + 8).t().contiguous()
+                         stochastic=True, generator=gen, anchored=True, offset=off_e)
+    assert xq.zero == off_a and eq.zero == off_e
+    at = (_shifted_patches(xq.codes, off_a, 3, 1, 1) + off_a).t().contiguous()
     tau = math.ceil(0.3 * 0.05 / (xq.scale * eq.scale))
     ref = gemm(CFG, at.to(torch.uint8).numpy(), eq.codes.numpy(), 8, 8, a_signed=False,
                stop_ring=1, tau=tau)
     assert 0 < ref.stopped.sum() < ref.stopped.size  # the test exercises both kinds of output
-    exact = (at - 8) @ (eq.codes.long() - 8)
+    exact = (at - off_a) @ (eq.codes.long() - off_e)
     stopped = torch.from_numpy(ref.stopped)
     chosen = torch.where(stopped, torch.from_numpy(ref.values), exact)  # prefix where stopped
     want = torch.sign(chosen.float()).t().reshape(10, 3, 3, 6)
@@ -130,13 +134,32 @@ def test_psg_weight_gradient_is_the_sign_of_the_arrays_early_stopped_gc():
     assert (gc.stop_ring, gc.tau, gc.a_signed) == (1, tau, False)
 
 
-def test_psg_offset_makes_the_prefix_round_instead_of_floor():
+def test_psg_default_prefix_is_e2trains_and_tau_is_this_steps():
+    layer, driver = _layer("array", bits=(8, 8, 12))
+    p = layer.plan
+    p.msb_bits, p.tau, p.sign_grad, p.anchored = (4, 16), 0.05, True, True
+    assert p.keeps(8, 16) == (2, 8) and p.keeps(8, 8) == (2, 4)
+    assert layer.prefix_offset(8, 12, "e") == 0  # errors keep every digit: no offset
+    x = torch.relu(torch.randn(4, 6, 6, 6))
+    layer(x).backward(torch.randn(4, 10, 6, 6))
+    gc = [d for d in driver.program if d.pass_ == Pass.GC][0]
+    assert (gc.prefix, gc.tau_rel, gc.tau, gc.b_bits) == ((2, 6), round(0.05 * 65536), None, 12)
+    assert layer.psg_stopped is not None and 0 < float(layer.psg_stopped.float().mean()) < 1
+
+
+def test_psg_offset_ties_make_the_prefix_unbiased():
     from fpga_model import truncate
 
-    codes = torch.arange(-119, 120)
+    codes = torch.arange(0, 240)  # every residue equally often
     floor_err = (truncate(codes, 8, 2) - codes).float().mean()
-    round_err = (truncate(codes + 8, 8, 2) - codes).float().mean()
-    assert float(floor_err) < -7 and abs(float(round_err)) < 0.5
+    up_err = (truncate(codes + 8, 8, 2) - codes).float().mean()  # ties always up: +1/2
+    down_err = (truncate(codes + 7, 8, 2) - codes).float().mean()  # ties always down: -1/2
+    assert float(floor_err) < -7
+    assert float(up_err) == 0.5 and float(down_err) == -0.5 and float(up_err + down_err) == 0
+    layer = QuantConv2d(2, 2, 1, runtime=Runtime(generator=torch.Generator().manual_seed(0)))
+    layer.plan.stop_ring, layer.plan.anchored = 1, True
+    draws = [layer.prefix_offset(8, 8, "e") for _ in range(400)]
+    assert set(draws) == {7, 8} and 150 < draws.count(8) < 250
 
 
 def test_per_sample_groups_issue_one_descriptor_per_option_and_match_float():

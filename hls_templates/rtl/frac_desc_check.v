@@ -2,7 +2,8 @@
 // frac_desc_check: why a descriptor is refused, from its decoded fields alone (combinational).
 // The codes and their order are fpga_model/kernel.py check_descriptor's (ERR_* of
 // frac_contract.vh); ERR_OK when the kernel accepts the descriptor. There is no operand check:
-// every digit-plane pattern is a legal code.
+// every digit-plane pattern is a legal code. (A descriptor's prefix word is checked here; the
+// relative-tau flag is refused until the walk has the prefix sweep.)
 module frac_desc_check #(
     parameter MAX_K = 131072,
     parameter MAX_BITS = 12,
@@ -17,9 +18,12 @@ module frac_desc_check #(
     input  wire [31:0]    k,
     input  wire           early,
     input  wire [31:0]    stop_ring,
+    input  wire [15:0]    prefix,       // the prefix word: q in 15:8, p in 7:0 (0: stop ring)
+    input  wire           tau_rel,      // tau relative to the prefix maximum (not in this kernel)
     input  wire           tau_top,      // bit 63 of tau
     input  wire           c64,
-    input  wire [DGW-1:0] rings,        // max(D_a, D_b)
+    input  wire [DGW-1:0] da,
+    input  wire [DGW-1:0] db,
     output reg  [7:0]     err
 );
     /* verilator lint_off UNUSEDPARAM */
@@ -43,6 +47,15 @@ module frac_desc_check #(
     wire a_in_set = a_bits <= MAX_BITS_W && BITS_MASK[a_bits[4:0]];
     wire b_in_set = b_bits <= MAX_BITS_W && BITS_MASK[b_bits[4:0]];
     wire [31:0] c32_bits = a_bits + b_bits + {26'd0, bit_length(k)};
+    wire [DGW-1:0] rings = (da > db) ? da : db;
+    wire [7:0] pk = prefix[7:0];
+    wire [7:0] qk = prefix[15:8];
+    wire [7:0] da8 = { {(8-DGW){1'b0}}, da};
+    wire [7:0] db8 = { {(8-DGW){1'b0}}, db};
+    // an asymmetric prefix needs 1 <= p <= D_a and 1 <= q <= D_b; else the stop ring < rings
+    wire bad_prefix = (prefix != 16'd0)
+                    ? (pk == 8'd0 || pk > da8 || qk == 8'd0 || qk > db8)
+                    : stop_ring >= { {(32-DGW){1'b0}}, rings};
 
     always @* begin
         if (pass_id > PASS_MAX)
@@ -55,7 +68,7 @@ module frac_desc_check #(
             err = ERR_SHAPE;
         else if (k == 32'd0 || k > MAX_K_W)
             err = ERR_K;
-        else if (early && (stop_ring >= { {(32-DGW){1'b0}}, rings} || tau_top))
+        else if (early && (bad_prefix || tau_rel || tau_top))
             err = ERR_EARLY_STOP;
         else if (!c64 && c32_bits > C32_MAX_BITS)
             err = ERR_C32;

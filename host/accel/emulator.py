@@ -198,7 +198,8 @@ class EmulatorTarget(RegisterTarget):
             if _wide_cpu_codes(a) or _wide_cpu_codes(b):
                 a, b, to_torch = a.numpy(), b.numpy(), True
             res = gemm(self.cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed,
-                       b_signed=d.b_signed, stop_ring=d.stop_ring, tau=d.tau)
+                       b_signed=d.b_signed, stop_ring=d.stop_ring, tau=d.tau, prefix=d.prefix,
+                       tau_rel=d.tau_rel)
             values = _torch().from_numpy(res.values) if to_torch else res.values
             out.append(PassOutput(d, values, res.stopped, res.counters))
         return out

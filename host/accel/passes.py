@@ -118,14 +118,15 @@ class PassRunner:
                                      f"descriptor from them")
             placed.append(image.add_pass(a, b, d.a_bits, d.b_bits, a_signed=d.a_signed,
                                          b_signed=d.b_signed, stop_ring=d.stop_ring, tau=d.tau,
-                                         pass_=d.pass_, layer=d.layer))
+                                         pass_=d.pass_, layer=d.layer, prefix=d.prefix,
+                                         tau_rel=d.tau_rel))
         self.acc.write(image)
         self.acc.run_checked()
         self.programs += 1
         outputs = []
         for job, d, res in zip(jobs, placed, self.acc.read_results()):
             counters = pass_counters(self.cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring,
-                                     res.stopped if d.early_stop else None)
+                                     res.stopped if d.early_stop else None, prefix=d.prefix)
             for key in STAT_KEYS:
                 if res.stats[key] != counters[key]:
                     raise CounterMismatch(

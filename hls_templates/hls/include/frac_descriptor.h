@@ -27,6 +27,9 @@ struct descriptor {
     bool early_stop;
     bool c64;  // C holds int64 values (else int32)
     unsigned stop_ring;
+    unsigned prefix_p;  // asymmetric prefix: top prefix_p digits of A x top prefix_q of B
+    unsigned prefix_q;  // (0, 0): the symmetric stop ring
+    bool tau_rel;       // tau relative to the prefix maximum: refused by this kernel
     uint64_t tau;
     unsigned m;
     unsigned n;
@@ -70,6 +73,9 @@ descriptor read_descriptor(const word_t *mem, addr_t addr) {
     d.early_stop = (flags & CFG::FLAG_EARLY_STOP) != 0;
     d.c64 = (flags & CFG::FLAG_C64) != 0;
     d.stop_ring = w[CFG::WORD_STOP_RING];
+    d.prefix_p = w[CFG::WORD_PREFIX] & 0xFFu;
+    d.prefix_q = (w[CFG::WORD_PREFIX] >> 8) & 0xFFu;
+    d.tau_rel = (flags & CFG::FLAG_TAU_REL) != 0;
     d.tau = (uint64_t(w[CFG::WORD_TAU_HI]) << 32) | uint64_t(w[CFG::WORD_TAU_LO]);
     d.m = w[CFG::WORD_M];
     d.n = w[CFG::WORD_N];
@@ -87,6 +93,23 @@ template <class CFG>
 bool width_supported(unsigned bits) {
 #pragma HLS INLINE
     return bits <= CFG::MAX_BITS && ((CFG::BITS_MASK >> bits) & 1) != 0;
+}
+
+// Digits (p, q) of A and B the early-stop prefix keeps (fpga_model.digits.prefix_keep): the
+// asymmetric prefix word, else the symmetric stop ring's min(stop_ring + 1, D); (D_a, D_b)
+// without early stop.
+inline void prefix_keep(const descriptor &d, unsigned da, unsigned db, unsigned &p, unsigned &q) {
+#pragma HLS INLINE
+    if (!d.early_stop) {
+        p = da;
+        q = db;
+    } else if (d.prefix_p != 0 || d.prefix_q != 0) {
+        p = d.prefix_p;
+        q = d.prefix_q;
+    } else {
+        p = d.stop_ring + 1 < da ? d.stop_ring + 1 : da;
+        q = d.stop_ring + 1 < db ? d.stop_ring + 1 : db;
+    }
 }
 
 // Error code of a descriptor's fields (ERR_OK when the kernel accepts them); no operand access.
@@ -111,7 +134,11 @@ unsigned check_descriptor(const descriptor &d) {
         const unsigned da = num_digits(d.a_bits);
         const unsigned db = num_digits(d.b_bits);
         const unsigned rings = da > db ? da : db;
-        if (d.stop_ring >= rings || (d.tau >> 63) != 0) {
+        const bool asym = d.prefix_p != 0 || d.prefix_q != 0;
+        const bool bad = asym ? (d.prefix_p == 0 || d.prefix_p > da || d.prefix_q == 0 ||
+                                 d.prefix_q > db)
+                              : d.stop_ring >= rings;
+        if (bad || d.tau_rel || (d.tau >> 63) != 0) {
             return CFG::ERR_EARLY_STOP;
         }
     }

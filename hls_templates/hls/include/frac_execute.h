@@ -113,8 +113,10 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
 #pragma HLS ARRAY_PARTITION variable=bw complete dim=0
 
     schedule<CFG> s;
-    build_schedule<CFG>(p.da, p.db, s);
-    const unsigned split = p.d.early_stop ? s.ring_begin[p.d.stop_ring + 1] : s.pairs;
+    unsigned kp, kq;
+    prefix_keep(p.d, p.da, p.db, kp, kq);
+    build_schedule<CFG>(p.da, p.db, kp, kq, s);
+    const unsigned split = p.d.early_stop ? s.split : s.pairs;
     const unsigned unpad = unsigned(p.pad_a) + unsigned(p.pad_b);
     for (unsigned f = 0; f < CFG::STAT_COUNT; ++f) {
         cnt.v[f] = 0;
@@ -260,8 +262,12 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
             }
             cnt.v[CFG::STAT_CYCLES] += CFG::BLOCK_CYCLES + pairs * p.chunks +
                                        (p.d.early_stop ? CFG::ET_CHECK_CYCLES : 0);
-            cnt.v[CFG::STAT_DIGIT_PRODUCTS] += valid_out * pairs * p.d.k;
-            cnt.v[CFG::STAT_TILE_CYCLES] += valid_out * pairs * p.chunks;
+            // a stopped tile is operand-gated: it issued the prefix pairs only
+            const uint64_t issued = p.d.early_stop
+                ? valid_out * split + (valid_out - stopped) * (s.pairs - split)
+                : valid_out * s.pairs;
+            cnt.v[CFG::STAT_DIGIT_PRODUCTS] += issued * p.d.k;
+            cnt.v[CFG::STAT_TILE_CYCLES] += issued * p.chunks;
             cnt.v[CFG::STAT_STOPPED] += stopped;
         }
         cursor_next<CFG>(p, c);
