@@ -189,7 +189,7 @@ BAD_OPTIONS = [
     (["emulate", "--m", "0"], r"--m 0 must be at least 1"),
     (["emulate", "--n", "-2"], r"--n -2 must be at least 1"),
     (["emulate", "--repeat", "0"], r"--repeat 0 must be at least 1"),
-    (["emulate", "--stop-ring", "0"], r"early termination needs both --stop-ring and --tau"),
+    (["emulate", "--stop-ring", "0"], r"early termination needs --tau with --stop-ring or --prefix"),
     (["emulate", "--stop-ring", "9", "--tau", "0"], r"stop ring 9 is outside 0\.\.3"),
     (["emulate", "--stop-ring", "0", "--tau", "-1"], r"tau -1 must be a non-negative integer"),
     (["emulate", "--pair", "4"], r"--pair '4' is not A_BITS,B_BITS"),

@@ -28,6 +28,15 @@ def test_emulate_early_stop():
     assert "equals numpy (exact product, ring-1 prefix where stopped)" in r.stdout
 
 
+def test_emulate_asymmetric_prefix_compares_the_truncated_product():
+    r = fracfpga("emulate", "--pair", "4,8", "--m", "16", "--k", "64", "--n", "16",
+                 "--prefix", "1,4", "--tau", "50", "--repeat", "1")
+    assert r.returncode == 0, r.stderr
+    assert "equals numpy (exact product, 1 x 4 digit prefix where stopped)" in r.stdout
+    row = next(line for line in r.stdout.splitlines() if "equals numpy" in line)
+    assert row.split("│")[2].strip() == "yes"
+
+
 def test_emulate_all_stopped_compares_the_prefix_and_stays_under_the_roof():
     r = fracfpga("emulate", "--m", "8", "--k", "8", "--n", "8", "--stop-ring", "0", "--tau",
                  "0", "--repeat", "1")
@@ -47,7 +56,15 @@ def test_emulate_all_stopped_compares_the_prefix_and_stays_under_the_roof():
     (["emulate", "--tiles", "64x64"], "error: a 64x64 tile grid does not fit zc706"),
     (["emulate", "--k", "200000", "--m", "1", "--n", "1"],
      "error: --k 200000 exceeds the array's max K 131072; pass --k 131072 or less"),
-    (["emulate", "--stop-ring", "1"], "error: early termination needs both --stop-ring and --tau"),
+    (["emulate", "--stop-ring", "1"], "error: early termination needs --tau with --stop-ring or "
+                                      "--prefix"),
+    (["emulate", "--prefix", "1,2"], "error: early termination needs --tau with --stop-ring or "
+                                     "--prefix"),
+    (["emulate", "--prefix", "2", "--tau", "3"], "error: --prefix '2' is not P,Q; pass e.g."),
+    (["emulate", "--prefix", "1,2", "--stop-ring", "0", "--tau", "3"],
+     "error: --stop-ring and --prefix both name the early-stop prefix; pass one of them"),
+    (["emulate", "--pair", "4,8", "--prefix", "3,1", "--tau", "3"],
+     "error: prefix (3, 1) must be (p, q) with 1 <= p <= 2 digits of A"),
     (["emulate", "--pair", "4"], "error: --pair '4' is not A_BITS,B_BITS"),
     (["emulate", "--m", "0"], "error: --m 0 must be at least 1"),
     (["boards", "zc707"], "error: unknown board 'zc707'"),

@@ -12,13 +12,17 @@ from . import checks
 MAX_ELEMENTS = 1 << 26
 
 
-def _pair(text: str) -> tuple[int, int]:
+def _two_ints(option: str, text: str, form: str, example: str) -> tuple[int, int]:
     try:
         a, b = (int(v) for v in text.split(","))
     except ValueError:
-        raise checks.BadOption(f"--pair {text!r} is not A_BITS,B_BITS; pass e.g. --pair 4,8"
+        raise checks.BadOption(f"{option} {text!r} is not {form}; pass e.g. {option} {example}"
                                ) from None
     return a, b
+
+
+def _pair(text: str) -> tuple[int, int]:
+    return _two_ints("--pair", text, "A_BITS,B_BITS", "4,8")
 
 
 def _exact_product(a, b):
@@ -40,8 +44,11 @@ def emulate(
     n: int = typer.Option(64, help="columns of B"),
     stop_ring: int = typer.Option(None, "--stop-ring", help="early-termination ring R (with "
                                   "--tau)"),
+    prefix: str = typer.Option(None, "--prefix", metavar="P,Q",
+                               help="early-termination prefix: top P digits of A x top Q "
+                               "digits of B (with --tau; instead of --stop-ring)"),
     tau: int = typer.Option(None, help="early-termination threshold (output scale, with "
-                            "--stop-ring)"),
+                            "--stop-ring or --prefix)"),
     board: str = typer.Option("zc706", help="board (see `fracfpga boards`)"),
     tiles: str = typer.Option("8x8", help="tile grid ROWSxCOLS"),
     unsigned_a: bool = typer.Option(False, "--unsigned-a", help="A codes are unsigned"),
@@ -58,6 +65,10 @@ def emulate(
             raise checks.BadOption(f"{what} would hold {count:,} elements, more than the "
                                    f"{MAX_ELEMENTS:,} emulate allocates; pass smaller sizes")
     a_bits, b_bits = _pair(pair)
+    keep = _two_ints("--prefix", prefix, "P,Q", "2,4") if prefix is not None else None
+    if keep is not None and stop_ring is not None:
+        raise checks.BadOption("--stop-ring and --prefix both name the early-stop prefix; "
+                               "pass one of them")
 
     import numpy as np
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -65,7 +76,7 @@ def emulate(
 
     from fpga_model import (ArrayConfig, ConfigError, code_range, energy_joules, gemm,
                             ideal_macs_per_cycle, latency_seconds, parse_bits, parse_tiles)
-    from fpga_model.digits import kept_digits, truncate
+    from fpga_model.digits import prefix_keep, truncate
     from host.cli import console
 
     cfg = ArrayConfig(bits=parse_bits(bits), board=board, tiles=parse_tiles(tiles))
@@ -73,10 +84,12 @@ def emulate(
     if k > cfg.max_k:  # before anything is allocated
         raise ConfigError(f"--k {k} exceeds the array's max K {cfg.max_k}; pass --k "
                           f"{cfg.max_k} or less")
-    if (stop_ring is None) != (tau is None):
-        raise ConfigError("early termination needs both --stop-ring and --tau (or neither)")
+    early = stop_ring is not None or keep is not None
+    if early != (tau is not None):
+        raise ConfigError("early termination needs --tau with --stop-ring or --prefix (or "
+                          "none of them)")
     rng = np.random.default_rng(seed)
-    kw = dict(a_signed=not unsigned_a, stop_ring=stop_ring, tau=tau)
+    kw = dict(a_signed=not unsigned_a, stop_ring=stop_ring, tau=tau, prefix=keep)
     steps = 2 + repeat
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as progress:
@@ -88,8 +101,8 @@ def emulate(
         res = gemm(cfg, a, b, a_bits, b_bits, **kw)
         progress.update(task, advance=1, description="checking against numpy (exact)")
         want = _exact_product(a, b)
-        if stop_ring is not None:  # stopped outputs must equal the ring-R prefix exactly
-            ka, kb = kept_digits(stop_ring, a_bits), kept_digits(stop_ring, b_bits)
+        if early:  # stopped outputs must equal the prefix exactly
+            ka, kb = prefix_keep(cfg.digits(a_bits), cfg.digits(b_bits), stop_ring, keep)
             prefix = _exact_product(truncate(a.astype(np.int64), a_bits, ka),
                                     truncate(b.astype(np.int64), b_bits, kb))
             want = np.where(res.stopped, prefix, want)
@@ -109,8 +122,9 @@ def emulate(
     per_cycle = done / c["cycles"]
     energy = energy_joules(cfg, c, lat)
     stopped = int(c["stopped"])
-    check = ("exact int64 product" if stop_ring is None else
-             f"exact product, ring-{stop_ring} prefix where stopped")
+    check = ("exact int64 product" if not early else
+             f"exact product, ring-{stop_ring} prefix where stopped" if keep is None else
+             f"exact product, {keep[0]} x {keep[1]} digit prefix where stopped")
     t = Table(title=f"{m}x{k}x{n} GEMM at {a_bits}x{b_bits} bits on {cfg!r}", show_header=False)
     t.add_column("quantity")
     t.add_column("value", justify="right")
