@@ -139,3 +139,202 @@ def plan_pass(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int
     wall = _wall(port, pre, fetch, execute, result, costs.desc)
     return PassPlan("B stationary" if stationary else "streamed", bm, pre + sum(fetch),
                     sum(result), sum(execute), wall)
+
+
+# ---------------------------------------------------------------------------------------------
+# The RTL as built: wall-clock cycles and bus bytes of frac_walker, cycle for cycle.
+# ---------------------------------------------------------------------------------------------
+
+SEG_CHUNKS_MAX = 512  # frac_array_top's cap on the plane words per line held on chip
+READ_START = 5  # command cycle, accept, reader row set-up, AR, first R beat: then one word/cycle
+READ_ROW_GAP = 2  # a further row of a read command: the reader's row set-up and first beat
+DESC_CHECK = 3  # DECODE, CHECK, GATE
+DRAIN = 2  # the array's pipeline after the last issue
+WRITE_IDLE_AFTER = 2  # from the last W beat to the writer's idle: the B response, its count
+
+
+def seg_chunks(cfg: ArrayConfig) -> int:
+    """Plane words per line and digit position that the RTL holds on chip (SEG_CHUNKS)."""
+    return min(-(-cfg.max_k // PLANE_K), SEG_CHUNKS_MAX)
+
+
+@dataclass
+class WallCounts:
+    """What the RTL's counters report for a run (``fpga_model.regmap.COUNTERS``) and the bytes
+    its AXI master moves (R beats x 8; strobed W bytes)."""
+
+    wall_cycles: int = 0
+    fetch_busy: int = 0
+    fetch_stall: int = 0
+    exec_busy: int = 0
+    result_busy: int = 0
+    result_stall: int = 0
+    read_bytes: int = 0
+    write_bytes: int = 0
+
+    def counters(self) -> dict[str, int]:
+        """The values by counter name (as ``COUNTERS`` names them)."""
+        return {"wall_cycles": self.wall_cycles, "fetch_busy": self.fetch_busy,
+                "fetch_stall": self.fetch_stall, "exec_busy": self.exec_busy,
+                "result_busy": self.result_busy, "result_stall": self.result_stall}
+
+
+def _beats(offset: int, nbytes: int) -> int:
+    """8-byte bus beats that hold ``nbytes`` starting ``offset`` bytes into a beat."""
+    return (offset + nbytes + 7) // 8
+
+
+class _Walk:
+    """The walker's timeline on a memory that serves one beat per cycle at once (frac_sim_mem
+    with BUSY = PERIOD): ``t`` is the cycle the walker enters its next state."""
+
+    def __init__(self) -> None:
+        self.c = WallCounts()
+        self.t = 0
+        self.writer_idle = 0  # first cycle the writer takes a new command
+
+    def state(self, cycles: int = 1) -> None:
+        self.t += cycles
+
+    def read(self, rows: list[tuple[int, int]]) -> None:
+        """A read command of (byte address, words) rows, from its command state to the last word."""
+        words = sum(n for _, n in rows)
+        stall = READ_START + READ_ROW_GAP * (len(rows) - 1)
+        self.t += words + stall
+        self.c.fetch_busy += words
+        self.c.fetch_stall += stall
+        self.c.read_bytes += 8 * sum(_beats(a % 8, 4 * n) for a, n in rows)
+
+    def write(self, rows: list[tuple[int, int]], size: int) -> None:
+        """A write command of (byte address, elements) rows of ``size`` bytes each, from its
+        command state to the walker's last element (the writer finishes the last beats on)."""
+        t_cmd = self.t
+        c0 = max(t_cmd + 1, self.writer_idle)
+        t = c0 + 1  # the writer's first row set-up
+        for i, (a, n) in enumerate(rows):
+            o = a % 8
+            beats = _beats(o, n * size)
+            if i < len(rows) - 1:
+                t += 1 + n + beats
+            else:
+                tail = beats - (o + (n - 1) * size) // 8
+                last = t + n + beats - tail
+        elems = sum(n for _, n in rows)
+        self.writer_idle = last + tail + 1
+        self.t = last + 1
+        self.c.result_busy += elems
+        self.c.result_stall += (last - t_cmd + 1) - elems
+        self.c.write_bytes += elems * size
+
+    def result_state(self, cycles: int = 1) -> None:
+        self.t += cycles
+        self.c.result_stall += cycles
+
+    def wait_writes(self) -> None:
+        """S_WAIT_WR: until the last B response is counted."""
+        end = self.writer_idle + WRITE_IDLE_AFTER - 1  # first cycle the writer reads idle
+        self.result_state(max(1, end - self.t + 1))
+
+
+def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None, *,
+             mem_base: int = 0x1000, desc_addr: int = 0, segment: int | None = None) -> WallCounts:
+    """Wall-clock cycles, stage counters and bus bytes of one run of the RTL (exact, on a
+    memory serving a beat per cycle with no latency).
+
+    ``descriptors`` is the list the run walks, ``stopped`` their M x N stop masks (None without
+    early stop), ``refused`` the index of a refused descriptor (the walk ends there);
+    ``segment`` the RTL's SEG_CHUNKS (default: frac_array_top's).
+    """
+    from .descriptor import DESC_WORDS
+    from .digits import kept_digits
+    from .cycles import _block_grid
+
+    tm, tn = cfg.tiles
+    seg = segment or seg_chunks(cfg)
+    kseg = seg * PLANE_K
+    w = _Walk()
+    w.state()  # the cycle the start is taken
+    for i, d in enumerate(descriptors):
+        w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)])
+        w.state(DESC_CHECK)
+        if refused is not None and i == refused:
+            w.result_state()  # S_REFUSE: the writer is idle
+            break
+        w.state()  # PLAN
+        da, db = cfg.digits(d.a_bits), cfg.digits(d.b_bits)
+        rings = max(da, db)
+        last0 = d.stop_ring if d.early_stop else rings - 1
+        g0 = kept_digits(last0, d.a_bits) * kept_digits(last0, d.b_bits)
+        g1 = da * db - g0
+        chunks16 = -(-d.k // PLANE_K)
+        a_line, b_line = 4 * chunks16 * da, 4 * chunks16 * db
+        vbytes = 8 if d.c64 else 4
+        c_stride, m_stride = vbytes * d.n, -(-d.n // 8)
+        segs = [min(kseg, d.k - s) for s in range(0, d.k, kseg)]
+        one = len(segs) == 1
+        bm, bn = -(-d.m // tm), -(-d.n // tn)
+        skip = (_block_grid(stopped[i], tm, tn) if d.early_stop and stopped[i] is not None
+                else None)
+
+        def load(row0: int, col0: int, vm: int, vn: int, s: int, sk: int) -> None:
+            words = -(-sk // PLANE_K)
+            a = mem_base + d.a_addr + row0 * a_line + s * 4 * da * seg
+            b = mem_base + d.b_addr + col0 * b_line + s * 4 * db * seg
+            if one:
+                w.read([(a, vm * words * da)])
+                w.read([(b, vn * words * db)])
+            else:
+                w.read([(a + r * a_line, words * da) for r in range(vm)])
+                w.read([(b + c * b_line, words * db) for c in range(vn)])
+
+        def group(row0, col0, vm, vn, pairs, started) -> bool:
+            for s, sk in enumerate(segs):
+                load(row0, col0, vm, vn, s, sk)
+                if not started:
+                    w.state()  # BLK_START
+                    started = True
+                n = pairs * -(-sk // cfg.bricks)
+                w.state(n)
+                w.c.exec_busy += n
+            return started
+
+        for bi in range(bm):
+            row0 = bi * tm
+            vm = min(tm, d.m - row0)
+            mcarry = mbyte = 0
+            for bj in range(bn):
+                col0 = bj * tn
+                vn = min(tn, d.n - col0)
+                w.state()  # BLOCK
+                group(row0, col0, vm, vn, g0, False)
+                w.state(DRAIN)
+                if d.early_stop:
+                    w.state()  # ET_CMP
+                    if not (skip[bi, bj] or last0 == rings - 1):
+                        if one:
+                            n = g1 * -(-d.k // cfg.bricks)
+                            w.state(n)
+                            w.c.exec_busy += n
+                        else:
+                            group(row0, col0, vm, vn, g1, True)
+                    w.state(DRAIN)
+                c_addr = mem_base + d.c_addr + row0 * c_stride + col0 * vbytes
+                w.write([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes)
+                bits = mcarry + vn
+                last_col = bj == bn - 1
+                nbytes = (bits + 7) // 8 if last_col else bits // 8
+                if nbytes:
+                    m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
+                    w.write([(m_addr + r * m_stride, nbytes) for r in range(vm)], 1)
+                else:
+                    w.result_state()  # WB_M_CMD with nothing to write
+                w.result_state()  # WB_M_UPD
+                mcarry, mbyte = bits % 8, mbyte + bits // 8
+                w.state()  # NEXT_BLOCK
+        w.state()  # FINISH
+        from .descriptor import STAT_FIELDS
+        w.write([(mem_base + d.stat_addr, len(STAT_FIELDS))], 8)
+        w.wait_writes()
+    w.state()  # DONE
+    w.c.wall_cycles = w.t
+    return w.c
