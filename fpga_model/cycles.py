@@ -27,8 +27,8 @@ import numpy as np
 from .config import ArrayConfig
 from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .digits import kept_digits
-from .planes import operand_bytes
-from .wall import memory_port
+from .planes import plane_chunks
+from .wall import bus_read_bytes, memory_port, seg_chunks
 
 __all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
            "latency_seconds", "utilization"]
@@ -76,7 +76,7 @@ def _valid_counts(size: int, tile: int) -> np.ndarray:
 
 
 def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
-                   chunks: int, costs: CycleCosts) -> dict[str, int]:
+                   chunks: int, costs: CycleCosts, segment: int | None = None) -> dict[str, int]:
     """``pass_counters`` without early termination, in closed form (Python ints).
 
     Every block walks all ``da * db`` pairs, so the per-block sums collapse: the valid outputs
@@ -95,24 +95,25 @@ def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
         "blocks": nblocks,
         "blocks_skipped": 0,
         "buffer_bits": (m * bn + n * bm) * compute * cfg.bricks * cfg.brick_width,
-        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, bm, bn),
+        "dram_bits": _dram_bits(cfg, m, n, k, a_bits, b_bits, segment=segment),
         "macs": m * n * k,
     }
 
 
-def _dram_bits(m: int, n: int, k: int, a_bits: int, b_bits: int, bm: int, bn: int) -> int:
-    """DDR bits of a pass in memory contract v2 when every output block reads its rows and
-    columns: digit planes of A per block column, of B per block row, C (32 or 64-bit values)
-    and the packed mask once, the descriptor and the STAT record. (The first-generation RTL
-    moves exactly this much when rows are 8-byte aligned and K fits one on-chip segment.)"""
+def _dram_bits(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
+               reload=None, segment: int | None = None) -> int:
+    """DDR bits of a pass as the RTL moves them on the bus (memory contract v2, buffers 8-byte
+    aligned): the digit planes of A and B as every output block reads them, in whole beats
+    (``fpga_model.wall.bus_read_bytes``), the descriptor, then C (32 or 64-bit values), the
+    packed mask and the STAT record written once (strobed bytes)."""
     value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
-    return 8 * (operand_bytes(m, k, a_bits) * bn + operand_bytes(n, k, b_bits) * bm
-                + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
+    reads = bus_read_bytes(cfg, m, n, k, a_bits, b_bits, reload=reload, segment=segment)
+    return 8 * (reads + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
 
 
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                   stop_ring: int | None, stopped: np.ndarray | None,
-                  costs: CycleCosts = CYCLE_COSTS) -> dict[str, int]:
+                  costs: CycleCosts = CYCLE_COSTS, *, segment: int | None = None) -> dict[str, int]:
     """Counters of one GEMM pass: cycles, digit_products, tile_cycles, stopped, buffer/dram bits.
 
     ``stopped`` is the M x N early-stop mask (None without early termination).
@@ -122,7 +123,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     chunks = -(-k // cfg.bricks)
     full = da * db
     if stop_ring is None:
-        return _full_counters(cfg, m, n, k, a_bits, b_bits, chunks, costs)
+        return _full_counters(cfg, m, n, k, a_bits, b_bits, chunks, costs, segment)
     vm, vn = _valid_counts(m, tm), _valid_counts(n, tn)
     valid = np.outer(vm, vn)  # valid outputs per block
     et = stop_ring is not None
@@ -134,6 +135,11 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
         pairs = np.full(valid.shape, full, dtype=np.int64)
     compute = pairs * chunks
     nblocks = valid.size
+    # blocks that run the rings after the stop ring read their K segments again (K > segment)
+    rings = max(da, db)
+    reload = None
+    if plane_chunks(k) > (segment or seg_chunks(cfg)) and stop_ring < rings - 1:
+        reload = (pairs == full).astype(np.int64)
     cycles = costs.desc + nblocks * (costs.block + (costs.et_check if et else 0)) + int(compute.sum())
     lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
     return {
@@ -144,7 +150,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
         "blocks": int(nblocks),
         "blocks_skipped": int((pairs < full).sum()),
         "buffer_bits": int((lanes * compute).sum()) * cfg.bricks * cfg.brick_width,
-        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn)),
+        "dram_bits": _dram_bits(cfg, m, n, k, a_bits, b_bits, reload, segment),
         "macs": m * n * k,
     }
 

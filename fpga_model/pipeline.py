@@ -42,7 +42,7 @@ from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts
 from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
-from .wall import MemoryPort, memory_port
+from .wall import MemoryPort, memory_port, seg_chunks
 
 __all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES"]
 
@@ -145,17 +145,11 @@ def plan_pass(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int
 # The RTL as built: wall-clock cycles and bus bytes of frac_walker, cycle for cycle.
 # ---------------------------------------------------------------------------------------------
 
-SEG_CHUNKS_MAX = 512  # frac_array_top's cap on the plane words per line held on chip
 READ_START = 5  # command cycle, accept, reader row set-up, AR, first R beat: then one word/cycle
 READ_ROW_GAP = 2  # a further row of a read command: the reader's row set-up and first beat
 DESC_CHECK = 3  # DECODE, CHECK, GATE
 DRAIN = 2  # the array's pipeline after the last issue
 WRITE_IDLE_AFTER = 2  # from the last W beat to the writer's idle: the B response, its count
-
-
-def seg_chunks(cfg: ArrayConfig) -> int:
-    """Plane words per line and digit position that the RTL holds on chip (SEG_CHUNKS)."""
-    return min(-(-cfg.max_k // PLANE_K), SEG_CHUNKS_MAX)
 
 
 @dataclass
