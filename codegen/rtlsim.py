@@ -62,6 +62,7 @@ SIM_TOP = "frac_sim_top"
 SIM_MEM_IN, SIM_MEM_OUT = "frac_mem_in.bin", "frac_mem_out.hex"
 SIM_MEM_BASE = 0x1000
 MEMORIES = ("cocotb", "hdl")
+PAUSE_PROBABILITY = 0.4  # backpressure: each AXI channel of the cocotb memory pauses this often
 
 # Everything that differs per simulator: the tool that must be installed, extra build flags,
 # and the timescale (Icarus has none by default, and cocotb's 10 ns clock needs one).
@@ -520,7 +521,7 @@ class RtlBench:
 
         def pauses():
             while True:
-                yield rng.random() < 0.4
+                yield rng.random() < PAUSE_PROBABILITY
 
         if self.hdl_memory:
             if enabled:

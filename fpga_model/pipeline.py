@@ -1,8 +1,14 @@
-"""Second-generation array, design model: decoupled fetch / execute / result, per-pass dataflow.
+"""Wall-clock models: the RTL as built (``rtl_wall``) and the second-generation design (``plan_pass``).
 
-This is the specification the second-generation RTL is to be built against (DESIGN §4.1); the
-RTL of this branch is still the first generation (serial load / issue / write-back per output
-block, ``fpga_model.cycles``). It predicts the wall-clock cycles of one pass for a memory port
+``rtl_wall`` walks a descriptor list state by state as ``frac_walker`` does (fetch, check, per
+output block: load A and B, issue, drain, write C and the mask; the STAT record) and predicts
+the RTL's WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memory
+serving one beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or
+pausing memory costs (exact for cocotbext-axi's one-cycle latency, within 5% under random
+pauses). The RTL still runs its stages in series, so a run is the sum of its states.
+
+``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
+§4.1: decoupled, double-buffered, not built yet). It predicts the wall-clock cycles of one pass for a memory port
 (``fpga_model.wall.MemoryPort``) under these choices:
 
 * **FW / EB: weight stripe stationary.** B (K x N: the weights, N = output channels, small) is
@@ -44,7 +50,8 @@ from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
 from .wall import MemoryPort, memory_port, seg_chunks
 
-__all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES"]
+__all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
+           "WallCounts", "rtl_wall"]
 
 BRAM36_BYTES = 4608  # 36 Kb of data per BRAM36
 STATIONARY_SHARE = 0.5  # of the board's BRAM for the stationary operand
@@ -165,12 +172,37 @@ class WallCounts:
     result_stall: int = 0
     read_bytes: int = 0
     write_bytes: int = 0
+    read_commands: int = 0  # commands to the reader (descriptor, A and B loads)
+    write_commands: int = 0  # commands to the writer (C, MASK, STAT)
+    write_beats: int = 0  # W beats
 
     def counters(self) -> dict[str, int]:
         """The values by counter name (as ``COUNTERS`` names them)."""
         return {"wall_cycles": self.wall_cycles, "fetch_busy": self.fetch_busy,
                 "fetch_stall": self.fetch_stall, "exec_busy": self.exec_busy,
                 "result_busy": self.result_busy, "result_stall": self.result_stall}
+
+
+@dataclass(frozen=True)
+class PortTiming:
+    """What a memory adds to the beat-per-cycle timeline (expected cycles; all 0 for
+    frac_sim_mem serving every cycle, where ``rtl_wall`` is exact)."""
+
+    read_latency: float = 0.0  # to the first R beat of a read command
+    read_stall_per_beat: float = 0.0  # reader stalls per R beat (the reader wants one per 2 cycles)
+    write_wait_per_beat: float = 0.0  # per W beat
+    write_response: float = 0.0  # to the B response the walker waits for per descriptor
+
+    @classmethod
+    def random_pauses(cls, p: float, latency: int = 1) -> "PortTiming":
+        """A slave that pauses every channel at random with probability ``p`` per cycle and
+        answers ``latency`` cycles later than frac_sim_mem (cocotbext-axi's AxiRam: 1).
+
+        A command waits for its AR and its first R beat (geometric: p/(1-p) each); a held R
+        beat is taken when the reader asks, so the reader stalls only when two tries in a row
+        found none (p^3 / (1-p) per beat); every W beat and the B response wait p/(1-p)."""
+        wait = p / (1 - p)
+        return cls(latency + 2 * wait, p ** 3 / (1 - p), wait, latency + wait)
 
 
 def _beats(offset: int, nbytes: int) -> int:
@@ -182,7 +214,8 @@ class _Walk:
     """The walker's timeline on a memory that serves one beat per cycle at once (frac_sim_mem
     with BUSY = PERIOD): ``t`` is the cycle the walker enters its next state."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: PortTiming) -> None:
+        self.port = port
         self.c = WallCounts()
         self.t = 0
         self.writer_idle = 0  # first cycle the writer takes a new command
@@ -193,11 +226,14 @@ class _Walk:
     def read(self, rows: list[tuple[int, int]]) -> None:
         """A read command of (byte address, words) rows, from its command state to the last word."""
         words = sum(n for _, n in rows)
-        stall = READ_START + READ_ROW_GAP * (len(rows) - 1)
+        beats = sum(_beats(a % 8, 4 * n) for a, n in rows)
+        stall = (READ_START + READ_ROW_GAP * (len(rows) - 1) + self.port.read_latency
+                 + beats * self.port.read_stall_per_beat)
         self.t += words + stall
         self.c.fetch_busy += words
         self.c.fetch_stall += stall
-        self.c.read_bytes += 8 * sum(_beats(a % 8, 4 * n) for a, n in rows)
+        self.c.read_bytes += 8 * beats
+        self.c.read_commands += 1
 
     def write(self, rows: list[tuple[int, int]], size: int) -> None:
         """A write command of (byte address, elements) rows of ``size`` bytes each, from its
@@ -214,6 +250,10 @@ class _Walk:
                 tail = beats - (o + (n - 1) * size) // 8
                 last = t + n + beats - tail
         elems = sum(n for _, n in rows)
+        wbeats = sum(_beats(a % 8, n * size) for a, n in rows)
+        last += wbeats * self.port.write_wait_per_beat
+        self.c.write_commands += 1
+        self.c.write_beats += wbeats
         self.writer_idle = last + tail + 1
         self.t = last + 1
         self.c.result_busy += elems
@@ -226,18 +266,20 @@ class _Walk:
 
     def wait_writes(self) -> None:
         """S_WAIT_WR: until the last B response is counted."""
-        end = self.writer_idle + WRITE_IDLE_AFTER - 1  # first cycle the writer reads idle
+        end = self.writer_idle + WRITE_IDLE_AFTER - 1 + self.port.write_response
         self.result_state(max(1, end - self.t + 1))
 
 
 def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None, *,
-             mem_base: int = 0x1000, desc_addr: int = 0, segment: int | None = None) -> WallCounts:
+             mem_base: int = 0x1000, desc_addr: int = 0, segment: int | None = None,
+             port: PortTiming = PortTiming()) -> WallCounts:
     """Wall-clock cycles, stage counters and bus bytes of one run of the RTL (exact, on a
     memory serving a beat per cycle with no latency).
 
     ``descriptors`` is the list the run walks, ``stopped`` their M x N stop masks (None without
     early stop), ``refused`` the index of a refused descriptor (the walk ends there);
-    ``segment`` the RTL's SEG_CHUNKS (default: frac_array_top's).
+    ``segment`` the RTL's SEG_CHUNKS (default: frac_array_top's); ``port`` what a slower or
+    pausing memory adds (expected cycles; the counts are then rounded).
     """
     from .descriptor import DESC_WORDS
     from .digits import kept_digits
@@ -246,7 +288,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
     tm, tn = cfg.tiles
     seg = segment or seg_chunks(cfg)
     kseg = seg * PLANE_K
-    w = _Walk()
+    w = _Walk(port)
     w.state()  # the cycle the start is taken
     for i, d in enumerate(descriptors):
         w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)])
@@ -331,4 +373,6 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         w.wait_writes()
     w.state()  # DONE
     w.c.wall_cycles = w.t
+    for name in w.c.counters():
+        setattr(w.c, name, round(getattr(w.c, name)))
     return w.c
