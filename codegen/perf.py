@@ -9,9 +9,9 @@ The report:
 
   wall_cycles          measured: the RTL's WALL_CYCLES counter (accepted start to DONE)
   counters             the RTL's stage counters (``fpga_model.regmap.COUNTERS``)
-  model_wall_cycles    the model of the RTL as built (``fpga_model.pipeline.rtl_wall``); equal
-                       to wall_cycles on a port that serves a beat per cycle (``port=False``),
-                       slightly below it on the board's slower port
+  model_wall_cycles    the model of the RTL as built (``fpga_model.pipeline.rtl_wall``): equal
+                       to wall_cycles on a port that serves a beat per cycle (``port=False``);
+                       on the board's slower port the expected waits of ``PortTiming.duty``
   model_counters       the same model's stage counters
   model_roofline_cycles  the ledger's latency (``fpga_model.latency_seconds``) in array cycles
   engine_cycles        the RTL's CYCLES register (== the model's, checked as part of ``exact``)
@@ -36,7 +36,7 @@ import numpy as np
 
 from fpga_model import ArrayConfig, ConfigError, Pass, code_range, latency_seconds, pass_counters
 from fpga_model.memory import MemoryImage, read_pass
-from fpga_model.pipeline import rtl_wall
+from fpga_model.pipeline import PortTiming, rtl_wall
 from fpga_model.wall import (MemoryPort, compute_roof_cycles, memory_port, memory_roof_cycles)
 
 from .render import Project
@@ -121,10 +121,11 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     stopped = read_pass(job.expected, d).stopped if d.early_stop else None
     counters = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped)
     mport = memory_port(cfg)
-    wall = rtl_wall(cfg, [d], [stopped])
+    duty = port_duty(mport) if port else None
+    wall = rtl_wall(cfg, [d], [stopped],
+                    port=PortTiming.duty(*duty) if duty else PortTiming())
     model_cycles = job.status.cycles
     timeout = 64 * model_cycles + 64 * (counters["dram_bits"] // 8) + 100_000
-    duty = port_duty(mport) if port else None
     if memory == "hdl":
         words = 1 << max(12, (len(job.memory) + 7) // 8 - 1).bit_length()
         busy, period = duty or (1, 1)

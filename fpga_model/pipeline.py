@@ -205,6 +205,16 @@ class PortTiming:
         return cls(latency + 2 * wait, p ** 3 / (1 - p), wait, latency + wait)
 
 
+    @classmethod
+    def duty(cls, busy: int, period: int) -> "PortTiming":
+        """frac_sim_mem serving R and W beats on ``busy`` of every ``period`` cycles (one gap of
+        g = period - busy cycles): a beat met at a random phase waits g(g+1)/(2 period) on
+        average; the reader retries once without a stall, so it stalls g(g-1)/(2 period)."""
+        g = period - busy
+        wait = g * (g + 1) / (2 * period)
+        return cls(wait, g * (g - 1) / (2 * period), wait, 0.0)
+
+
 def _beats(offset: int, nbytes: int) -> int:
     """8-byte bus beats that hold ``nbytes`` starting ``offset`` bytes into a beat."""
     return (offset + nbytes + 7) // 8
