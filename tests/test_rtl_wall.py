@@ -24,17 +24,21 @@ from fpga_model.pipeline import WallCounts, rtl_wall
 
 CFG = ArrayConfig(bits=(3, 4, 6, 8, 12), tiles=(2, 3), max_k=160)
 SEG = 2  # plane words per line held on chip in the sim build: K > 32 runs in segments
+# odd widths and 16 bits, 3x1 tiles of 4 bricks, a 56-bit accumulator (its own K segment)
+ODD = ArrayConfig(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_k=100)
 
 
 def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
     """The standard set plus passes of each kind: odd and even widths, early stop, int64 C, K
     within one segment and over several, shapes off the tile grid."""
     rng = np.random.default_rng(seed)
+    lo, mid, hi = min(cfg.bits), cfg.bits[len(cfg.bits) // 2], max(cfg.bits)
+    k = cfg.max_k
     cases = [  # pass, (m, k, n), a_bits, b_bits, stop ring
-        (Pass.FW, (7, 144, 16), 8, 8, None), (Pass.EB, (9, 20, 5), 6, 6, None),
-        (Pass.GC, (5, 150, 4), 3, 6, None), (Pass.FW, (6, 48, 7), 4, 12, 1),
-        (Pass.GC, (4, 160, 7), 12, 12, None), (Pass.EB, (8, 30, 9), 6, 12, 0),
-        (Pass.FW, (3, 100, 3), 12, 12, 2),
+        (Pass.FW, (7, min(k, 144), 16), mid, mid, None), (Pass.EB, (9, 20, 5), lo, mid, None),
+        (Pass.GC, (5, k - 10, 4), lo, hi, None), (Pass.FW, (6, 48, 7), mid, hi, 1),
+        (Pass.GC, (4, k, 7), hi, hi, None), (Pass.EB, (8, 30, 9), hi, lo, 0),
+        (Pass.FW, (3, k - 60, 3), hi, hi, 2),
     ]
     jobs = []
     for i, (pass_, (m, k, n), ab, bb, ring) in enumerate(cases):
@@ -69,22 +73,23 @@ def pass_bytes(cfg: ArrayConfig, job: VectorJob, segment: int | None = None) -> 
     return total
 
 
-def test_model_splits_every_cycle_into_stages():
+@pytest.mark.parametrize("cfg, seg", [(CFG, SEG), (ODD, None)])
+def test_model_splits_every_cycle_into_stages(cfg, seg):
     """Wall = the stage counters + the control states (start, check, plan, block bookkeeping,
     drain, the early-stop compare, finish, done), and the bytes equal the pass model's."""
-    for job in wall_jobs(CFG):
-        w = model_of(CFG, job, SEG)
+    for job in wall_jobs(cfg):
+        w = model_of(cfg, job, seg)
         control = 2  # the start cycle, DONE
         for i, d in enumerate(job.descriptors):
             control += 3  # DECODE, CHECK, GATE
             if job.status.status == i + 1:
                 break
-            tm, tn = CFG.tiles
+            tm, tn = cfg.tiles
             blocks = -(-d.m // tm) * -(-d.n // tn)
             control += 2 + blocks * (5 + (3 if d.early_stop else 0))
         stages = w.fetch_busy + w.fetch_stall + w.exec_busy + w.result_busy + w.result_stall
         assert w.wall_cycles == stages + control, job.name
-        assert w.read_bytes + w.write_bytes == pass_bytes(CFG, job, SEG), job.name
+        assert w.read_bytes + w.write_bytes == pass_bytes(cfg, job, seg), job.name
 
 
 def test_one_output_worked_by_hand():
@@ -108,24 +113,26 @@ def project(tmp_path_factory):
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", rtlsim.SIMULATORS)
-def test_wall_model_equals_the_rtl(project, tmp_path, sim):
+@pytest.mark.parametrize("cfg, seg", [(CFG, SEG), (ODD, None)], ids=["b3-12-seg2", "b2-16-odd"])
+def test_wall_model_equals_the_rtl(tmp_path, sim, cfg, seg):
     if rtlsim.simulator_available(sim):
         pytest.skip(rtlsim.simulator_available(sim))
     from codegen.vectors import write_jobs
 
-    jobs = wall_jobs(CFG)
+    project = render_project(cfg, tmp_path / "project")
+    jobs = wall_jobs(cfg)
     write_jobs(jobs, tmp_path / "vectors")
     words = 1 << max(len(j.memory) for j in jobs).bit_length()
+    params = {"WORDS": words, "BUSY": 1, "PERIOD": 1} | ({"SEG_CHUNKS": seg} if seg else {})
     build = rtlsim.build_rtl(project, sim, memory="hdl", build_dir=tmp_path / sim,
-                             parameters={"WORDS": words, "BUSY": 1, "PERIOD": 1,
-                                         "SEG_CHUNKS": SEG})
+                             parameters=params)
     rows = rtlsim.run_rtl_jobs(project, sim, build=build, vectors=tmp_path / "vectors")
     assert all(r.passed for r in rows), [r.detail for r in rows]
     for job, raw in zip(jobs, rtlsim.job_results(build)):
-        w = model_of(CFG, job, SEG)
+        w = model_of(cfg, job, seg)
         assert raw["counters"] == w.counters(), job.name
         assert (raw["axi_read_bytes"], raw["axi_write_bytes"]) == (w.read_bytes, w.write_bytes)
-        assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == pass_bytes(CFG, job, SEG)
+        assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == pass_bytes(cfg, job, seg)
 
 
 @pytest.mark.sim
