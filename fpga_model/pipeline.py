@@ -245,6 +245,11 @@ class _Walk:
         self.c.read_bytes += 8 * beats
         self.c.read_commands += 1
 
+    def skip(self) -> None:
+        """A load command state whose operand the buffers already hold."""
+        self.t += 1
+        self.c.fetch_stall += 1
+
     def write(self, rows: list[tuple[int, int]], size: int) -> None:
         """A write command of (byte address, elements) rows of ``size`` bytes each, from its
         command state to the walker's last element (the writer finishes the last beats on)."""
@@ -326,9 +331,15 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
             words = -(-sk // PLANE_K)
             a = mem_base + d.a_addr + row0 * a_line + s * 4 * da * seg
             b = mem_base + d.b_addr + col0 * b_line + s * 4 * db * seg
-            if one:
-                w.read([(a, vm * words * da)])
-                w.read([(b, vn * words * db)])
+            if one:  # the buffers keep A across a row's blocks, B when N fits one block
+                if col0:
+                    w.skip()
+                else:
+                    w.read([(a, vm * words * da)])
+                if bn == 1 and row0:
+                    w.skip()
+                else:
+                    w.read([(b, vn * words * db)])
             else:
                 w.read([(a + r * a_line, words * da) for r in range(vm)])
                 w.read([(b + c * b_line, words * db) for c in range(vn)])
