@@ -324,6 +324,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         segs = [min(kseg, d.k - s) for s in range(0, d.k, kseg)]
         one = len(segs) == 1
         bm, bn = -(-d.m // tm), -(-d.n // tn)
+        b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
         skip = (_block_grid(stopped[i], tm, tn) if d.early_stop and stopped[i] is not None
                 else None)
 
@@ -336,7 +337,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     w.skip()
                 else:
                     w.read([(a, vm * words * da)])
-                if bn == 1 and row0:
+                if b_stationary and row0:
                     w.skip()
                 else:
                     w.read([(b, vn * words * db)])

@@ -97,9 +97,10 @@ def bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
                    reload=None, a_addr: int = 0, b_addr: int = 0,
                    segment: int | None = None) -> int:
     """Operand bytes the RTL reads on the bus for one pass, in whole beats. When K fits one
-    segment, A is read once per row block (one run of words) and B once per column block and
-    row block, or once in all when N fits one column block; else every output block reads its
-    A rows and B columns per K segment.
+    segment, A is read once per row block (one run of words) and B once per output block, or
+    once in all when its column blocks fit the column buffers side by side (ceil(N/TN) *
+    ceil(K/16) <= segment: B stationary); else every output block reads its A rows and B
+    columns per K segment.
 
     ``reload`` (bm x bn, 0/1) marks the blocks that read their segments a second time (early
     stop with K over several segments, for the rings after the stop ring); ``a_addr`` and
@@ -130,6 +131,6 @@ def bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
     a = per_block(m, tm, da, a_addr)
     b = per_block(n, tn, db, b_addr)
     if words <= seg:  # buffers keep A across a row's blocks, B when N fits one column block
-        return int(a.sum() + (b.sum() if bn == 1 else b.sum() * bm))
+        return int(a.sum() + (b.sum() if bn * words <= seg else b.sum() * bm))
     reads = np.ones((bm, bn), dtype=np.int64) if reload is None else 1 + np.asarray(reload)
     return int(a @ reads.sum(axis=1) + b @ reads.sum(axis=0))

@@ -30,7 +30,7 @@ ODD = ArrayConfig(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_
 
 def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
     """The standard set plus passes of each kind: odd and even widths, early stop, int64 C, K
-    within one segment and over several, shapes off the tile grid."""
+    within one segment and over several, shapes off the tile grid, B kept on chip."""
     rng = np.random.default_rng(seed)
     lo, mid, hi = min(cfg.bits), cfg.bits[len(cfg.bits) // 2], max(cfg.bits)
     k = cfg.max_k
@@ -39,6 +39,7 @@ def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
         (Pass.GC, (5, k - 10, 4), lo, hi, None), (Pass.FW, (6, 48, 7), mid, hi, 1),
         (Pass.GC, (4, k, 7), hi, hi, None), (Pass.EB, (8, 30, 9), hi, lo, 0),
         (Pass.FW, (3, k - 60, 3), hi, hi, 2),
+        (Pass.FW, (9, 16, 6), mid, lo, None),  # B's column blocks side by side: B stationary
     ]
     jobs = []
     for i, (pass_, (m, k, n), ab, bb, ring) in enumerate(cases):
