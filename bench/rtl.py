@@ -118,6 +118,7 @@ def bench_targets(args) -> dict:
                              "model_wall_cycles": r["model_wall_cycles"],
                              "model_over_wall": round(r["model_wall_cycles"] / r["wall_cycles"], 4),
                              "counters": r["counters"],
+                             "model_counters": r["model_counters"],
                              "compute_roof_cycles": r["compute_roof_cycles"],
                              "memory_roof_cycles": round(r["memory_roof_cycles"], 1),
                              "wall_over_roof": round(r["wall_cycles"] / roof, 2),

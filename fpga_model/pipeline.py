@@ -43,6 +43,7 @@ the GC accumulators (6 bytes each), the rest the double-buffered streaming lines
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts
@@ -215,6 +216,16 @@ class PortTiming:
         return cls(wait, g * (g - 1) / (2 * period), wait, 0.0)
 
 
+@lru_cache(maxsize=None)
+def _row_tail(offset: int, n: int, size: int) -> int:
+    """W beats of a row left after its last element enters frac_axi_writer's window (one element
+    per cycle; a full beat leaves in the same cycle as the next element enters)."""
+    pos = offset
+    for _ in range(n):
+        pos = (pos - 8 if pos >= 8 else pos) + size
+    return (pos + 7) // 8
+
+
 def _beats(offset: int, nbytes: int) -> int:
     """8-byte bus beats that hold ``nbytes`` starting ``offset`` bytes into a beat."""
     return (offset + nbytes + 7) // 8
@@ -257,13 +268,11 @@ class _Walk:
         c0 = max(t_cmd + 1, self.writer_idle)
         t = c0 + 1  # the writer's first row set-up
         for i, (a, n) in enumerate(rows):
-            o = a % 8
-            beats = _beats(o, n * size)
+            tail = _row_tail(a % 8, n, size)
             if i < len(rows) - 1:
-                t += 1 + n + beats
+                t += 1 + n + tail  # set-up, an element per cycle, the beats after the last
             else:
-                tail = beats - (o + (n - 1) * size) // 8
-                last = t + n + beats - tail
+                last = t + n
         elems = sum(n for _, n in rows)
         wbeats = sum(_beats(a % 8, n * size) for a, n in rows)
         last += wbeats * self.port.write_wait_per_beat

@@ -100,9 +100,9 @@ def test_one_output_worked_by_hand():
     d = img.add_pass(np.array([[3]]), np.array([[-2]]), 4, 4)
     w = rtl_wall(cfg, [d], [None])
     # start 1, descriptor 5 + 16 words, checks 3, plan 1, block 1, A and B 5 + 2 words each,
-    # clear 1, issue 4 pairs, drain 2, C 4, mask 4, update 1, next 1, finish 1, STAT 10,
-    # wait for the write response 3, done 1
-    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 2 + 4 + 4 + 1 + 1 + 1 + 10 + 3 + 1
+    # clear 1, issue 4 pairs, drain 2, C 4, mask 4, update 1, next 1, finish 1, STAT 7 (command,
+    # accept, set-up, an element per cycle), wait for the write response 3, done 1
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 2 + 4 + 4 + 1 + 1 + 1 + 7 + 3 + 1
     assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 + 2, 4, 1 + 1 + 4)
     assert w.read_bytes == 64 + 8 + 8 and w.write_bytes == 4 + 1 + 32
 
