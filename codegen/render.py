@@ -85,8 +85,10 @@ def template_env() -> jinja2.Environment:
 
 
 def register_map() -> list[dict]:
+    """The HLS kernel's s_axilite map (the RTL's own counters, ``rtl_only``, are not in it)."""
     return [{"name": r.name, "offset": r.offset, "access": r.access, "doc": r.doc,
-             "fields": {k: list(v) for k, v in r.fields.items()}} for r in REGMAP]
+             "fields": {k: list(v) for k, v in r.fields.items()}} for r in REGMAP
+            if not r.rtl_only]
 
 
 def descriptor_layout() -> dict:

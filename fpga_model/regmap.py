@@ -17,13 +17,15 @@ VLNV = "fracfpga.org:hls:frac_array_top:1.0"
 
 @dataclass(frozen=True)
 class Register:
-    """One 32-bit register: name, byte offset, access ("rw", "ro", "wo"), fields name->(msb, lsb)."""
+    """One 32-bit register: name, byte offset, access ("rw", "ro", "wo"), fields name->(msb, lsb);
+    ``rtl_only``: the RTL kernel has it, the HLS kernel's s_axilite map does not (reads 0)."""
 
     name: str
     offset: int
     access: str
     doc: str
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)
+    rtl_only: bool = False
 
     def __repr__(self) -> str:
         return f"Register({self.name}@0x{self.offset:02X}, {self.access})"
@@ -51,8 +53,8 @@ REGMAP: tuple[Register, ...] = (
 )
 
 # Wall-clock and per-stage counters of the last run (64-bit, LO/HI words from COUNTERS_BASE).
-# Hardware-reported: the model predicts wall_cycles (``fpga_model.cycles.wall_cycles``); the
-# stage counters say where the wall clock went. Every cycle from the accepted start to DONE is
+# Hardware-reported (RTL kernel only): the model predicts them (``fpga_model.pipeline.rtl_wall``);
+# the stage counters say where the wall clock went. Every cycle from the accepted start to DONE is
 # counted once in WALL_CYCLES; FETCH_* cover the descriptor fetch and the operand loads (BUSY: a
 # word delivered; STALL: waiting for one), EXEC_BUSY the issue of pair-chunks, RESULT_* the
 # write-back of C, MASK and STAT (BUSY: an element taken by the writer; STALL: waiting for it).
@@ -68,7 +70,7 @@ COUNTERS_BASE = 0x50
 
 REGMAP += tuple(
     Register(f"{name.upper()}_{half}", COUNTERS_BASE + 8 * i + 4 * j, "ro",
-             f"{doc} (last run), {'low' if half == 'LO' else 'high'} word")
+             f"{doc} (last run), {'low' if half == 'LO' else 'high'} word", rtl_only=True)
     for i, (name, doc) in enumerate(COUNTERS) for j, half in enumerate(("LO", "HI")))
 
 _BY_NAME = {r.name: r for r in REGMAP}
