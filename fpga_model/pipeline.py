@@ -1,4 +1,4 @@
-"""Wall-clock models: the RTL as built (``rtl_wall``) and the second-generation design (``plan_pass``).
+"""Wall-clock models: the RTL as built (``rtl_wall``), the second-generation design (``plan_pass``).
 
 ``rtl_wall`` walks a descriptor list state by state as ``frac_walker`` does (fetch, check, per
 output block: load A and B, issue, drain, write C and the mask; the STAT record) and predicts
@@ -8,8 +8,9 @@ pausing memory costs (exact for cocotbext-axi's one-cycle latency, within 5% und
 pauses). The RTL still runs its stages in series, so a run is the sum of its states.
 
 ``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
-§4.1: decoupled, double-buffered, not built yet). It predicts the wall-clock cycles of one pass for a memory port
-(``fpga_model.wall.MemoryPort``) under these choices:
+§4.1: decoupled, double-buffered; not built yet: the RTL keeps A across a row's blocks and B
+across row blocks, but loads, issues and writes in series). It predicts the wall-clock cycles
+of one pass for a memory port (``fpga_model.wall.MemoryPort``) under these choices:
 
 * **FW / EB: weight stripe stationary.** B (K x N: the weights, N = output channels, small) is
   fetched once into an on-chip store when its digit planes fit ``stationary_bytes``; A (M x K,

@@ -154,8 +154,8 @@ def test_wall_model_on_the_cocotb_memory(project, tmp_path, pauses):
     rows = rtlsim.run_rtl_jobs(project, sim, build=build, vectors=tmp_path / "vectors",
                                backpressure=pauses)
     assert all(r.passed for r in rows), [r.detail for r in rows]
-    port = PortTiming.random_pauses(rtlsim.PAUSE_PROBABILITY) if pauses else PortTiming(read_latency=1,
-                                                                     write_response=1)
+    port = (PortTiming.random_pauses(rtlsim.PAUSE_PROBABILITY) if pauses
+            else PortTiming(read_latency=1, write_response=1))
     for job, raw in zip(jobs, rtlsim.job_results(build)):
         stopped = [read_pass(job.expected, d).stopped if d.early_stop else None
                    for d in job.descriptors]
