@@ -191,7 +191,7 @@ class PortTiming:
     frac_sim_mem serving every cycle, where ``rtl_wall`` is exact)."""
 
     read_latency: float = 0.0  # to the first R beat of a read command
-    read_stall_per_beat: float = 0.0  # reader stalls per R beat (the reader wants one per 2 cycles)
+    read_stall_per_beat: float = 0.0  # reader stalls per R beat (it wants one per 2 cycles)
     write_wait_per_beat: float = 0.0  # per W beat
     write_response: float = 0.0  # to the B response the walker waits for per descriptor
 
@@ -205,7 +205,6 @@ class PortTiming:
         found none (p^3 / (1-p) per beat); every W beat and the B response wait p/(1-p)."""
         wait = p / (1 - p)
         return cls(latency + 2 * wait, p ** 3 / (1 - p), wait, latency + wait)
-
 
     @classmethod
     def duty(cls, busy: int, period: int) -> "PortTiming":
@@ -306,9 +305,9 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
     ``segment`` the RTL's SEG_CHUNKS (default: frac_array_top's); ``port`` what a slower or
     pausing memory adds (expected cycles; the counts are then rounded).
     """
-    from .descriptor import DESC_WORDS
-    from .digits import kept_digits
     from .cycles import _block_grid
+    from .descriptor import DESC_WORDS, STAT_FIELDS
+    from .digits import kept_digits
 
     tm, tn = cfg.tiles
     seg = segment or seg_chunks(cfg)
@@ -400,7 +399,6 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                 mcarry, mbyte = bits % 8, mbyte + bits // 8
                 w.state()  # NEXT_BLOCK
         w.state()  # FINISH
-        from .descriptor import STAT_FIELDS
         w.write([(mem_base + d.stat_addr, len(STAT_FIELDS))], 8)
         w.wait_writes()
     w.state()  # DONE
