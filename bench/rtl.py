@@ -115,6 +115,10 @@ def bench_targets(args) -> dict:
                 walls[(a_bits, b_bits)] = (r["wall_cycles"], roof)
                 rows.append({"pass": pass_, "shape": [m, k, n], "pair": [a_bits, b_bits],
                              "wall_cycles": r["wall_cycles"],
+                             "model_wall_cycles": r["model_wall_cycles"],
+                             "model_over_wall": round(r["model_wall_cycles"] / r["wall_cycles"], 4),
+                             "counters": r["counters"],
+                             "model_counters": r["model_counters"],
                              "compute_roof_cycles": r["compute_roof_cycles"],
                              "memory_roof_cycles": round(r["memory_roof_cycles"], 1),
                              "wall_over_roof": round(r["wall_cycles"] / roof, 2),

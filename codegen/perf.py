@@ -7,15 +7,22 @@ and reports them beside the model's numbers. DDR is the AXI memory inside the si
 (``build_rtl(memory="hdl")``: no Python per beat), or cocotbext-axi's with ``memory="cocotb"``.
 The report:
 
-  wall_cycles          measured: clock cycles from AP_START to AP_DONE
-  model_wall_cycles    the model's latency (``fpga_model.latency_seconds``) in array cycles
+  wall_cycles          measured: the RTL's WALL_CYCLES counter (accepted start to DONE)
+  counters             the RTL's stage counters (``fpga_model.regmap.COUNTERS``)
+  model_wall_cycles    the model of the RTL as built (``fpga_model.pipeline.rtl_wall``): equal
+                       to wall_cycles on a port that serves a beat per cycle (``port=False``);
+                       on the board's slower port the expected waits of ``PortTiming.duty``
+  model_counters       the same model's stage counters
+  model_roofline_cycles  the ledger's latency (``fpga_model.latency_seconds``) in array cycles
   engine_cycles        the RTL's CYCLES register (== the model's, checked as part of ``exact``)
   axi_read_bytes, axi_write_bytes   counted on the bus in simulation
-  model_dram_bytes     the model's DDR traffic (``dram_bits`` / 8)
+  model_dram_bytes     the model's DDR traffic (``dram_bits`` / 8): == the bytes on the bus
   compute_roof_cycles, memory_roof_cycles, port_bytes_per_cycle   (``fpga_model.wall``)
   exact                the DDR image and the registers equal the model's
 
 The memory-port model leaves out the port's read latency (the simulated RAM answers at once).
+``run_perf(..., port=False)`` serves a beat every cycle instead (the bus's own rate), where the
+wall-clock model is exact.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import numpy as np
 
 from fpga_model import ArrayConfig, ConfigError, Pass, code_range, latency_seconds, pass_counters
 from fpga_model.memory import MemoryImage, read_pass
+from fpga_model.pipeline import PortTiming, rtl_wall
 from fpga_model.wall import (MemoryPort, compute_roof_cycles, memory_port, memory_roof_cycles)
 
 from .render import Project
@@ -97,8 +105,11 @@ def port_duty(port: MemoryPort) -> tuple[int, int] | None:
     return None if share >= 1 else (share.numerator, share.denominator)
 
 
-def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "hdl") -> dict:
-    """Run the request on the project's RTL (building it under ``work``); return the report."""
+def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "hdl",
+             port: bool = True) -> dict:
+    """Run the request on the project's RTL (building it under ``work``); return the report.
+
+    ``port``: serve DDR at the board's memory-port rate (else a beat every cycle)."""
     cfg = project.cfg
     req.check(cfg)
     job = make_job(cfg, "perf", perf_image(cfg, req))
@@ -108,10 +119,12 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     d = job.descriptors[0]
     stopped = read_pass(job.expected, d).stopped if d.early_stop else None
     counters = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped)
-    port = memory_port(cfg)
+    mport = memory_port(cfg)
+    duty = port_duty(mport) if port else None
+    wall = rtl_wall(cfg, [d], [stopped],
+                    port=PortTiming.duty(*duty) if duty else PortTiming())
     model_cycles = job.status.cycles
     timeout = 64 * model_cycles + 64 * (counters["dram_bits"] // 8) + 100_000
-    duty = port_duty(port)
     if memory == "hdl":
         words = 1 << max(12, (len(job.memory) + 7) // 8 - 1).bit_length()
         busy, period = duty or (1, 1)
@@ -127,8 +140,11 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     return {
         "shape": [req.m, req.k, req.n], "pair": [req.a_bits, req.b_bits], "pass": req.pass_,
         "stop_ring": req.stop_ring, "tau": req.tau, "sim": req.sim, "seed": req.seed,
-        "wall_cycles": raw["clock_cycles"],
-        "model_wall_cycles": round(latency_seconds(cfg, counters) * cfg.clock_hz),
+        "wall_cycles": raw["counters"]["wall_cycles"],
+        "model_wall_cycles": wall.wall_cycles,
+        "counters": raw["counters"],
+        "model_counters": wall.counters(),
+        "model_roofline_cycles": round(latency_seconds(cfg, counters) * cfg.clock_hz),
         "engine_cycles": raw["cycles"],
         "model_engine_cycles": model_cycles,
         "axi_read_bytes": raw["axi_read_bytes"],
@@ -138,8 +154,8 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
                                                    req.b_bits),
         "memory_roof_cycles": memory_roof_cycles(cfg, req.m, req.n, req.k, req.a_bits,
                                                  req.b_bits),
-        "port": port.name,
-        "port_bytes_per_cycle": port.bytes_per_cycle,
+        "port": mport.name if port else "bus",
+        "port_bytes_per_cycle": mport.bytes_per_cycle if port else float(mport.bus_bytes),
         "exact": outcome.passed,
         "detail": outcome.detail,
         "sim_seconds": raw["seconds"],

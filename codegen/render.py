@@ -24,6 +24,7 @@ import jinja2
 from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, KERNEL_NAME,
                         REGMAP, STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
 from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
+from fpga_model.regmap import COUNTERS
 from fpga_model.hls_cycles import cycle_table, hls_buffers, maxi_settings
 
 from .errors import ProjectError, TemplateError
@@ -84,8 +85,10 @@ def template_env() -> jinja2.Environment:
 
 
 def register_map() -> list[dict]:
+    """The HLS kernel's s_axilite map (the RTL's own counters, ``rtl_only``, are not in it)."""
     return [{"name": r.name, "offset": r.offset, "access": r.access, "doc": r.doc,
-             "fields": {k: list(v) for k, v in r.fields.items()}} for r in REGMAP]
+             "fields": {k: list(v) for k, v in r.fields.items()}} for r in REGMAP
+            if not r.rtl_only]
 
 
 def descriptor_layout() -> dict:
@@ -163,6 +166,7 @@ def template_context(cfg: ArrayConfig) -> dict:
         "widths": widths,
         "pairs": cfg.pairs(),
         "regmap": REGMAP,
+        "counters": COUNTERS,
         "desc_fields": DESC_FIELDS,
         "desc_bytes": DESC_BYTES,
         "stat_fields": STAT_FIELDS,

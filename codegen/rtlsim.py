@@ -35,7 +35,7 @@ from boards.errors import UserError
 from fpga_model import Descriptor, KERNEL_NAME, register
 from fpga_model.compare import descriptor_difference, first_difference
 from fpga_model.memory import read_pass
-from fpga_model.regmap import CTRL_BITS
+from fpga_model.regmap import COUNTERS, CTRL_BITS
 
 from ._tools import tool, tool_env
 from .errors import ToolFailed, ToolNotFound
@@ -62,6 +62,7 @@ SIM_TOP = "frac_sim_top"
 SIM_MEM_IN, SIM_MEM_OUT = "frac_mem_in.bin", "frac_mem_out.hex"
 SIM_MEM_BASE = 0x1000
 MEMORIES = ("cocotb", "hdl")
+PAUSE_PROBABILITY = 0.4  # backpressure: each AXI channel of the cocotb memory pauses this often
 
 # Everything that differs per simulator: the tool that must be installed, extra build flags,
 # and the timescale (Icarus has none by default, and cocotb's 10 ns clock needs one).
@@ -360,6 +361,7 @@ class KernelRun:
     seconds: float  # wall time of the simulation
     axi_read_bytes: int = 0  # bytes of every R beat the kernel received
     axi_write_bytes: int = 0  # bytes the kernel wrote (W beats, strobed lanes only)
+    counters: dict[str, int] = field(default_factory=dict)  # fpga_model.regmap.COUNTERS
 
 
 class _AxiLiteDirect:
@@ -515,7 +517,7 @@ class RtlBench:
 
         def pauses():
             while True:
-                yield rng.random() < 0.4
+                yield rng.random() < PAUSE_PROBABILITY
 
         if self.hdl_memory:
             if enabled:
@@ -579,12 +581,13 @@ class RtlBench:
         regs = {"STATUS": await self.read_reg("STATUS"), "ERROR": await self.read_reg("ERROR"),
                 "CYCLES": await self.read_reg64("CYCLES"),
                 "DIGIT_PRODUCTS": await self.read_reg64("DIGIT_PRODUCTS")}
+        counters = {name: await self.read_reg64(name.upper()) for name, _ in COUNTERS}
         if self.hdl_memory:
             self.axi_read_bytes = int(self.dut.rd_bytes.value)
             self.axi_write_bytes = int(self.dut.wr_bytes.value)
         image = await self._dump(len(memory), base)
         return KernelRun(image, regs, round((t1 - t0) / self.clock_ns), s1 - s0,
-                         self.axi_read_bytes, self.axi_write_bytes)
+                         self.axi_read_bytes, self.axi_write_bytes, counters)
 
 
 def expected_registers(meta: Mapping[str, int]) -> dict[str, int]:
@@ -638,6 +641,7 @@ if _cocotb is not None:
                 "job": job.name, "passed": not detail, "detail": detail,
                 "seconds": run.seconds, "cycles": run.registers["CYCLES"],
                 "clock_cycles": run.clock_cycles, "registers": run.registers,
+                "counters": run.counters,
                 "axi_read_bytes": run.axi_read_bytes, "axi_write_bytes": run.axi_write_bytes,
                 "macs": job.macs, "actual": str(actual),
             })

@@ -29,8 +29,8 @@ import numpy as np
 from .config import ArrayConfig
 from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .digits import prefix_keep
-from .planes import operand_bytes
-from .wall import memory_port
+from .planes import operand_bytes, plane_chunks
+from .wall import bus_read_bytes, memory_port, seg_chunks
 
 __all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
            "latency_seconds", "utilization"]
@@ -78,7 +78,7 @@ def _valid_counts(size: int, tile: int) -> np.ndarray:
 
 
 def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
-                   chunks: int, costs: CycleCosts) -> dict[str, int]:
+                   chunks: int, costs: CycleCosts, segment: int | None = None) -> dict[str, int]:
     """``pass_counters`` without early termination, in closed form (Python ints).
 
     Every block walks all ``da * db`` pairs, so the per-block sums collapse: the valid outputs
@@ -97,26 +97,27 @@ def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
         "blocks": nblocks,
         "blocks_skipped": 0,
         "buffer_bits": (m * bn + n * bm) * compute * cfg.bricks * cfg.brick_width,
-        "dram_bits": _dram_bits(m, n, k, a_bits, b_bits, bm, bn),
+        "dram_bits": _dram_bits(cfg, m, n, k, a_bits, b_bits, segment=segment),
         "macs": m * n * k,
     }
 
 
-def _dram_bits(m: int, n: int, k: int, a_bits: int, b_bits: int, bm: int, bn: int) -> int:
-    """DDR bits of a pass in memory contract v2 when every output block reads its rows and
-    columns: digit planes of A per block column, of B per block row, C (32 or 64-bit values)
-    and the packed mask once, the descriptor and the STAT record. (The first-generation RTL
-    moves exactly this much when rows are 8-byte aligned and K fits one on-chip segment.)"""
+def _dram_bits(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
+               reload=None, segment: int | None = None) -> int:
+    """DDR bits of a pass as the RTL moves them on the bus (memory contract v2, buffers 8-byte
+    aligned): the digit planes of A and B as every output block reads them, in whole beats
+    (``fpga_model.wall.bus_read_bytes``), the descriptor, then C (32 or 64-bit values), the
+    packed mask and the STAT record written once (strobed bytes)."""
     value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
-    return 8 * (operand_bytes(m, k, a_bits) * bn + operand_bytes(n, k, b_bits) * bm
-                + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
+    reads = bus_read_bytes(cfg, m, n, k, a_bits, b_bits, reload=reload, segment=segment)
+    return 8 * (reads + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
 
 
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                   stop_ring: int | None, stopped: np.ndarray | None,
                   costs: CycleCosts = CYCLE_COSTS, *,
                   prefix: tuple[int, int] | None = None,
-                  two_sweeps: bool = False) -> dict[str, int]:
+                  two_sweeps: bool = False, segment: int | None = None) -> dict[str, int]:
     """Counters of one GEMM pass: cycles, digit_products, tile_cycles, stopped, buffer/dram bits.
 
     ``stopped`` is the M x N early-stop mask (None without early termination); the prefix is
@@ -133,7 +134,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     chunks = -(-k // cfg.bricks)
     full = da * db
     if stop_ring is None and prefix is None:
-        return _full_counters(cfg, m, n, k, a_bits, b_bits, chunks, costs)
+        return _full_counters(cfg, m, n, k, a_bits, b_bits, chunks, costs, segment)
     vm, vn = _valid_counts(m, tm), _valid_counts(n, tn)
     valid = np.outer(vm, vn)  # valid outputs per block
     assert stopped is not None
@@ -142,18 +143,23 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     pairs = np.where(_block_grid(stopped, tm, tn), first, full).astype(np.int64)
     compute = pairs * chunks
     nblocks = valid.size
+    # blocks that run the pairs after the prefix read their K segments again (K > segment)
+    reload = None
+    if plane_chunks(k) > (segment or seg_chunks(cfg)) and (p, q) != (da, db):
+        reload = (pairs == full).astype(np.int64)
     sweeps = 2 if two_sweeps else 1
     cycles = costs.desc + nblocks * (sweeps * costs.block + costs.et_check) + int(compute.sum())
-    dram = _dram_bits(m, n, k, a_bits, b_bits, len(vm), len(vn))
+    dram = _dram_bits(cfg, m, n, k, a_bits, b_bits, reload, segment)
     if two_sweeps:
-        # sweep 1 reads the prefix planes of every block, sweep 2 all planes of the running
-        # blocks (per block: its rows' and columns' share), whose partials go to C and back
+        # (a design estimate: the RTL refuses tau_rel) sweep 1 reads the prefix planes of
+        # every block, sweep 2 all planes of the running blocks (per block: its rows' and
+        # columns' share), whose partials go to C and back
         value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
         bm, bn = len(vm), len(vn)
         a_blk = operand_bytes(m, k, a_bits) / bm
         b_blk = operand_bytes(n, k, b_bits) / bn
         running = pairs == full
-        once = nblocks * (a_blk + b_blk)  # what _dram_bits charged
+        once = nblocks * (a_blk + b_blk)
         first_reads = nblocks * (a_blk * p / da + b_blk * q / db)
         rest_reads = int(running.sum()) * (a_blk + b_blk)
         dram += round(8 * (first_reads + rest_reads - once))

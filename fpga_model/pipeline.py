@@ -1,9 +1,16 @@
-"""Second-generation array, design model: decoupled fetch / execute / result, per-pass dataflow.
+"""Wall-clock models: the RTL as built (``rtl_wall``), the second-generation design (``plan_pass``).
 
-This is the specification the second-generation RTL is to be built against (DESIGN §4.1); the
-RTL of this branch is still the first generation (serial load / issue / write-back per output
-block, ``fpga_model.cycles``). It predicts the wall-clock cycles of one pass for a memory port
-(``fpga_model.wall.MemoryPort``) under these choices:
+``rtl_wall`` walks a descriptor list state by state as ``frac_walker`` does (fetch, check, per
+output block: load A and B, issue, drain, write C and the mask; the STAT record) and predicts
+the RTL's WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memory
+serving one beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or
+pausing memory costs (exact for cocotbext-axi's one-cycle latency, within 5% under random
+pauses). The RTL still runs its stages in series, so a run is the sum of its states.
+
+``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
+§4.1: decoupled, double-buffered; not built yet: the RTL keeps A across a row's blocks and B
+across row blocks, but loads, issues and writes in series). It predicts the wall-clock cycles
+of one pass for a memory port (``fpga_model.wall.MemoryPort``) under these choices:
 
 * **FW / EB: weight stripe stationary.** B (K x N: the weights, N = output channels, small) is
   fetched once into an on-chip store when its digit planes fit ``stationary_bytes``; A (M x K,
@@ -37,14 +44,16 @@ the GC accumulators (6 bytes each), the rest the double-buffered streaming lines
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts
 from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
-from .wall import MemoryPort, memory_port
+from .wall import MemoryPort, memory_port, seg_chunks
 
-__all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES"]
+__all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
+           "WallCounts", "rtl_wall"]
 
 BRAM36_BYTES = 4608  # 36 Kb of data per BRAM36
 STATIONARY_SHARE = 0.5  # of the board's BRAM for the stationary operand
@@ -139,3 +148,261 @@ def plan_pass(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int
     wall = _wall(port, pre, fetch, execute, result, costs.desc)
     return PassPlan("B stationary" if stationary else "streamed", bm, pre + sum(fetch),
                     sum(result), sum(execute), wall)
+
+
+# ---------------------------------------------------------------------------------------------
+# The RTL as built: wall-clock cycles and bus bytes of frac_walker, cycle for cycle.
+# ---------------------------------------------------------------------------------------------
+
+READ_START = 5  # command cycle, accept, reader row set-up, AR, first R beat: then one word/cycle
+READ_ROW_GAP = 2  # a further row of a read command: the reader's row set-up and first beat
+DESC_CHECK = 3  # DECODE, CHECK, GATE
+DRAIN = 2  # the array's pipeline after the last issue
+WRITE_IDLE_AFTER = 2  # from the last W beat to the writer's idle: the B response, its count
+
+
+@dataclass
+class WallCounts:
+    """What the RTL's counters report for a run (``fpga_model.regmap.COUNTERS``) and the bytes
+    its AXI master moves (R beats x 8; strobed W bytes)."""
+
+    wall_cycles: int = 0
+    fetch_busy: int = 0
+    fetch_stall: int = 0
+    exec_busy: int = 0
+    result_busy: int = 0
+    result_stall: int = 0
+    read_bytes: int = 0
+    write_bytes: int = 0
+    read_commands: int = 0  # commands to the reader (descriptor, A and B loads)
+    write_commands: int = 0  # commands to the writer (C, MASK, STAT)
+    write_beats: int = 0  # W beats
+
+    def counters(self) -> dict[str, int]:
+        """The values by counter name (as ``COUNTERS`` names them)."""
+        return {"wall_cycles": self.wall_cycles, "fetch_busy": self.fetch_busy,
+                "fetch_stall": self.fetch_stall, "exec_busy": self.exec_busy,
+                "result_busy": self.result_busy, "result_stall": self.result_stall}
+
+
+@dataclass(frozen=True)
+class PortTiming:
+    """What a memory adds to the beat-per-cycle timeline (expected cycles; all 0 for
+    frac_sim_mem serving every cycle, where ``rtl_wall`` is exact)."""
+
+    read_latency: float = 0.0  # to the first R beat of a read command
+    read_stall_per_beat: float = 0.0  # reader stalls per R beat (it wants one per 2 cycles)
+    write_wait_per_beat: float = 0.0  # per W beat
+    write_response: float = 0.0  # to the B response the walker waits for per descriptor
+
+    @classmethod
+    def random_pauses(cls, p: float, latency: int = 1) -> "PortTiming":
+        """A slave that pauses every channel at random with probability ``p`` per cycle and
+        answers ``latency`` cycles later than frac_sim_mem (cocotbext-axi's AxiRam: 1).
+
+        A command waits for its AR and its first R beat (geometric: p/(1-p) each); a held R
+        beat is taken when the reader asks, so the reader stalls only when two tries in a row
+        found none (p^3 / (1-p) per beat); every W beat and the B response wait p/(1-p)."""
+        wait = p / (1 - p)
+        return cls(latency + 2 * wait, p ** 3 / (1 - p), wait, latency + wait)
+
+    @classmethod
+    def duty(cls, busy: int, period: int) -> "PortTiming":
+        """frac_sim_mem serving R and W beats on ``busy`` of every ``period`` cycles (one gap of
+        g = period - busy cycles): a beat met at a random phase waits g(g+1)/(2 period) on
+        average; the reader retries once without a stall, so it stalls g(g-1)/(2 period)."""
+        g = period - busy
+        wait = g * (g + 1) / (2 * period)
+        return cls(wait, g * (g - 1) / (2 * period), wait, 0.0)
+
+
+@lru_cache(maxsize=None)
+def _row_tail(offset: int, n: int, size: int) -> int:
+    """W beats of a row left after its last element enters frac_axi_writer's window (one element
+    per cycle; a full beat leaves in the same cycle as the next element enters)."""
+    pos = offset
+    for _ in range(n):
+        pos = (pos - 8 if pos >= 8 else pos) + size
+    return (pos + 7) // 8
+
+
+def _beats(offset: int, nbytes: int) -> int:
+    """8-byte bus beats that hold ``nbytes`` starting ``offset`` bytes into a beat."""
+    return (offset + nbytes + 7) // 8
+
+
+class _Walk:
+    """The walker's timeline on a memory that serves one beat per cycle at once (frac_sim_mem
+    with BUSY = PERIOD): ``t`` is the cycle the walker enters its next state."""
+
+    def __init__(self, port: PortTiming) -> None:
+        self.port = port
+        self.c = WallCounts()
+        self.t = 0
+        self.writer_idle = 0  # first cycle the writer takes a new command
+
+    def state(self, cycles: int = 1) -> None:
+        self.t += cycles
+
+    def read(self, rows: list[tuple[int, int]]) -> None:
+        """A read command of (byte address, words) rows, from its command state to the last word."""
+        words = sum(n for _, n in rows)
+        beats = sum(_beats(a % 8, 4 * n) for a, n in rows)
+        stall = (READ_START + READ_ROW_GAP * (len(rows) - 1) + self.port.read_latency
+                 + beats * self.port.read_stall_per_beat)
+        self.t += words + stall
+        self.c.fetch_busy += words
+        self.c.fetch_stall += stall
+        self.c.read_bytes += 8 * beats
+        self.c.read_commands += 1
+
+    def skip(self) -> None:
+        """A load command state whose operand the buffers already hold."""
+        self.t += 1
+        self.c.fetch_stall += 1
+
+    def write(self, rows: list[tuple[int, int]], size: int) -> None:
+        """A write command of (byte address, elements) rows of ``size`` bytes each, from its
+        command state to the walker's last element (the writer finishes the last beats on)."""
+        t_cmd = self.t
+        c0 = max(t_cmd + 1, self.writer_idle)
+        t = c0 + 1  # the writer's first row set-up
+        for i, (a, n) in enumerate(rows):
+            tail = _row_tail(a % 8, n, size)
+            if i < len(rows) - 1:
+                t += 1 + n + tail  # set-up, an element per cycle, the beats after the last
+            else:
+                last = t + n
+        elems = sum(n for _, n in rows)
+        wbeats = sum(_beats(a % 8, n * size) for a, n in rows)
+        last += wbeats * self.port.write_wait_per_beat
+        self.c.write_commands += 1
+        self.c.write_beats += wbeats
+        self.writer_idle = last + tail + 1
+        self.t = last + 1
+        self.c.result_busy += elems
+        self.c.result_stall += (last - t_cmd + 1) - elems
+        self.c.write_bytes += elems * size
+
+    def result_state(self, cycles: int = 1) -> None:
+        self.t += cycles
+        self.c.result_stall += cycles
+
+    def wait_writes(self) -> None:
+        """S_WAIT_WR: until the last B response is counted."""
+        end = self.writer_idle + WRITE_IDLE_AFTER - 1 + self.port.write_response
+        self.result_state(max(1, end - self.t + 1))
+
+
+def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None, *,
+             mem_base: int = 0x1000, desc_addr: int = 0, segment: int | None = None,
+             port: PortTiming = PortTiming()) -> WallCounts:
+    """Wall-clock cycles, stage counters and bus bytes of one run of the RTL (exact, on a
+    memory serving a beat per cycle with no latency).
+
+    ``descriptors`` is the list the run walks, ``stopped`` their M x N stop masks (None without
+    early stop), ``refused`` the index of a refused descriptor (the walk ends there);
+    ``segment`` the RTL's SEG_CHUNKS (default: frac_array_top's); ``port`` what a slower or
+    pausing memory adds (expected cycles; the counts are then rounded).
+    """
+    from .cycles import _block_grid
+    from .descriptor import DESC_WORDS, STAT_FIELDS
+    from .digits import prefix_keep
+
+    tm, tn = cfg.tiles
+    seg = segment or seg_chunks(cfg)
+    kseg = seg * PLANE_K
+    w = _Walk(port)
+    w.state()  # the cycle the start is taken
+    for i, d in enumerate(descriptors):
+        w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)])
+        w.state(DESC_CHECK)
+        if refused is not None and i == refused:
+            w.result_state()  # S_REFUSE: the writer is idle
+            break
+        w.state()  # PLAN
+        da, db = cfg.digits(d.a_bits), cfg.digits(d.b_bits)
+        p, q = (prefix_keep(da, db, d.stop_ring, d.prefix) if d.early_stop else (da, db))
+        g0 = p * q  # the prefix's pairs, issued before ET_CMP
+        g1 = da * db - g0
+        no_rest = g1 == 0
+        chunks16 = -(-d.k // PLANE_K)
+        a_line, b_line = 4 * chunks16 * da, 4 * chunks16 * db
+        vbytes = 8 if d.c64 else 4
+        c_stride, m_stride = vbytes * d.n, -(-d.n // 8)
+        segs = [min(kseg, d.k - s) for s in range(0, d.k, kseg)]
+        one = len(segs) == 1
+        bm, bn = -(-d.m // tm), -(-d.n // tn)
+        b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
+        skip = (_block_grid(stopped[i], tm, tn) if d.early_stop and stopped[i] is not None
+                else None)
+
+        def load(row0: int, col0: int, vm: int, vn: int, s: int, sk: int) -> None:
+            words = -(-sk // PLANE_K)
+            a = mem_base + d.a_addr + row0 * a_line + s * 4 * da * seg
+            b = mem_base + d.b_addr + col0 * b_line + s * 4 * db * seg
+            if one:  # the buffers keep A across a row's blocks, B when N fits one block
+                if col0:
+                    w.skip()
+                else:
+                    w.read([(a, vm * words * da)])
+                if b_stationary and row0:
+                    w.skip()
+                else:
+                    w.read([(b, vn * words * db)])
+            else:
+                w.read([(a + r * a_line, words * da) for r in range(vm)])
+                w.read([(b + c * b_line, words * db) for c in range(vn)])
+
+        def group(row0, col0, vm, vn, pairs, started) -> bool:
+            for s, sk in enumerate(segs):
+                load(row0, col0, vm, vn, s, sk)
+                if not started:
+                    w.state()  # BLK_START
+                    started = True
+                n = pairs * -(-sk // cfg.bricks)
+                w.state(n)
+                w.c.exec_busy += n
+            return started
+
+        for bi in range(bm):
+            row0 = bi * tm
+            vm = min(tm, d.m - row0)
+            mcarry = mbyte = 0
+            for bj in range(bn):
+                col0 = bj * tn
+                vn = min(tn, d.n - col0)
+                w.state()  # BLOCK
+                group(row0, col0, vm, vn, g0, False)
+                w.state(DRAIN)
+                if d.early_stop:
+                    w.state()  # ET_CMP
+                    if not (skip[bi, bj] or no_rest):
+                        if one:
+                            n = g1 * -(-d.k // cfg.bricks)
+                            w.state(n)
+                            w.c.exec_busy += n
+                        else:
+                            group(row0, col0, vm, vn, g1, True)
+                    w.state(DRAIN)
+                c_addr = mem_base + d.c_addr + row0 * c_stride + col0 * vbytes
+                w.write([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes)
+                bits = mcarry + vn
+                last_col = bj == bn - 1
+                nbytes = (bits + 7) // 8 if last_col else bits // 8
+                if nbytes:
+                    m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
+                    w.write([(m_addr + r * m_stride, nbytes) for r in range(vm)], 1)
+                else:
+                    w.result_state()  # WB_M_CMD with nothing to write
+                w.result_state()  # WB_M_UPD
+                mcarry, mbyte = bits % 8, mbyte + bits // 8
+                w.state()  # NEXT_BLOCK
+        w.state()  # FINISH
+        w.write([(mem_base + d.stat_addr, len(STAT_FIELDS))], 8)
+        w.wait_writes()
+    w.state()  # DONE
+    w.c.wall_cycles = w.t
+    for name in w.c.counters():
+        setattr(w.c, name, round(getattr(w.c, name)))
+    return w.c

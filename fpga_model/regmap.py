@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Register", "REGMAP", "register", "CTRL_BITS", "VLNV", "KERNEL_NAME"]
+__all__ = ["Register", "REGMAP", "register", "CTRL_BITS", "VLNV", "KERNEL_NAME", "COUNTERS",
+           "COUNTERS_BASE"]
 
 KERNEL_NAME = "frac_array_top"
 VLNV = "fracfpga.org:hls:frac_array_top:1.0"
@@ -16,13 +17,15 @@ VLNV = "fracfpga.org:hls:frac_array_top:1.0"
 
 @dataclass(frozen=True)
 class Register:
-    """One 32-bit register: name, byte offset, access ("rw", "ro", "wo"), fields name->(msb, lsb)."""
+    """One 32-bit register: name, byte offset, access ("rw", "ro", "wo"), fields name->(msb, lsb);
+    ``rtl_only``: the RTL kernel has it, the HLS kernel's s_axilite map does not (reads 0)."""
 
     name: str
     offset: int
     access: str
     doc: str
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)
+    rtl_only: bool = False
 
     def __repr__(self) -> str:
         return f"Register({self.name}@0x{self.offset:02X}, {self.access})"
@@ -48,6 +51,27 @@ REGMAP: tuple[Register, ...] = (
     Register("DIGIT_PRODUCTS_LO", 0x48, "ro", "digit products of the last run, low word"),
     Register("DIGIT_PRODUCTS_HI", 0x4C, "ro", "digit products of the last run, high word"),
 )
+
+# Wall-clock and per-stage counters of the last run (64-bit, LO/HI words from COUNTERS_BASE).
+# Hardware-reported (RTL kernel only): the model predicts them (``fpga_model.pipeline.rtl_wall``);
+# the stage counters say where the wall clock went. Every cycle from the accepted start to DONE is
+# counted once in WALL_CYCLES; FETCH_* cover the descriptor fetch and the operand loads (BUSY: a
+# word delivered; STALL: waiting for one), EXEC_BUSY the issue of pair-chunks, RESULT_* the
+# write-back of C, MASK and STAT (BUSY: an element taken by the writer; STALL: waiting for it).
+COUNTERS: tuple[tuple[str, str], ...] = (
+    ("wall_cycles", "clock cycles from the accepted start to DONE"),
+    ("fetch_busy", "cycles a descriptor or operand word reached the walker"),
+    ("fetch_stall", "cycles the fetch waited for a word (command set-up included)"),
+    ("exec_busy", "cycles a (digit pair, chunk) was issued to the array"),
+    ("result_busy", "cycles the writer took a result, mask or statistics element"),
+    ("result_stall", "cycles the result stage waited for the writer"),
+)
+COUNTERS_BASE = 0x50
+
+REGMAP += tuple(
+    Register(f"{name.upper()}_{half}", COUNTERS_BASE + 8 * i + 4 * j, "ro",
+             f"{doc} (last run), {'low' if half == 'LO' else 'high'} word", rtl_only=True)
+    for i, (name, doc) in enumerate(COUNTERS) for j, half in enumerate(("LO", "HI")))
 
 _BY_NAME = {r.name: r for r in REGMAP}
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from .config import ArrayConfig
 from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
-from .planes import operand_bytes
+from .planes import PLANE_K, operand_bytes, plane_chunks
 
 __all__ = ["MemoryPort", "memory_port", "pass_traffic", "compute_roof_cycles",
-           "memory_roof_cycles"]
+           "memory_roof_cycles", "seg_chunks", "bus_read_bytes", "SEG_CHUNKS_MAX"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,59 @@ def memory_roof_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int,
     """Operands read once, results written once, at the port's sustained bytes per cycle."""
     t = pass_traffic(m, n, k, a_bits, b_bits)
     return memory_port(cfg).cycles_for(t["A"] + t["B"] + t["C"] + t["MASK"])
+
+
+SEG_CHUNKS_MAX = 512  # frac_array_top's cap on the plane words per line held on chip
+
+
+def seg_chunks(cfg: ArrayConfig) -> int:
+    """Plane words per line and digit position the RTL holds on chip (its SEG_CHUNKS)."""
+    return min(-(-cfg.max_k // PLANE_K), SEG_CHUNKS_MAX)
+
+
+def _beat_bytes(offset, nbytes):
+    """Bytes of the 8-byte beats that hold ``nbytes`` from ``offset`` (numpy or int)."""
+    return 8 * ((offset % 8 + nbytes + 7) // 8)
+
+
+def bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int, *,
+                   reload=None, a_addr: int = 0, b_addr: int = 0,
+                   segment: int | None = None) -> int:
+    """Operand bytes the RTL reads on the bus for one pass, in whole beats. When K fits one
+    segment, A is read once per row block (one run of words) and B once per output block, or
+    once in all when its column blocks fit the column buffers side by side (ceil(N/TN) *
+    ceil(K/16) <= segment: B stationary); else every output block reads its A rows and B
+    columns per K segment.
+
+    ``reload`` (bm x bn, 0/1) marks the blocks that read their segments a second time (early
+    stop with K over several segments, for the rings after the stop ring); ``a_addr`` and
+    ``b_addr`` are the buffers' bus addresses (only their alignment matters).
+    """
+    import numpy as np
+
+    tm, tn = cfg.tiles
+    seg = segment or seg_chunks(cfg)
+    da, db = cfg.digits(a_bits), cfg.digits(b_bits)
+    words = plane_chunks(k)
+    bm, bn = -(-m // tm), -(-n // tn)
+
+    def per_block(lines: int, tile: int, d: int, base: int) -> "np.ndarray":
+        line = 4 * words * d
+        starts = np.arange(0, lines, tile, dtype=np.int64)
+        valid = np.minimum(tile, lines - starts)
+        if words <= seg:
+            return _beat_bytes(base + starts * line, valid * line)
+        out = np.zeros(len(starts), dtype=np.int64)
+        rows = np.arange(lines, dtype=np.int64)
+        for s in range(0, words, seg):
+            w = min(seg, words - s)
+            b = _beat_bytes(base + rows * line + 4 * d * s, 4 * d * w)
+            out += np.add.reduceat(b, starts)
+        return out
+
+    a = per_block(m, tm, da, a_addr)
+    b = per_block(n, tn, db, b_addr)
+    if words <= seg:  # buffers keep A across a row's blocks, B when N fits one column block
+        return int(a.sum() + (b.sum() if bn * words <= seg else b.sum() * bm))
+    reads = np.ones((bm, bn), dtype=np.int64) if reload is None else 1 + np.asarray(reload)
+    return int(a @ reads.sum(axis=1) + b @ reads.sum(axis=0))

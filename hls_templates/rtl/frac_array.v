@@ -1,7 +1,8 @@
 // fracfpga static RTL module (copied into every project as is; frac_array_top sets its parameters).
 // frac_array: TM x TN tiles, output-stationary; TM row buffers (A) and TN column buffers (B)
 // broadcast their digits along the rows and columns. The buffers are filled with digit-plane
-// words straight from DDR (one word per cycle). One issue per cycle: a chunk address and the
+// words straight from DDR (one word per cycle); a column buffer may hold several column blocks
+// of B side by side (the walker addresses them: B stays on chip across row blocks). One issue per cycle: a chunk address and the
 // digit pair (its planes, sign modes and shift); the pair walks a 3-stage pipeline:
 //   stage 0  buffers read the plane words of the chunk
 //   stage 1  lane selection (and the odd-width pad mask), bricks, adder trees
@@ -36,6 +37,7 @@ module frac_array #(
     // stage 0: issue of one digit pair on one chunk
     input  wire                        issue,
     input  wire [AW-1:0]               rd_addr,
+    input  wire [AW-1:0]               b_rd_addr,     // B's chunk: its column block's place
     input  wire [PW-1:0]               a_plane,
     input  wire [PW-1:0]               b_plane,
     input  wire                        a_pad_mask,
@@ -113,7 +115,7 @@ module frac_array #(
             ) u_bbuf (
                 .clk(clk),
                 .wr_en(b_wr_en && b_wr_col == COL[CW-1:0]), .wr_addr(wr_addr), .wr_word(wr_word),
-                .rd_en(issue), .rd_addr(rd_addr), .rd_plane(b_plane),
+                .rd_en(issue), .rd_addr(b_rd_addr), .rd_plane(b_plane),
                 .pad_mask(s1_b_pad), .line_valid(col_valid[c]),
                 .dig(b_dig[2*BRICKS*c +: 2*BRICKS])
             );

@@ -4,7 +4,8 @@
 // stop mask, 2: int32 values, 3: int64 values and statistics); row r starts at byte address addr + r*stride, at any byte alignment. Bytes outside the
 // rows are never written (WSTRB). The address side issues INCR bursts of up to MAX_BURST beats
 // that never cross a 4 KB boundary; the data side packs elements into beats and splits them
-// into the same bursts. `idle` is high when no command is open and every response is back.
+// into the same bursts, taking one element per cycle (also while a beat leaves). `idle` is high
+// when no command is open and every response is back.
 module frac_axi_writer #(
     parameter ADDR_W = 64,
     parameter MAX_BURST = 16
@@ -140,14 +141,23 @@ module frac_axi_writer #(
     assign wdata = win[63:0];
     assign wstrb = win_strb[7:0];
     assign wlast = cur_burst == 33'd1;
-    assign in_ready = (w_state == S_RUN) && !(beat_full || beat_tail) && (w_left != 32'd0);
     wire w_fire = wvalid && wready;
+    // an element enters every cycle while the row has one: also in the cycle a full beat
+    // leaves (the window then holds at most 7 bytes), so a row takes one cycle per element
+    assign in_ready = (w_state == S_RUN) && (w_left != 32'd0) && (!beat_full || w_fire);
     wire in_fire = in_valid && in_ready;
 
     wire [63:0]  elem = (size_q == 2'd3) ? in_data
                       : (size_q == 2'd2) ? {32'd0, in_data[31:0]} : {56'd0, in_data[7:0]};
     wire [7:0]   elem_strb = (size_q == 2'd3) ? 8'hFF : (size_q == 2'd2) ? 8'h0F : 8'h01;
     wire [4:0]   elem_bytes = (size_q == 2'd3) ? 5'd8 : (size_q == 2'd2) ? 5'd4 : 5'd1;
+
+    // the window after this cycle: the leaving beat shifted out, the entering element put in
+    wire [127:0] win_kept = w_fire ? {64'd0, win[127:64]} : win;
+    wire [15:0]  strb_kept = w_fire ? {8'd0, win_strb[15:8]} : win_strb;
+    wire [4:0]   pos_kept = w_fire ? (beat_full ? pos - 5'd8 : 5'd0) : pos;
+    wire [127:0] win_next = in_fire ? win_kept | ({64'd0, elem} << {pos_kept, 3'b000}) : win_kept;
+    wire [15:0]  strb_next = in_fire ? strb_kept | ({8'd0, elem_strb} << pos_kept) : strb_kept;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -174,16 +184,12 @@ module frac_axi_writer #(
                     w_state <= S_RUN;
                 end
                 S_RUN: begin
-                    if (in_fire) begin
-                        win <= win | ({64'd0, elem} << {pos, 3'b000});
-                        win_strb <= win_strb | ({8'd0, elem_strb} << pos);
-                        pos <= pos + elem_bytes;
+                    win <= win_next;
+                    win_strb <= strb_next;
+                    pos <= pos_kept + (in_fire ? elem_bytes : 5'd0);
+                    if (in_fire)
                         w_left <= w_left - 32'd1;
-                    end
                     if (w_fire) begin
-                        win <= {64'd0, win[127:64]};
-                        win_strb <= {8'd0, win_strb[15:8]};
-                        pos <= beat_full ? pos - 5'd8 : 5'd0;
                         w_beat <= w_beat + { {(BW-1){1'b0}}, 1'b1};
                         w_beats_left <= w_beats_left - 33'd1;
                         w_burst_left <= cur_burst - 33'd1;
