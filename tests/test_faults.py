@@ -478,8 +478,9 @@ def test_each_help_has_an_example_and_plain_flags(name):
     (["train"], "accelerator backend: emulator, rtl, pynq or auto"),
     (["train"], "cpu or cuda"),
     (["deploy"], "emulator, rtl, pynq or auto"),
-    (["deploy"], "simulator of the rtl backend: icarus or verilator"),
-    (["verify"], "RTL simulator(s) to run: icarus, verilator, all or none"),
+    (["deploy"], "RTL simulator of the rtl backend: icarus or verilator"),
+    (["verify"], "RTL simulator to run: icarus or verilator (repeatable; default: both)"),
+    (["perf"], "RTL simulator: icarus or verilator"),
 ])
 def test_choices_are_listed(args, choices):
     rc, out, err = run(*args, "--help")
