@@ -123,6 +123,14 @@ def test_emulated_kernel_resets_idle(kernel):
     assert kernel.read("STATUS") == 0 and kernel.read("CYCLES_LO") == 0
 
 
+def test_emulated_kernel_reads_the_rtl_counters_as_zero(kernel):
+    from fpga_model.regmap import REGMAP
+
+    rtl_only = [r.name for r in REGMAP if r.rtl_only]
+    assert "WALL_CYCLES_LO" in rtl_only
+    assert [kernel.read(name) for name in rtl_only] == [0] * len(rtl_only)
+
+
 def test_emulated_kernel_handshake(kernel):
     img = MemoryImage(max_descriptors=1)
     img.add_pass(np.ones((5, 20), dtype=np.int16), np.ones((20, 3), dtype=np.int16), 8, 4)

@@ -146,7 +146,7 @@ class EmulatedKernel(RegisterFile):
             value = self._ctrl
             self._ctrl &= ~(_BIT["AP_DONE"] | _BIT["AP_READY"])  # clear on read
             return value
-        return self._regs[offset]
+        return self._regs.get(offset, 0)  # the RTL kernel's own counters (rtl_only) read 0
 
     def _write(self, offset: int, value: int) -> None:
         self._advance(ACCESS_CYCLES)
