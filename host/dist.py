@@ -87,6 +87,14 @@ class Dist:
         tdist.all_gather_object(out, obj)
         return out
 
+    def barrier(self) -> None:
+        """Wait until every rank gets here (before the group is taken down: a rank that leaves
+        while rank 0 still evaluates and reports tears gloo's connections under it)."""
+        if self.active:
+            import torch.distributed as tdist
+
+            tdist.barrier()
+
     def _device(self):
         import torch
 
@@ -120,10 +128,17 @@ def from_env(device: str) -> Dist:
 
 
 def close(dist: Dist) -> None:
-    """Leave the process group (after the last collective)."""
+    """Leave the process group (after the last collective).
+
+    Reference cycles that still hold DDP's reducer and its gloo work are collected first: left
+    to the interpreter's shutdown, their destruction aborts the process (SIGABRT).
+    """
     if dist.active:
+        import gc
+
         import torch.distributed as tdist
 
+        gc.collect()
         if tdist.is_initialized():
             tdist.destroy_process_group()
 

@@ -171,6 +171,7 @@ def train(
     dist = from_env(device)
     try:
         _run(base, dist, array, threads, seed_list, baseline, plots, folder)
+        dist.barrier()  # every rank reaches the end before the group goes
     finally:
         close(dist)
 
