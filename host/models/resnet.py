@@ -24,6 +24,8 @@ __all__ = ["BasicBlock", "Bottleneck", "ResNet"]
 class _Projection:
     """The optional 1x1 conv + BN projection shortcut of a block that changes shape."""
 
+    _MAIN_CONVS: tuple[str, ...] = ()  # the residual path's convs, in order
+
     def _make_down(self, cin: int, cout: int, stride: int, runtime: Runtime, index: int) -> int:
         self.down: QuantConv2d | None = None
         if stride != 1 or cin != cout:
@@ -35,11 +37,18 @@ class _Projection:
     def shortcut(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
         return x if self.down is None else self.down_bn(self.down(x, mix))
 
+    @property
+    def gated_convs(self) -> tuple[QuantConv2d, ...]:
+        """The convs whose precision a DFQ gate chooses (the projection too, as FracTrain)."""
+        main = tuple(getattr(self, name) for name in self._MAIN_CONVS)
+        return main + ((self.down,) if self.down is not None else ())
+
 
 class BasicBlock(_Projection, ResidualBlock):
     """conv3x3-BN-ReLU-conv3x3-BN plus shortcut, then ReLU."""
 
     expansion = 1
+    _MAIN_CONVS = ("conv1", "conv2")
 
     def __init__(self, cin: int, planes: int, stride: int, runtime: Runtime, first_index: int):
         super().__init__()
@@ -51,14 +60,6 @@ class BasicBlock(_Projection, ResidualBlock):
         self.layer_count = 2 + self._make_down(cin, cout, stride, runtime, first_index + 2)
         self.in_channels = cin
 
-    @property
-    def gated_convs(self) -> tuple[QuantConv2d, ...]:
-        """The convs whose precision a DFQ gate chooses (the projection too, as FracTrain)."""
-        return (self.conv1, self.conv2) + ((self.down,) if self.down is not None else ())
-
-    def num_layers(self) -> int:
-        return self.layer_count
-
     def residual(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x, mix)))
         return self.bn2(self.conv2(out, mix))
@@ -68,6 +69,7 @@ class Bottleneck(_Projection, ResidualBlock):
     """conv1x1-BN-ReLU-conv3x3(stride)-BN-ReLU-conv1x1(x4)-BN plus shortcut, then ReLU."""
 
     expansion = 4
+    _MAIN_CONVS = ("conv1", "conv2", "conv3")
 
     def __init__(self, cin: int, planes: int, stride: int, runtime: Runtime, first_index: int):
         super().__init__()
@@ -81,13 +83,6 @@ class Bottleneck(_Projection, ResidualBlock):
         self.bn3 = nn.BatchNorm2d(cout)
         self.layer_count = 3 + self._make_down(cin, cout, stride, runtime, first_index + 3)
         self.in_channels = cin
-
-    @property
-    def gated_convs(self) -> tuple[QuantConv2d, ...]:
-        return (self.conv1, self.conv2, self.conv3) + ((self.down,) if self.down else ())
-
-    def num_layers(self) -> int:
-        return self.layer_count
 
     def residual(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x, mix)))
@@ -126,7 +121,7 @@ class ResNet(QuantModel):
             for j in range(n):
                 stride = 2 if (stage > 0 and j == 0) else 1
                 b = block(cin, planes, stride, runtime, index)
-                index += b.num_layers()
+                index += b.layer_count
                 blocks.append(b)
                 cin = planes * block.expansion
         self.stages = nn.ModuleList(blocks)
