@@ -13,6 +13,7 @@ those facts in array clock cycles. A pass has two lower bounds on its wall-clock
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from .config import ArrayConfig
@@ -104,8 +105,19 @@ def bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
 
     ``reload`` (bm x bn, 0/1) marks the blocks that read their segments a second time (early
     stop with K over several segments, for the rings after the stop ring); ``a_addr`` and
-    ``b_addr`` are the buffers' bus addresses (only their alignment matters).
+    ``b_addr`` are the buffers' bus addresses (only their alignment matters). Without
+    ``reload`` the answer depends on integers only and is cached: training asks for the same
+    few shapes on every step.
     """
+    if reload is None:
+        return _bus_read_bytes(cfg, m, n, k, a_bits, b_bits, a_addr % 8, b_addr % 8, segment)
+    return _bus_read_bytes.__wrapped__(cfg, m, n, k, a_bits, b_bits, a_addr, b_addr, segment,
+                                       reload)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
+                    a_addr: int, b_addr: int, segment: int | None, reload=None) -> int:
     import numpy as np
 
     tm, tn = cfg.tiles
