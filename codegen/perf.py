@@ -11,9 +11,12 @@ The report:
   counters             the RTL's stage counters (``fpga_model.regmap.COUNTERS``)
   model_wall_cycles    the model of the RTL as built (``fpga_model.pipeline.rtl_wall``): equal
                        to wall_cycles on a port that serves a beat per cycle (``port=False``);
-                       on the board's slower port the expected waits of ``PortTiming.duty``
+                       on the board's slower port the expected waits of its duty
+                       (``fpga_model.wall.board_port_timing(latency=False)``)
   model_counters       the same model's stage counters
-  model_roofline_cycles  the ledger's latency (``fpga_model.latency_seconds``) in array cycles
+  model_roofline_cycles  the roofline (``fpga_model.latency_seconds``: the larger of the engine
+                       cycles and the DRAM bytes at the port) in array cycles; the ledger
+                       charges the wall clock instead (``host.ledger``)
   engine_cycles        the RTL's CYCLES register (== the model's, checked as part of ``exact``)
   axi_read_bytes, axi_write_bytes   counted on the bus in simulation
   model_dram_bytes     the model's DDR traffic (``dram_bits`` / 8): == the bytes on the bus
@@ -29,7 +32,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,8 @@ import numpy as np
 from fpga_model import ArrayConfig, ConfigError, Pass, code_range, latency_seconds, pass_counters
 from fpga_model.memory import MemoryImage, read_pass
 from fpga_model.pipeline import PortTiming, rtl_wall
-from fpga_model.wall import (MemoryPort, compute_roof_cycles, memory_port, memory_roof_cycles)
+from fpga_model.wall import (board_port_timing, compute_roof_cycles, memory_port,
+                             memory_roof_cycles, port_duty)
 
 from .render import Project
 from .rtlsim import build_rtl, job_results, run_rtl_jobs
@@ -63,6 +66,7 @@ class PerfRequest:
     tau: int | None = None
     sim: str = "verilator"
     seed: int = 0
+    prefix: tuple[int, int] | None = None  # early stop on the top (p, q) digits of A and B
 
     def check(self, cfg: ArrayConfig) -> None:
         """Refuse a request the project cannot run, naming the fix (ConfigError)."""
@@ -76,8 +80,18 @@ class PerfRequest:
             raise ConfigError(f"K={self.k} exceeds the project's max K {cfg.max_k}; pass a "
                               f"smaller K or regenerate with a larger --max-k")
         cfg.check_pair(self.a_bits, self.b_bits)
-        if (self.stop_ring is None) != (self.tau is None):
-            raise ConfigError("early stop needs both --stop-ring and --tau (or neither)")
+        if self.stop_ring is not None and self.prefix is not None:
+            raise ConfigError("--stop-ring and --prefix both name the early-stop prefix; pass "
+                              "one of them")
+        if (self.stop_ring is None and self.prefix is None) != (self.tau is None):
+            raise ConfigError("early stop needs --tau with --stop-ring or --prefix (or none of "
+                              "them)")
+        if self.prefix is not None:
+            (p, q), da, db = self.prefix, cfg.digits(self.a_bits), cfg.digits(self.b_bits)
+            if not (1 <= p <= da and 1 <= q <= db):
+                raise ConfigError(f"prefix {p},{q} is outside 1..{da} x 1..{db} digits for the "
+                                  f"{self.a_bits}x{self.b_bits} pair; pass --prefix P,Q with "
+                                  f"1 <= P <= {da} and 1 <= Q <= {db}")
         rings = max(cfg.digits(self.a_bits), cfg.digits(self.b_bits))
         if self.stop_ring is not None and not 0 <= self.stop_ring < rings:
             raise ConfigError(f"stop ring {self.stop_ring} is outside 0..{rings - 1} for the "
@@ -95,14 +109,8 @@ def perf_image(cfg: ArrayConfig, req: PerfRequest) -> MemoryImage:
     b = rng.integers(lo, hi + 1, (req.k, req.n), dtype=np.int32)
     img = MemoryImage(max_descriptors=1)
     img.add_pass(a, b, req.a_bits, req.b_bits, stop_ring=req.stop_ring, tau=req.tau,
-                 pass_=PASSES[req.pass_])
+                 prefix=req.prefix, pass_=PASSES[req.pass_])
     return img
-
-
-def port_duty(port: MemoryPort) -> tuple[int, int] | None:
-    """(busy, period) cycles of the bus that the port's sustained rate fills; None: all."""
-    share = Fraction(port.bytes_per_cycle / port.bus_bytes).limit_denominator(16)
-    return None if share >= 1 else (share.numerator, share.denominator)
 
 
 def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "hdl",
@@ -118,11 +126,12 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     write_jobs([job], vectors)
     d = job.descriptors[0]
     stopped = read_pass(job.expected, d).stopped if d.early_stop else None
-    counters = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped)
+    counters = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped,
+                             prefix=d.prefix)
     mport = memory_port(cfg)
     duty = port_duty(mport) if port else None
     wall = rtl_wall(cfg, [d], [stopped],
-                    port=PortTiming.duty(*duty) if duty else PortTiming())
+                    port=board_port_timing(cfg, latency=False) if port else PortTiming())
     model_cycles = job.status.cycles
     timeout = 64 * model_cycles + 64 * (counters["dram_bits"] // 8) + 100_000
     if memory == "hdl":
@@ -139,7 +148,8 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     (raw,) = job_results(build)
     return {
         "shape": [req.m, req.k, req.n], "pair": [req.a_bits, req.b_bits], "pass": req.pass_,
-        "stop_ring": req.stop_ring, "tau": req.tau, "sim": req.sim, "seed": req.seed,
+        "stop_ring": req.stop_ring, "prefix": list(req.prefix) if req.prefix else None,
+        "tau": req.tau, "sim": req.sim, "seed": req.seed,
         "wall_cycles": raw["counters"]["wall_cycles"],
         "model_wall_cycles": wall.wall_cycles,
         "counters": raw["counters"],

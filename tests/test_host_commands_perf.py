@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from codegen import rtlsim
-from codegen.perf import PerfRequest, port_duty
+from codegen.perf import PerfRequest, perf_image, port_duty
 from codegen.render import render_project
 from fpga_model import ArrayConfig
 from fpga_model.wall import memory_port
@@ -40,8 +40,24 @@ def project(tmp_path_factory):
                             r"regenerate with a larger --max-k"),
     (["--shape", "0,4,3"], r"shape 0,4,3 has an empty dimension; pass --shape M,K,N with each "
                            r"at least 1"),
-    (["--stop-ring", "1"], r"early stop needs both --stop-ring and --tau \(or neither\)"),
+    (["--stop-ring", "1"], r"early stop needs --tau with --stop-ring or --prefix \(or none of "
+                           r"them\)"),
+    (["--tau", "9"], r"early stop needs --tau with --stop-ring or --prefix \(or none of them\)"),
     (["--stop-ring", "4", "--tau", "9"], r"stop ring 4 is outside 0\.\.3 for the 4x8 pair"),
+    (["--prefix", "1,2"], r"early stop needs --tau with --stop-ring or --prefix \(or none of "
+                          r"them\)"),
+    (["--prefix", "2", "--tau", "9"], r"--prefix '2' is not 2 comma-separated integers; pass "
+                                      r"e\.g\. --prefix 2,4"),
+    (["--prefix", "a,b", "--tau", "9"], r"--prefix 'a,b' is not 2 comma-separated integers; "
+                                        r"pass e\.g\. --prefix 2,4"),
+    (["--prefix", "3,1", "--tau", "9"], r"prefix 3,1 is outside 1\.\.2 x 1\.\.4 digits for "
+                                        r"the 4x8 pair; pass --prefix P,Q with 1 <= P <= 2 and "
+                                        r"1 <= Q <= 4"),
+    (["--prefix", "1,0", "--tau", "9"], r"prefix 1,0 is outside 1\.\.2 x 1\.\.4 digits for "
+                                        r"the 4x8 pair; pass --prefix P,Q with 1 <= P <= 2 and "
+                                        r"1 <= Q <= 4"),
+    (["--prefix", "1,2", "--stop-ring", "0", "--tau", "9"],
+     r"--stop-ring and --prefix both name the early-stop prefix; pass one of them"),
 ])
 def test_bad_input_is_one_line_with_status_2(project, args, message):
     base = {"--shape": "4,40,3", "--pair": "4,8", "--sim": "icarus"}
@@ -74,6 +90,22 @@ def test_a_mismatch_exits_1_and_says_so(project, monkeypatch):
     assert "mismatch: the RTL differs from the model: descriptor 0 C differs" in r.output
 
 
+def test_the_prefix_reaches_the_descriptor(project, monkeypatch):
+    import codegen.perf
+    from host.cli import app
+
+    seen = []
+    monkeypatch.setattr(codegen.perf, "run_perf",
+                        lambda proj, req, work: seen.append(req) or {"exact": True})
+    r = CliRunner().invoke(app, ["perf", str(project.root), "--shape", "4,40,3", "--pair", "4,8",
+                                 "--prefix", "1, 3", "--tau", "7", "--sim", "icarus"])
+    assert r.exit_code == 0, r.output
+    (req,) = seen
+    assert req == PerfRequest(4, 40, 3, 4, 8, "fw", None, 7, "icarus", 0, (1, 3))
+    (d,) = perf_image(project.cfg, req).descriptors
+    assert d.prefix == (1, 3) and d.tau == 7 and d.stop_ring is None and d.early_stop
+
+
 @pytest.mark.sim
 def test_perf_on_icarus_counts_the_bus(project):
     if rtlsim.simulator_available("icarus"):
@@ -89,3 +121,15 @@ def test_perf_on_icarus_counts_the_bus(project):
     assert out["port"] == "S_AXI_HP0" and out["port_bytes_per_cycle"] == 6.0
     assert out["compute_roof_cycles"] == 5 * 3 * 40 * 2 * 4 / (4 * 16)
     assert out["memory_roof_cycles"] > 0 and out["model_wall_cycles"] > 0
+
+
+@pytest.mark.sim
+def test_perf_with_an_asymmetric_prefix_is_exact(project):
+    if rtlsim.simulator_available("icarus"):
+        pytest.skip(rtlsim.simulator_available("icarus"))
+    r = fracfpga("perf", str(project.root), "--shape", "6,40,5", "--pair", "4,8", "--pass", "gc",
+                 "--prefix", "1,2", "--tau", "200", "--sim", "icarus", "--seed", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["exact"] is True and out["prefix"] == [1, 2] and out["tau"] == 200
+    assert out["engine_cycles"] == out["model_engine_cycles"]

@@ -28,7 +28,11 @@ def perf(
     pair: str = typer.Option(..., "--pair", help="A,B operand widths, e.g. 8,8"),
     pass_: str = typer.Option("fw", "--pass", help="fw, eb or gc"),
     stop_ring: int = typer.Option(None, "--stop-ring", help="early stop after this ring"),
-    tau: int = typer.Option(None, "--tau", help="early-stop threshold (with --stop-ring)"),
+    prefix: str = typer.Option(None, "--prefix", metavar="P,Q",
+                               help="early stop on the top P digits of A x top Q digits of B "
+                               "(instead of --stop-ring)"),
+    tau: int = typer.Option(None, "--tau", help="early-stop threshold (with --stop-ring or "
+                            "--prefix)"),
     sim: str = typer.Option("verilator", "--sim", metavar="SIM",
                             help="RTL simulator: icarus or verilator"),
     seed: int = typer.Option(0, "--seed", help="seed of the random operands"),
@@ -44,8 +48,10 @@ def perf(
 
     m, k, n = _ints(shape, 3, "--shape", "1024,144,16")
     a_bits, b_bits = _ints(pair, 2, "--pair", "8,8")
+    keep = tuple(_ints(prefix, 2, "--prefix", "2,4")) if prefix is not None else None
     proj = load_project(project)
-    req = PerfRequest(m, k, n, a_bits, b_bits, pass_.lower(), stop_ring, tau, sim.lower(), seed)
+    req = PerfRequest(m, k, n, a_bits, b_bits, pass_.lower(), stop_ring, tau, sim.lower(), seed,
+                      keep)
     req.check(proj.cfg)
     with console.status(f"running {m}x{k}x{n} at {a_bits}x{b_bits} on {req.sim}"):
         report = run_perf(proj, req, proj.root / "sim" / "perf")
