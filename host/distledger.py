@@ -30,8 +30,8 @@ class DistLedger(Ledger):
     dist: Any = SINGLE
     _pending: list = field(default_factory=list, repr=False)
 
-    def record(self, d: Descriptor, counters: dict[str, int]) -> Cost:
-        self._pending.append((d, dict(counters) if d.early_stop else None))
+    def record(self, d: Descriptor, counters: dict[str, int], stopped=None) -> Cost:
+        self._pending.append((d, (dict(counters), stopped) if d.early_stop else None))
         return Cost()
 
     def flush(self) -> None:
@@ -43,9 +43,9 @@ class DistLedger(Ledger):
         rows: dict[tuple, int] = {}
         for passes in everything:
             seen: dict[tuple, int] = {}
-            for d, counters in passes:
-                if counters is not None:
-                    Ledger.record(self, d, counters)
+            for d, ran in passes:
+                if ran is not None:
+                    Ledger.record(self, d, *ran)
                     continue
                 if d.pass_ == Pass.GC:  # the batch is GC's reduction: all chunks sum
                     key = (d.layer, d.pass_, d.a_bits, d.b_bits, d.a_signed, d.b_signed, d.m,

@@ -71,7 +71,8 @@ class Driver:
         for job, out in zip(jobs, outs):
             self.program.append(job.descriptor)
             if self.recording and self.ledger is not None:
-                self.ledger.record(job.descriptor, out.counters)
+                self.ledger.record(job.descriptor, out.counters,
+                                   out.stopped if job.descriptor.early_stop else None)
         if len(outs) == 1:
             return outs[0]
         # each chunk's values fit their own dtype; their sum may need int64

@@ -5,6 +5,15 @@ keeps the static FW8/BW8 baseline on the same array, whose counters come from
 ``fpga_model.pass_counters`` at 8x8 for the full program of every mini-batch (dropped batches and
 skipped blocks included), without running any GEMM a second time.
 
+Latency is the RTL's wall clock: ``fpga_model.pipeline.rtl_wall`` walks the descriptor as the
+generated hardware runs it (laid out in DDR as ``MemoryImage`` lays it out) on the board's
+memory port (``fpga_model.wall.board_port_timing``: its duty and read latency), divided by the
+array clock; energy takes those seconds for its static share and the bytes that walk moves on
+the AXI bus for DRAM. A pass with a relative tau (two sweeps) is charged as the two descriptors
+the RTL would run for it: the prefix of every block, then the pass with the absolute tau.
+Walks are cached by everything they depend on (shape, widths, pass, prefix, and the block-skip
+grid of early stop), so a training step pays for a walk only when a new shape or grid comes.
+
 Effective MACs follow FracTrain: MACs x b_a/32 x b_b/32 per GEMM, counting what the array
 computed: an output that stopped early (PSG) is charged at the prefix widths it used, because its
 tile stops issuing for the rest of the block (operand-gated, ``fpga_model.cycles``); the cycles
@@ -13,14 +22,18 @@ and energy come from the same counters (a block's cycles shrink only when all of
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable
 
-from fpga_model import ArrayConfig, Descriptor, Pass, energy_joules, latency_seconds, pass_counters
-from fpga_model.digits import prefix_keep
+import numpy as np
 
-__all__ = ["Cost", "Ledger", "GemmShape", "effective_macs"]
+from fpga_model import ArrayConfig, Descriptor, Pass, energy_joules, needs_c64, pass_counters
+from fpga_model.digits import prefix_keep
+from fpga_model.pipeline import rtl_wall
+from fpga_model.wall import block_skip_grid, board_port_timing
+
+__all__ = ["Cost", "Ledger", "GemmShape", "PassWall", "effective_macs", "pass_wall",
+           "rtl_program"]
 
 GemmShape = tuple[int, Pass, int, int, int]  # (layer, pass, m, n, k)
 
@@ -31,7 +44,8 @@ class Cost:
 
     macs: int = 0
     eff_macs: float = 0.0
-    cycles: int = 0
+    cycles: int = 0  # engine cycles (the RTL's CYCLES counter)
+    wall_cycles: int = 0  # the RTL's wall clock on the board's port: latency = this / clock
     latency_s: float = 0.0
     energy_j: float = 0.0
     passes: int = 0
@@ -40,6 +54,7 @@ class Cost:
         self.macs += other.macs
         self.eff_macs += other.eff_macs
         self.cycles += other.cycles
+        self.wall_cycles += other.wall_cycles
         self.latency_s += other.latency_s
         self.energy_j += other.energy_j
         self.passes += other.passes
@@ -59,11 +74,45 @@ def effective_macs(cfg: ArrayConfig, d: Descriptor, stopped: int = 0) -> float:
     return d.k * (stopped * pa * pb + (d.m * d.n - stopped) * full) / 1024.0
 
 
-def _cost(cfg: ArrayConfig, d: Descriptor, counters: dict[str, int]) -> Cost:
-    lat = latency_seconds(cfg, counters)
-    energy = energy_joules(cfg, counters, lat)["total"]
+@dataclass(frozen=True)
+class PassWall:
+    """What the ledger takes from the RTL's walk of a pass."""
+
+    cycles: int  # wall-clock cycles, start to done
+    bus_bytes: int  # bytes read and written on the AXI bus
+
+
+def rtl_program(cfg: ArrayConfig, d: Descriptor, stopped: np.ndarray | None
+                ) -> tuple[list[Descriptor], list[np.ndarray | None]]:
+    """The descriptors (and their stop masks) the RTL runs for ``d``: laid out as ``MemoryImage``
+    lays a pass out (buffers aligned, C int32 where the pair and K allow it); a relative tau,
+    which this RTL refuses, as its two sweeps: the prefix of every block (tau 0: all stop),
+    then the pass with the absolute tau the host computes from the prefix maximum."""
+    one = replace(d, a_addr=0, b_addr=0, c_addr=0, mask_addr=0, stat_addr=0,
+                  c64=needs_c64(d.a_bits, d.b_bits, d.k), tau_rel=None,
+                  tau=(d.tau or 0) if d.early_stop else None)
+    if d.tau_rel is None:
+        return [one], [stopped]
+    every = np.ones((d.m, d.n), dtype=bool)
+    return [replace(one, tau=0), one], [every, stopped]
+
+
+def pass_wall(cfg: ArrayConfig, d: Descriptor, stopped: np.ndarray | None = None) -> PassWall:
+    """The RTL's wall-clock cycles and bus bytes of ``d`` on the board's port (uncached)."""
+    descs, masks = rtl_program(cfg, d, stopped)
+    w = rtl_wall(cfg, descs, masks, port=board_port_timing(cfg))
+    return PassWall(w.wall_cycles, w.read_bytes + w.write_bytes)
+
+
+def _cost(cfg: ArrayConfig, d: Descriptor, counters: dict[str, int], wall: PassWall) -> Cost:
+    lat = wall.cycles / cfg.clock_hz
+    energy = energy_joules(cfg, {**counters, "dram_bits": 8 * wall.bus_bytes}, lat)["total"]
     return Cost(macs=counters["macs"], eff_macs=effective_macs(cfg, d, counters.get("stopped", 0)),
-                cycles=counters["cycles"], latency_s=lat, energy_j=energy, passes=1)
+                cycles=counters["cycles"], wall_cycles=wall.cycles, latency_s=lat,
+                energy_j=energy, passes=1)
+
+
+CACHE_SIZE = 4096  # walks and costs kept (a new tau every batch does not grow it: tau is no key)
 
 
 @dataclass
@@ -76,30 +125,70 @@ class Ledger:
     baseline: dict[tuple[int, Pass], Cost] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._base_cost = lru_cache(maxsize=4096)(self._baseline_cost)
+        self._walls: dict[tuple, PassWall] = {}
         self._full_costs: dict[tuple, Cost] = {}
+        self._base_costs: dict[tuple, Cost] = {}
 
-    def record(self, d: Descriptor, counters: dict[str, int]) -> Cost:
-        """Charge one executed descriptor with its counters."""
+    def _wall_key(self, d: Descriptor, stopped: np.ndarray | None,
+                  counters: dict[str, int]) -> tuple:
+        """Everything the walk of ``d`` depends on (not its layer, tau or addresses)."""
+        grid = None
         if d.early_stop:
-            c = _cost(self.cfg, d, counters)
+            if stopped is None:
+                if counters.get("blocks_skipped", 0):
+                    raise ValueError(f"{d!r} skipped blocks; record it with its stop mask")
+            elif stopped.any():
+                g = block_skip_grid(self.cfg, stopped)
+                grid = (g.shape, np.packbits(g).tobytes()) if g.any() else None
+        return (d.m, d.n, d.k, d.a_bits, d.b_bits, d.a_signed, d.b_signed, int(d.pass_),
+                d.stop_ring, d.prefix, d.tau_rel is not None, grid)
+
+    def wall(self, d: Descriptor, stopped: np.ndarray | None = None,
+             counters: dict[str, int] | None = None) -> PassWall:
+        """``pass_wall`` of ``d``, cached (``stopped``: its M x N stop mask under early stop)."""
+        key = self._wall_key(d, stopped, counters or {})
+        w = self._walls.get(key)
+        if w is None:
+            if len(self._walls) >= CACHE_SIZE:
+                self._walls.clear()
+            if d.early_stop and stopped is None:  # no block skipped (checked by the key)
+                stopped = np.zeros((d.m, d.n), dtype=bool)
+            w = self._walls[key] = pass_wall(self.cfg, d, stopped)
+        return w
+
+    def record(self, d: Descriptor, counters: dict[str, int],
+               stopped: np.ndarray | None = None) -> Cost:
+        """Charge one executed descriptor with its counters (and its stop mask under early
+        stop: the walk depends on which blocks skipped)."""
+        if d.early_stop:
+            c = _cost(self.cfg, d, counters, self.wall(d, stopped, counters))
         else:  # without early stop the same descriptor shape and counters repeat every batch
-            key = (d.m, d.n, d.k, d.a_bits, d.b_bits, *counters.items())
+            key = (d.m, d.n, d.k, d.a_bits, d.b_bits, d.a_signed, d.b_signed, int(d.pass_),
+                   *counters.items())
             c = self._full_costs.get(key)
             if c is None:
-                c = self._full_costs[key] = _cost(self.cfg, d, counters)
+                if len(self._full_costs) >= CACHE_SIZE:
+                    self._full_costs.clear()
+                c = self._full_costs[key] = _cost(self.cfg, d, counters, self.wall(d))
         self.method.setdefault((d.layer, d.pass_), Cost()).add(c)
         return c
 
-    def _baseline_cost(self, m: int, n: int, k: int) -> Cost:
-        a, b = self.baseline_bits
-        d = Descriptor(m=m, n=n, k=k, a_bits=a, b_bits=b)
-        return _cost(self.cfg, d, pass_counters(self.cfg, m, n, k, a, b, None, None))
+    def _base_cost(self, p: Pass, m: int, n: int, k: int) -> Cost:
+        key = (p, m, n, k)
+        c = self._base_costs.get(key)
+        if c is None:
+            a, b = self.baseline_bits
+            d = Descriptor(m=m, n=n, k=k, a_bits=a, b_bits=b, pass_=p)
+            if len(self._base_costs) >= CACHE_SIZE:
+                self._base_costs.clear()
+            c = self._base_costs[key] = _cost(
+                self.cfg, d, pass_counters(self.cfg, m, n, k, a, b, None, None), self.wall(d))
+        return c
 
     def record_baseline(self, shapes: Iterable[GemmShape]) -> None:
         """Charge the baseline with one mini-batch's full static program."""
         for layer, p, m, n, k in shapes:
-            self.baseline.setdefault((layer, p), Cost()).add(self._base_cost(m, n, k))
+            self.baseline.setdefault((layer, p), Cost()).add(self._base_cost(p, m, n, k))
 
     @staticmethod
     def _total(costs: dict[tuple[int, Pass], Cost]) -> Cost:
@@ -113,7 +202,7 @@ class Ledger:
         return self._total(self.method), self._total(self.baseline)
 
     def savings(self) -> dict[str, float]:
-        """1 - method/baseline for effective MACs, cycles, latency and energy."""
+        """1 - method/baseline for effective MACs, engine cycles, latency and energy."""
         m, b = self.totals()
         out = {}
         for key in ("eff_macs", "cycles", "latency_s", "energy_j"):

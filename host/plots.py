@@ -2,9 +2,9 @@
 
 - ``accuracy.png``: test accuracy per epoch, mean +- std over seeds (band), beside the static
   FW/BW baseline trained on the same seeds when the report has it;
-- ``cost.png``: cumulative effective MACs (GMAC), modeled latency (ms) and energy (mJ) over the
-  training steps, mean +- std over seeds, with the static baseline on the same array and the
-  best-accuracy checkpoints (where the papers' tables stop counting) marked;
+- ``cost.png``: cumulative effective MACs (GMAC), modeled latency (the RTL's wall clock, ms) and
+  energy (mJ) over the training steps, mean +- std over seeds, with the static baseline on the
+  same array and the best-accuracy checkpoints (where the papers' tables stop counting) marked;
 - ``precision.png``: the width each layer ran at per epoch (FW activations, GC errors), mean
   over seeds, in one discrete colour per supported width on one shared scale;
 - ``controllers.png`` (when PSG, SMD or SLU ran): what the E2-Train controllers did over time:
@@ -88,7 +88,8 @@ def _cost(plt, results, out: Path) -> None:
     has_latency = all(len(c) >= 7 for r in results for c in r.cumulative)
     panels = [(1, 2, 1e-9, "effective MACs (GMAC)", "cumulative effective MACs")]
     if has_latency:
-        panels.append((5, 6, 1e3, "modeled latency (ms)", "cumulative modeled latency"))
+        panels.append((5, 6, 1e3, "modeled latency, RTL wall clock (ms)",
+                       "cumulative modeled latency"))
     panels.append((3, 4, 1e3, "modeled energy (mJ)", "cumulative modeled energy"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.4))
     steps = [c[0] for c in r0.cumulative]

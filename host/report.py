@@ -1,8 +1,8 @@
 """Training reports: report.json, PNG plots, and the mean ± std summary over seeds.
 
 Savings are ``1 - method / baseline`` where the baseline is static FW8/BW8 on the same array
-over the same mini-batches. Costs (effective MACs, modeled latency and energy) come two ways,
-both labelled: over the whole run, and up to the best-accuracy checkpoint (the FracTrain
+over the same mini-batches. Costs (effective MACs, modeled latency: the RTL's wall clock on the
+board's port, ``host.ledger``, and energy) come two ways, both labelled: over the whole run, and up to the best-accuracy checkpoint (the FracTrain
 tables' convention: cumulative to the iteration of the best test accuracy; the baseline over
 the same iterations). With static runs trained beside the method (``--baseline``), the
 report adds the papers' comparison proper: the method up to its best checkpoint against the
