@@ -74,10 +74,11 @@ def emulate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from fpga_model import (ArrayConfig, ConfigError, code_range, energy_joules, gemm,
+    from fpga_model import (ArrayConfig, ConfigError, Descriptor, code_range, energy_joules, gemm,
                             ideal_macs_per_cycle, latency_seconds, parse_bits, parse_tiles)
     from fpga_model.digits import prefix_keep, truncate
     from host.cli import console
+    from host.ledger import pass_wall
 
     cfg = ArrayConfig(bits=parse_bits(bits), board=board, tiles=parse_tiles(tiles))
     cfg.check_pair(a_bits, b_bits)
@@ -114,13 +115,17 @@ def emulate(
             progress.update(task, advance=1)
         emu_s = (time.perf_counter() - t0) / repeat
     c = res.counters
-    lat = latency_seconds(cfg, c)
+    d = Descriptor(m=m, n=n, k=k, a_bits=a_bits, b_bits=b_bits, a_signed=not unsigned_a,
+                   stop_ring=stop_ring, tau=tau, prefix=keep)
+    wall = pass_wall(cfg, d, res.stopped if early else None)  # what the ledger charges
+    lat = wall.cycles / cfg.clock_hz
+    roofline = latency_seconds(cfg, c)
     roofs = ideal_macs_per_cycle(cfg, a_bits, b_bits)
     # MACs credited by the digit products done: equal to the MACs without early stop, the
     # fraction of the work really done with it (stopped outputs skip their low rings)
     done = c["digit_products"] / (cfg.digits(a_bits) * cfg.digits(b_bits))
     per_cycle = done / c["cycles"]
-    energy = energy_joules(cfg, c, lat)
+    energy = energy_joules(cfg, {**c, "dram_bits": 8 * wall.bus_bytes}, lat)
     stopped = int(c["stopped"])
     check = ("exact int64 product" if not early else
              f"exact product, ring-{stop_ring} prefix where stopped" if keep is None else
@@ -132,7 +137,10 @@ def emulate(
         (f"equals numpy ({check})", "yes" if ok else "NO"),
         ("outputs stopped early", f"{stopped} of {m * n}"),
         ("cycles", f"{c['cycles']:,}"),
-        ("latency @ {:g} MHz".format(cfg.clock_hz / 1e6), f"{lat * 1e6:.2f} us"),
+        ("latency (RTL wall clock, {}) @ {:g} MHz".format(cfg.board_info.port,
+                                                          cfg.clock_hz / 1e6),
+         f"{lat * 1e6:.2f} us"),
+        ("latency (roofline: engine or DRAM time)", f"{roofline * 1e6:.2f} us"),
         ("MAC/cycle (digit products done / D_a*D_b)", f"{per_cycle:.1f}"),
         ("utilization vs digit roof ({:.0f} MAC/cycle)".format(roofs["digit_roof"]),
          f"{per_cycle / roofs['digit_roof']:.1%}"),
