@@ -96,3 +96,31 @@ def test_dist_ledger_charges_merged_passes_and_splits_long_reductions_again():
         one.record(desc, pass_counters(cfg, desc.m, desc.n, desc.k, 4, 8, None, None))
     assert led.method == one.method
     assert led.method[(3, Pass.GC)].passes == 2
+
+
+def test_dist_ledger_charges_early_stopped_passes_with_each_ranks_stop_mask():
+    import numpy as np
+
+    from fpga_model import ArrayConfig, Descriptor, Pass, gemm
+    from host.distledger import DistLedger
+    from host.ledger import Ledger
+
+    cfg = ArrayConfig(bits=(4, 8), tiles=(2, 2))
+    rng = np.random.default_rng(3)
+    runs = []
+    for tau in (1, 400):  # this rank's pass and the other rank's
+        a = rng.integers(-8, 8, (6, 30)).astype(np.int32)
+        b = rng.integers(-128, 128, (30, 4)).astype(np.int32)
+        r = gemm(cfg, a, b, 4, 8, stop_ring=0, tau=tau)
+        d = Descriptor(m=6, n=4, k=30, a_bits=4, b_bits=8, stop_ring=0, tau=tau,
+                       pass_=Pass.GC, layer=1)
+        runs.append((d, r.counters, r.stopped))
+    assert runs[0][1]["blocks_skipped"] != runs[1][1]["blocks_skipped"]
+    mine, other = runs
+    led = DistLedger(cfg, dist=_TwoRanks([(other[0], (other[1], other[2]))]))
+    led.record(*mine)
+    led.flush()
+    one = Ledger(cfg)
+    for run in runs:
+        one.record(*run)
+    assert led.method == one.method and led.method[(1, Pass.GC)].passes == 2
