@@ -67,8 +67,8 @@ def test_latency_is_the_rtl_wall_clock_of_the_recorded_descriptor():
     assert cost.wall_cycles == want.wall_cycles
     assert cost.latency_s == want.wall_cycles / CFG.clock_hz
     assert cost.cycles == c["cycles"]  # engine cycles stay the counters'
-    # the hardware as built is slower than the roofline the ledger charged before
-    assert cost.latency_s > 2 * latency_seconds(CFG, c)
+    # the hardware as built is no faster than the roofline the ledger charged before
+    assert cost.latency_s >= latency_seconds(CFG, c)
     # and the board's port latency is in it
     bare = _image_wall(CFG, [(4, 8, 100, 72, 24, {})], [None],
                        port=board_port_timing(CFG, latency=False))
