@@ -1,17 +1,18 @@
 // fracfpga simulation-only HDL (never part of a generated project's kernel).
 // frac_sim_top: the kernel (frac_array_top) with its DDR window served by frac_sim_mem inside
-// the simulation; the AXI4-Lite control port, clock, reset and interrupt stay outside for the
-// test bench. `load`/`dump` move the window between files and the memory (see frac_sim_mem);
-// rd_bytes/wr_bytes count the bytes on the kernel's AXI bus.
+// the simulation and its clock made here (a period of 2*HALF_PERIOD time units), so that no
+// test-bench code runs per cycle; the AXI4-Lite control port, reset and interrupt stay outside
+// for the test bench, which watches ap_clk. `load`/`dump` move the window between files and the
+// memory (see frac_sim_mem); rd_bytes/wr_bytes count the bytes on the kernel's AXI bus.
 module frac_sim_top #(
     parameter CTRL_AW = 7,
+    parameter HALF_PERIOD = 5,
     parameter [63:0] BASE = 64'h1000,
     parameter WORDS = 1 << 20,
     parameter BUSY = 1,
     parameter PERIOD = 1,
     parameter SEG_CHUNKS = 0    // 0: the kernel's own K segment; else an override (tests)
 ) (
-    input  wire               ap_clk,
     input  wire               ap_rst_n,
     /* verilator lint_off SYMRSVDWORD */
     output wire               interrupt,
@@ -39,6 +40,9 @@ module frac_sim_top #(
     output wire [63:0]        rd_bytes,
     output wire [63:0]        wr_bytes
 );
+    reg ap_clk = 1'b0;
+    always #HALF_PERIOD ap_clk = !ap_clk;
+
     wire [0:0]  awid, arid;
     wire [63:0] awaddr, araddr, wdata, rdata;
     wire [7:0]  awlen, arlen, wstrb;
