@@ -1,4 +1,4 @@
-"""Verilator speed on long jobs: clock cycles per second and a full FW layer through ``perf`` (JSON).
+"""Verilator speed on long jobs: clock cycles/s and a full FW layer through ``perf`` (JSON).
 
 The default project (bits 3,4,6,8,12, ZC706, 8x8 tiles) runs one long FW pass (M rows, K=144,
 N=16 at the 8x8 pair, the board's memory port, DDR in the HDL memory) with this checkout's
