@@ -471,7 +471,8 @@ class RtlBench:
 
     DDR is a cocotbext-axi ``AxiRam`` when the kernel is the top, or the HDL memory inside the
     simulation when the top is ``frac_sim_top`` (``build_rtl(memory="hdl")``): then the image
-    goes in and out through files and no Python runs per beat. Only for use inside a cocotb
+    goes in and out through files, the clock is the top's own (a period of CLOCK_NS), and no
+    Python runs per beat or per cycle while the kernel works. Only for use inside a cocotb
     test (it imports cocotb).
     """
 
