@@ -43,7 +43,7 @@ from fpga_model.wall import (board_port_timing, compute_roof_cycles, memory_port
                              memory_roof_cycles, port_duty)
 
 from .render import Project
-from .rtlsim import build_rtl, job_results, run_rtl_jobs
+from .rtlsim import build_rtl, job_results, run_rtl_jobs, sim_memory_words
 from .simulators import simulator_name
 from .vectors import make_job, write_jobs
 
@@ -135,7 +135,7 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     model_cycles = job.status.cycles
     timeout = 64 * model_cycles + 64 * (counters["dram_bits"] // 8) + 100_000
     if memory == "hdl":
-        words = 1 << max(12, (len(job.memory) + 7) // 8 - 1).bit_length()
+        words = sim_memory_words(req.sim, len(job.memory))
         busy, period = duty or (1, 1)
         build = build_rtl(project, req.sim, memory="hdl",
                           build_dir=work / f"{req.sim}-hdl-{words}-{busy}of{period}",

