@@ -1,15 +1,24 @@
 """Wall-clock models: the RTL as built (``rtl_wall``), the second-generation design (``plan_pass``).
 
 ``rtl_wall`` walks a descriptor list state by state as ``frac_walker`` does (fetch, check, per
-output block: load A and B, issue, drain, write C and the mask; the STAT record) and predicts
-the RTL's WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memory
-serving one beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or
-pausing memory costs (exact for cocotbext-axi's one-cycle latency, within 5% under random
-pauses). The RTL still runs its stages in series, so a run is the sum of its states.
+output block: load A and B, issue, drain, hand over; the STAT record) and predicts the RTL's
+WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memory serving one
+beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or pausing memory
+costs (exact for cocotbext-axi's one-cycle latency, within 5% under random pauses).
+
+Two timelines. The walker loads and issues in series; at the hand-over it waits until the
+result stage is idle, the array copies its accumulators and stop flags into a snapshot bank
+(flip-flops only: the read-out mux reads the bank, so no LUT is added; double-buffered
+accumulators would cost a second DSP48 or an accumulator's LUT+FF per tile), and the result
+stage writes that block's C and mask rows through the AXI writer on its own while the walker
+loads and issues the next block (reads and writes are separate AXI channels). The walker waits
+again before its STAT record. The result counters count the union of the two timelines' result
+cycles (``fpga_model.regmap.COUNTERS``); the walker's own are in ``WallCounts.walker_result``.
 
 ``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
-§4.1: decoupled, double-buffered; not built yet: the RTL keeps A across a row's blocks and B
-across row blocks, but loads, issues and writes in series). It predicts the wall-clock cycles
+§4.1: decoupled, double-buffered; built in part: the RTL keeps A across a row's blocks and B
+across row blocks and writes results beside the next block's loads and issue, but still loads
+and issues in series). It predicts the wall-clock cycles
 of one pass for a memory port (``fpga_model.wall.MemoryPort``) under these choices:
 
 * **FW / EB: weight stripe stationary.** B (K x N: the weights, N = output channels, small) is
@@ -177,6 +186,9 @@ class WallCounts:
     read_commands: int = 0  # commands to the reader (descriptor, A and B loads)
     write_commands: int = 0  # commands to the writer (C, MASK, STAT)
     write_beats: int = 0  # W beats
+    # the walker's own cycles on the result side (not an RTL counter): the hand-overs with
+    # their waits for the result stage, the STAT record and its responses, a refusal
+    walker_result: int = 0
 
     def counters(self) -> dict[str, int]:
         """The values by counter name (as ``COUNTERS`` names them)."""
@@ -232,17 +244,31 @@ def _beats(offset: int, nbytes: int) -> int:
 
 
 class _Walk:
-    """The walker's timeline on a memory that serves one beat per cycle at once (frac_sim_mem
-    with BUSY = PERIOD): ``t`` is the cycle the walker enters its next state."""
+    """Two timelines on a memory that serves one beat per cycle at once (frac_sim_mem with
+    BUSY = PERIOD): ``t``, the cycle the walker enters its next state, and ``rs_free``, the
+    first cycle the result stage is idle again (it writes a handed-over block's C and mask rows
+    while the walker goes on). The result counters count the union of the cycles the result
+    side is occupied (``_cover``)."""
 
     def __init__(self, port: PortTiming) -> None:
         self.port = port
         self.c = WallCounts()
         self.t = 0
         self.writer_idle = 0  # first cycle the writer takes a new command
+        self.rs_free = 0  # first cycle the result stage is idle
+        self.covered = -1  # last cycle counted on the result side
+        self.result_cycles = 0.0  # cycles the result side was occupied (busy or stalled)
 
     def state(self, cycles: int = 1) -> None:
         self.t += cycles
+
+    def _cover(self, first: float, last: float) -> None:
+        """Cycles first..last are occupied on the result side (intervals come in order of
+        their first cycle; a cycle already counted is not counted again)."""
+        new = last - max(first, self.covered + 1) + 1
+        if new > 0:
+            self.result_cycles += new
+        self.covered = max(self.covered, last)
 
     def read(self, rows: list[tuple[int, int]]) -> None:
         """A read command of (byte address, words) rows, from its command state to the last word."""
@@ -261,10 +287,10 @@ class _Walk:
         self.t += 1
         self.c.fetch_stall += 1
 
-    def write(self, rows: list[tuple[int, int]], size: int) -> None:
-        """A write command of (byte address, elements) rows of ``size`` bytes each, from its
-        command state to the walker's last element (the writer finishes the last beats on)."""
-        t_cmd = self.t
+    def write(self, t_cmd: float, rows: list[tuple[int, int]], size: int) -> float:
+        """A write command of (byte address, elements) rows of ``size`` bytes each, issued in
+        cycle ``t_cmd``; returns the cycle after the last element enters the writer (which
+        finishes the last beats on)."""
         c0 = max(t_cmd + 1, self.writer_idle)
         t = c0 + 1  # the writer's first row set-up
         for i, (a, n) in enumerate(rows):
@@ -279,19 +305,40 @@ class _Walk:
         self.c.write_commands += 1
         self.c.write_beats += wbeats
         self.writer_idle = last + tail + 1
-        self.t = last + 1
         self.c.result_busy += elems
-        self.c.result_stall += (last - t_cmd + 1) - elems
         self.c.write_bytes += elems * size
+        return last + 1
 
-    def result_state(self, cycles: int = 1) -> None:
-        self.t += cycles
-        self.c.result_stall += cycles
+    def hand_over(self, c_rows: list[tuple[int, int]], c_size: int,
+                  m_rows: list[tuple[int, int]] | None) -> None:
+        """S_HAND: the walker waits for the result stage to be idle, hands the block over (the
+        C command goes out in that cycle) and goes on; the result stage writes the C rows, the
+        mask rows (``None``: none to write, one command cycle) and updates its carry."""
+        h = max(self.t, self.rs_free)
+        self._cover(self.t, h)
+        self.c.walker_result += h + 1 - self.t
+        self.t = h + 1
+        r = self.write(h, c_rows, c_size)  # R_C until the last element: R_M_CMD
+        r = self.write(r, m_rows, 1) if m_rows else r + 1
+        r += 1  # R_M_UPD
+        self._cover(h + 1, r - 1)
+        self.rs_free = r
 
-    def wait_writes(self) -> None:
-        """S_WAIT_WR: until the last B response is counted."""
+    def stat(self, n: int, addr: int) -> None:
+        """S_STAT_CMD (waiting for the result stage), the record, S_WAIT_WR."""
+        t0 = self.t
+        t_cmd = max(self.t, self.rs_free)
+        self.t = self.write(t_cmd, [(addr, n)], 8)
         end = self.writer_idle + WRITE_IDLE_AFTER - 1 + self.port.write_response
-        self.result_state(max(1, end - self.t + 1))
+        self.t += max(1, end - self.t + 1)  # S_WAIT_WR: until the last B response is counted
+        self._cover(t0, self.t - 1)
+        self.c.walker_result += self.t - t0
+
+    def refuse(self) -> None:
+        """S_REFUSE: one cycle (the writer is idle)."""
+        self._cover(self.t, self.t)
+        self.t += 1
+        self.c.walker_result += 1
 
 
 def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None, *,
@@ -318,7 +365,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)])
         w.state(DESC_CHECK)
         if refused is not None and i == refused:
-            w.result_state()  # S_REFUSE: the writer is idle
+            w.refuse()
             break
         w.state()  # PLAN
         da, db = cfg.digits(d.a_bits), cfg.digits(d.b_bits)
@@ -386,23 +433,20 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                             group(row0, col0, vm, vn, g1, True)
                     w.state(DRAIN)
                 c_addr = mem_base + d.c_addr + row0 * c_stride + col0 * vbytes
-                w.write([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes)
                 bits = mcarry + vn
                 last_col = bj == bn - 1
                 nbytes = (bits + 7) // 8 if last_col else bits // 8
-                if nbytes:
-                    m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
-                    w.write([(m_addr + r * m_stride, nbytes) for r in range(vm)], 1)
-                else:
-                    w.result_state()  # WB_M_CMD with nothing to write
-                w.result_state()  # WB_M_UPD
+                m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
+                w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes,
+                            [(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
+                            else None)
                 mcarry, mbyte = bits % 8, mbyte + bits // 8
                 w.state()  # NEXT_BLOCK
         w.state()  # FINISH
-        w.write([(mem_base + d.stat_addr, len(STAT_FIELDS))], 8)
-        w.wait_writes()
+        w.stat(len(STAT_FIELDS), mem_base + d.stat_addr)
     w.state()  # DONE
     w.c.wall_cycles = w.t
-    for name in w.c.counters():
+    w.c.result_stall = w.result_cycles - w.c.result_busy
+    for name in [*w.c.counters(), "walker_result"]:
         setattr(w.c, name, round(getattr(w.c, name)))
     return w.c

@@ -55,16 +55,23 @@ REGMAP: tuple[Register, ...] = (
 # Wall-clock and per-stage counters of the last run (64-bit, LO/HI words from COUNTERS_BASE).
 # Hardware-reported (RTL kernel only): the model predicts them (``fpga_model.pipeline.rtl_wall``);
 # the stage counters say where the wall clock went. Every cycle from the accepted start to DONE is
-# counted once in WALL_CYCLES; FETCH_* cover the descriptor fetch and the operand loads (BUSY: a
-# word delivered; STALL: waiting for one), EXEC_BUSY the issue of pair-chunks, RESULT_* the
-# write-back of C, MASK and STAT (BUSY: an element taken by the writer; STALL: waiting for it).
+# counted once in WALL_CYCLES. The walker runs fetch and execute in series: FETCH_* cover the
+# descriptor fetch and the operand loads (BUSY: a word delivered; STALL: waiting for one, command
+# set-up and skipped loads included), EXEC_BUSY the issue of pair-chunks. The result side runs
+# beside them: a block handed over is written (C, MASK) by the result stage while the walker
+# loads and issues the next one. RESULT_* count each cycle the result side is occupied once,
+# whether the result stage holds a block or the walker is in a result state (the hand-over and
+# its wait for the result stage, the STAT record, the wait for the last write response, a
+# refusal): BUSY when the writer took an element (C, MASK or STAT), STALL otherwise. So FETCH_*
+# + EXEC_BUSY + the walker's result and control cycles = WALL_CYCLES, and RESULT_* overlap them.
 COUNTERS: tuple[tuple[str, str], ...] = (
     ("wall_cycles", "clock cycles from the accepted start to DONE"),
     ("fetch_busy", "cycles a descriptor or operand word reached the walker"),
     ("fetch_stall", "cycles the fetch waited for a word (command set-up included)"),
     ("exec_busy", "cycles a (digit pair, chunk) was issued to the array"),
     ("result_busy", "cycles the writer took a result, mask or statistics element"),
-    ("result_stall", "cycles the result stage waited for the writer"),
+    ("result_stall", "cycles the result side was occupied (result stage holding a block, or "
+     "the walker handing over or writing STAT) and the writer took no element"),
 )
 COUNTERS_BASE = 0x50
 
