@@ -186,6 +186,9 @@ class WallCounts:
     read_commands: int = 0  # commands to the reader (descriptor, A and B loads)
     write_commands: int = 0  # commands to the writer (C, MASK, STAT)
     write_beats: int = 0  # W beats
+    # the walker's own cycles in its fetch states (not an RTL counter): loads, skipped loads,
+    # waiting for the prefetch of A
+    walker_fetch: int = 0
     # the walker's own cycles on the result side (not an RTL counter): the hand-overs with
     # their waits for the result stage, the STAT record and its responses, a refusal
     walker_result: int = 0
@@ -258,6 +261,8 @@ class _Walk:
         self.rs_free = 0  # first cycle the result stage is idle
         self.covered = -1  # last cycle counted on the result side
         self.result_cycles = 0.0  # cycles the result side was occupied (busy or stalled)
+        self.f_covered = -1  # the same for the fetch side (the walker's loads, the prefetch)
+        self.fetch_cycles = 0.0
 
     def state(self, cycles: int = 1) -> None:
         self.t += cycles
@@ -270,22 +275,51 @@ class _Walk:
             self.result_cycles += new
         self.covered = max(self.covered, last)
 
-    def read(self, rows: list[tuple[int, int]]) -> None:
-        """A read command of (byte address, words) rows, from its command state to the last word."""
+    def _fcover(self, first: float, last: float) -> None:
+        """The same on the fetch side."""
+        new = last - max(first, self.f_covered + 1) + 1
+        if new > 0:
+            self.fetch_cycles += new
+        self.f_covered = max(self.f_covered, last)
+
+    def _read(self, t_cmd: float, rows: list[tuple[int, int]]) -> float:
+        """A read command of (byte address, words) rows sent in cycle ``t_cmd``; returns the
+        cycle after its last word."""
         words = sum(n for _, n in rows)
         beats = sum(_beats(a % 8, 4 * n) for a, n in rows)
         stall = (READ_START + READ_ROW_GAP * (len(rows) - 1) + self.port.read_latency
                  + beats * self.port.read_stall_per_beat)
-        self.t += words + stall
         self.c.fetch_busy += words
-        self.c.fetch_stall += stall
         self.c.read_bytes += 8 * beats
         self.c.read_commands += 1
+        return t_cmd + words + stall
+
+    def read(self, rows: list[tuple[int, int]]) -> None:
+        """A read command of (byte address, words) rows, from its command state to the last word."""
+        end = self._read(self.t, rows)
+        self._fcover(self.t, end - 1)
+        self.c.walker_fetch += end - self.t
+        self.t = end
 
     def skip(self) -> None:
         """A load command state whose operand the buffers already hold."""
+        self._fcover(self.t, self.t)
+        self.c.walker_fetch += 1
         self.t += 1
-        self.c.fetch_stall += 1
+
+    def prefetch(self, rows: list[tuple[int, int]]) -> float:
+        """BLK_START sends the next row block's A (the walker's current cycle); the prefetch
+        loads it while the walker goes on. Returns the first cycle it is done."""
+        done = self._read(self.t, rows)
+        self._fcover(self.t + 1, done - 1)
+        return done
+
+    def take_prefetch(self, done: float) -> None:
+        """LOAD_A_CMD of the next row block: waits until the prefetch is done, swaps banks."""
+        t = max(self.t, done)
+        self._fcover(self.t, t)
+        self.c.walker_fetch += t + 1 - self.t
+        self.t = t + 1
 
     def write(self, t_cmd: float, rows: list[tuple[int, int]], size: int) -> float:
         """A write command of (byte address, elements) rows of ``size`` bytes each, issued in
@@ -381,16 +415,22 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         one = len(segs) == 1
         bm, bn = -(-d.m // tm), -(-d.n // tn)
         b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
+        a_banks = one and 2 * chunks16 <= seg  # two banks of A: the next row block prefetched
+        pf = None  # the cycle the prefetch of the next row block's A is done (None: idle)
         skip = (_block_grid(stopped[i], tm, tn) if d.early_stop and stopped[i] is not None
                 else None)
 
         def load(row0: int, col0: int, vm: int, vn: int, s: int, sk: int) -> None:
+            nonlocal pf
             words = -(-sk // PLANE_K)
             a = mem_base + d.a_addr + row0 * a_line + s * 4 * da * seg
             b = mem_base + d.b_addr + col0 * b_line + s * 4 * db * seg
             if one:  # the buffers keep A across a row's blocks, B when N fits one block
                 if col0:
                     w.skip()
+                elif pf is not None:
+                    w.take_prefetch(pf)
+                    pf = None
                 else:
                     w.read([(a, vm * words * da)])
                 if b_stationary and row0:
@@ -402,10 +442,18 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                 w.read([(b + c * b_line, words * db) for c in range(vn)])
 
         def group(row0, col0, vm, vn, pairs, started) -> bool:
+            nonlocal pf
             for s, sk in enumerate(segs):
                 load(row0, col0, vm, vn, s, sk)
                 if not started:
-                    w.state()  # BLK_START
+                    # BLK_START: once the row block reads no more operands, the prefetch of
+                    # the next row block's A (one run of its rows)
+                    if (a_banks and pf is None and row0 + tm < d.m
+                            and ((b_stationary and row0) or col0 + tn >= d.n)):
+                        nm = min(tm, d.m - row0 - tm)
+                        pf = w.prefetch([(mem_base + d.a_addr + (row0 + tm) * a_line,
+                                          nm * chunks16 * da)])
+                    w.state()
                     started = True
                 n = pairs * -(-sk // cfg.bricks)
                 w.state(n)
@@ -447,6 +495,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
     w.state()  # DONE
     w.c.wall_cycles = w.t
     w.c.result_stall = w.result_cycles - w.c.result_busy
-    for name in [*w.c.counters(), "walker_result"]:
+    w.c.fetch_stall = w.fetch_cycles - w.c.fetch_busy
+    for name in [*w.c.counters(), "walker_result", "walker_fetch"]:
         setattr(w.c, name, round(getattr(w.c, name)))
     return w.c

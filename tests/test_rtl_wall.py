@@ -94,9 +94,10 @@ def test_model_splits_every_cycle_into_stages(cfg, seg):
             tm, tn = cfg.tiles
             blocks = -(-d.m // tm) * -(-d.n // tn)
             control += 2 + blocks * (5 + (3 if d.early_stop else 0))
-        walker = w.fetch_busy + w.fetch_stall + w.exec_busy + w.walker_result
+        walker = w.walker_fetch + w.exec_busy + w.walker_result
         assert w.wall_cycles == walker + control, job.name
         assert w.walker_result <= w.result_busy + w.result_stall <= w.wall_cycles, job.name
+        assert w.walker_fetch <= w.fetch_busy + w.fetch_stall <= w.wall_cycles, job.name
         elements = sum(d.m * d.n + d.m * -(-d.n // 8) + len(STAT_FIELDS) for d in job.completed)
         assert w.result_busy == elements, job.name
         assert w.read_bytes + w.write_bytes == pass_bytes(cfg, job, seg), job.name
