@@ -6,19 +6,25 @@ WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memor
 beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or pausing memory
 costs (exact for cocotbext-axi's one-cycle latency, within 5% under random pauses).
 
-Two timelines. The walker loads and issues in series; at the hand-over it waits until the
-result stage is idle, the array copies its accumulators and stop flags into a snapshot bank
-(flip-flops only: the read-out mux reads the bank, so no LUT is added; double-buffered
-accumulators would cost a second DSP48 or an accumulator's LUT+FF per tile), and the result
-stage writes that block's C and mask rows through the AXI writer on its own while the walker
-loads and issues the next block (reads and writes are separate AXI channels). The walker waits
-again before its STAT record. The result counters count the union of the two timelines' result
-cycles (``fpga_model.regmap.COUNTERS``); the walker's own are in ``WallCounts.walker_result``.
+Three timelines. The walker loads and issues; at the hand-over it waits until the result
+stage is idle, every tile copies its accumulator and stop flag into a snapshot (flip-flops
+only: the read-out mux reads the snapshots, so no LUT is added; double-buffered accumulators
+would cost a second DSP48 or an accumulator's LUT+FF per tile), and the result stage writes
+that block's C and mask rows through the AXI writer on its own while the walker loads and
+issues the next block (reads and writes are separate AXI channels). The walker waits again
+before its STAT record. With K in one segment and room for two banks of A (2 * ceil(K/16) <=
+SEG_CHUNKS), the prefetch loads the next row block's A into the other bank once the row block
+reads no more operands (B stationary, or its last column block loaded), while the walker
+issues; the next row block waits for it at LOAD_A_CMD and swaps the banks. The fetch and
+result counters count the union of the timelines' cycles on their side
+(``fpga_model.regmap.COUNTERS``); the walker's own are ``WallCounts.walker_fetch`` and
+``walker_result``.
 
 ``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
 §4.1: decoupled, double-buffered; built in part: the RTL keeps A across a row's blocks and B
-across row blocks and writes results beside the next block's loads and issue, but still loads
-and issues in series). It predicts the wall-clock cycles
+across row blocks, writes results beside the next block's loads and issue, and prefetches the
+next row block's A when K fits one segment; K-outer GC and segment streaming are not built).
+It predicts the wall-clock cycles
 of one pass for a memory port (``fpga_model.wall.MemoryPort``) under these choices:
 
 * **FW / EB: weight stripe stationary.** B (K x N: the weights, N = output channels, small) is

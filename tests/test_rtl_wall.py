@@ -4,7 +4,8 @@ RTL's own counters and the bytes on its AXI bus.
 On the HDL memory serving a beat per cycle (frac_sim_mem, BUSY = PERIOD = 1) the model's wall
 cycles, stage counters and bus bytes equal the RTL's with ``==``, for FW/EB/GC passes, every
 width pair, early stop, int32 and int64 results, K within one on-chip segment and over several,
-refused descriptors; the pass model's DRAM bytes (``pass_counters``) equal the bus bytes. Under
+refused descriptors, with the result stage writing beside the walker and the prefetch of the
+next row block's A; the pass model's DRAM bytes (``pass_counters``) equal the bus bytes. Under
 random backpressure on every AXI channel (cocotbext-axi) the measured wall clock stays within
 5% of the model given the port's pause rate.
 """
@@ -101,6 +102,19 @@ def test_model_splits_every_cycle_into_stages(cfg, seg):
         elements = sum(d.m * d.n + d.m * -(-d.n // 8) + len(STAT_FIELDS) for d in job.completed)
         assert w.result_busy == elements, job.name
         assert w.read_bytes + w.write_bytes == pass_bytes(cfg, job, seg), job.name
+
+
+@pytest.mark.parametrize("cfg, seg", [(CFG, SEG), (ODD, None)])
+def test_fetch_and_results_run_beside_the_walker(cfg, seg):
+    """On a pass whose A rows fit two banks (K <= 16 here) over several row blocks, the
+    prefetch and the result stage work while the walker issues: each side is occupied longer
+    than the walker's own cycles on it, and the wall clock is shorter than the sides in series."""
+    job = next(j for j in wall_jobs(cfg) if j.name == "fw7")  # (9, 16, 6): B stationary
+    w = model_of(cfg, job, seg)
+    assert w.fetch_busy + w.fetch_stall > w.walker_fetch
+    assert w.result_busy + w.result_stall > w.walker_result
+    sides = (w.fetch_busy + w.fetch_stall + w.exec_busy + w.result_busy + w.result_stall)
+    assert w.wall_cycles < sides
 
 
 def test_one_output_worked_by_hand():
