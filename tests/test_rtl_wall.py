@@ -4,7 +4,8 @@ RTL's own counters and the bytes on its AXI bus.
 On the HDL memory serving a beat per cycle (frac_sim_mem, BUSY = PERIOD = 1) the model's wall
 cycles, stage counters and bus bytes equal the RTL's with ``==``, for FW/EB/GC passes, every
 width pair, early stop, int32 and int64 results, K within one on-chip segment and over several,
-refused descriptors; the pass model's DRAM bytes (``pass_counters``) equal the bus bytes. Under
+refused descriptors, with the result stage writing beside the walker and the prefetch of the
+next row block's A; the pass model's DRAM bytes (``pass_counters``) equal the bus bytes. Under
 random backpressure on every AXI channel (cocotbext-axi) the measured wall clock stays within
 5% of the model given the port's pause rate.
 """
@@ -18,7 +19,7 @@ from codegen import rtlsim
 from codegen.render import render_project
 from codegen.vectors import VectorJob, make_job, standard_jobs
 from fpga_model import ArrayConfig, Pass, code_range, gemm, pass_counters
-from fpga_model.descriptor import DESC_BYTES
+from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.memory import MemoryImage, read_pass
 from fpga_model.pipeline import WallCounts, rtl_wall
 
@@ -79,8 +80,11 @@ def pass_bytes(cfg: ArrayConfig, job: VectorJob, segment: int | None = None) -> 
 
 @pytest.mark.parametrize("cfg, seg", [(CFG, SEG), (ODD, None)])
 def test_model_splits_every_cycle_into_stages(cfg, seg):
-    """Wall = the stage counters + the control states (start, check, plan, block bookkeeping,
-    drain, the early-stop compare, finish, done), and the bytes equal the pass model's."""
+    """Wall = the walker's fetch and execute counters + its result-side cycles (hand-overs,
+    STAT) + the control states (start, check, plan, block bookkeeping, drain, the early-stop
+    compare, finish, done); the result stage's writing overlaps the walker, so the result
+    counters cover at least the walker's result-side cycles and every element written, and at
+    most the wall clock. The bytes equal the pass model's."""
     for job in wall_jobs(cfg):
         w = model_of(cfg, job, seg)
         control = 2  # the start cycle, DONE
@@ -91,9 +95,26 @@ def test_model_splits_every_cycle_into_stages(cfg, seg):
             tm, tn = cfg.tiles
             blocks = -(-d.m // tm) * -(-d.n // tn)
             control += 2 + blocks * (5 + (3 if d.early_stop else 0))
-        stages = w.fetch_busy + w.fetch_stall + w.exec_busy + w.result_busy + w.result_stall
-        assert w.wall_cycles == stages + control, job.name
+        walker = w.walker_fetch + w.exec_busy + w.walker_result
+        assert w.wall_cycles == walker + control, job.name
+        assert w.walker_result <= w.result_busy + w.result_stall <= w.wall_cycles, job.name
+        assert w.walker_fetch <= w.fetch_busy + w.fetch_stall <= w.wall_cycles, job.name
+        elements = sum(d.m * d.n + d.m * -(-d.n // 8) + len(STAT_FIELDS) for d in job.completed)
+        assert w.result_busy == elements, job.name
         assert w.read_bytes + w.write_bytes == pass_bytes(cfg, job, seg), job.name
+
+
+@pytest.mark.parametrize("cfg, seg", [(CFG, SEG), (ODD, None)])
+def test_fetch_and_results_run_beside_the_walker(cfg, seg):
+    """On a pass whose A rows fit two banks (K <= 16 here) over several row blocks, the
+    prefetch and the result stage work while the walker issues: each side is occupied longer
+    than the walker's own cycles on it, and the wall clock is shorter than the sides in series."""
+    job = next(j for j in wall_jobs(cfg) if j.name == "fw7")  # (9, 16, 6): B stationary
+    w = model_of(cfg, job, seg)
+    assert w.fetch_busy + w.fetch_stall > w.walker_fetch
+    assert w.result_busy + w.result_stall > w.walker_result
+    sides = (w.fetch_busy + w.fetch_stall + w.exec_busy + w.result_busy + w.result_stall)
+    assert w.wall_cycles < sides
 
 
 def test_one_output_worked_by_hand():
@@ -103,10 +124,16 @@ def test_one_output_worked_by_hand():
     d = img.add_pass(np.array([[3]]), np.array([[-2]]), 4, 4)
     w = rtl_wall(cfg, [d], [None])
     # start 1, descriptor 5 + 16 words, checks 3, plan 1, block 1, A and B 5 + 2 words each,
-    # clear 1, issue 4 pairs, drain 2, C 4, mask 4, update 1, next 1, finish 1, STAT 7 (command,
-    # accept, set-up, an element per cycle), wait for the write response 3, done 1
-    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 2 + 4 + 4 + 1 + 1 + 1 + 7 + 3 + 1
+    # clear 1, issue 4 pairs, drain 2, hand-over 1 (the C command), next 1, finish 1; the STAT
+    # command waits 6 cycles for the result stage (after the hand-over: C 3 = accept, set-up,
+    # an element; mask 4; update 1); STAT 7 (command, accept, set-up, an element per cycle),
+    # wait for the write response 3, done 1
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 2 + 1 + 1 + 1 + 6 + 7 + 3 + 1
     assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 + 2, 4, 1 + 1 + 4)
+    # the result side, each cycle once: the hand-over, the result stage's 8, STAT 7, wait 3
+    # (the STAT command's 6 cycles of waiting lie under the result stage's 8)
+    assert w.result_busy + w.result_stall == 1 + 8 + 7 + 3
+    assert w.walker_result == 1 + 6 + 7 + 3
     assert w.read_bytes == 64 + 8 + 8 and w.write_bytes == 4 + 1 + 32
 
 

@@ -7,6 +7,9 @@
 //   stage 0  buffers read the plane words of the chunk
 //   stage 1  lane selection (and the odd-width pad mask), bricks, adder trees
 //   stage 2  shift and accumulate
+// Result hand-over: `snap` copies every tile's accumulator and stop flag into its snapshot
+// (flip-flops with a clock enable in frac_tile: no LUTs) that the read-out mux and the stop mask
+// read, so the result stage writes one block back while the next block clears and accumulates.
 module frac_array #(
     parameter TM = 8,
     parameter TN = 8,
@@ -53,8 +56,10 @@ module frac_array #(
     input  wire signed [ACC_WIDTH+1:0] thr_hi,
     input  wire signed [ACC_WIDTH+1:0] thr_lo,
     output wire                        all_stop_now,
-    output wire [TM*TN-1:0]            stops,
-    // read-out of one output
+    // result hand-over: the snapshot of the last drained block
+    input  wire                        snap,
+    output wire [TM*TN-1:0]            snap_stops,
+    // read-out of one output of the snapshot
     input  wire [RW-1:0]               out_row,
     input  wire [CW-1:0]               out_col,
     output wire [ACC_WIDTH-1:0]        out_acc,
@@ -123,7 +128,7 @@ module frac_array #(
     endgenerate
 
     // ---------------------------------------------------------------- tiles
-    wire [TM*TN*ACC_WIDTH-1:0] accs;
+    wire [TM*TN*ACC_WIDTH-1:0] snap_accs;
     wire [TM*TN-1:0] stop_now;
     wire [TM*TN-1:0] tile_valid;
 
@@ -141,8 +146,9 @@ module frac_array #(
                     .valid(tile_valid[r*TN + c]), .et_cmp(et_cmp),
                     .thr_hi(thr_hi), .thr_lo(thr_lo),
                     .stop_now(stop_now[r*TN + c]),
-                    .acc(accs[ACC_WIDTH*(r*TN + c) +: ACC_WIDTH]),
-                    .stop(stops[r*TN + c])
+                    .snap(snap),
+                    .snap_acc(snap_accs[ACC_WIDTH*(r*TN + c) +: ACC_WIDTH]),
+                    .snap_stop(snap_stops[r*TN + c])
                 );
             end
         end
@@ -151,13 +157,13 @@ module frac_array #(
     // every real output of the block stopped: the block skips its remaining rings
     assign all_stop_now = &(stop_now | ~tile_valid);
 
-    // ---------------------------------------------------------------- read-out
+    // ---------------------------------------------------------------- read-out of the snapshot
     localparam [RW+CW-1:0] TN_X = TN;
     wire [RW+CW-1:0] out_idx = { {CW{1'b0}}, out_row} * TN_X + { {RW{1'b0}}, out_col};
-    assign out_acc = accs[ACC_WIDTH*out_idx +: ACC_WIDTH];
+    assign out_acc = snap_accs[ACC_WIDTH*out_idx +: ACC_WIDTH];
     localparam NT2 = 1 << (RW + CW);
     wire [NT2-1:0] stops_pad;
-    assign stops_pad[TM*TN-1:0] = stops;
+    assign stops_pad[TM*TN-1:0] = snap_stops;
     generate
         if (NT2 > TM * TN) begin : g_pad
             assign stops_pad[NT2-1:TM*TN] = {(NT2 - TM*TN){1'b0}};

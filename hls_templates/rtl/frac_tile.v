@@ -8,6 +8,8 @@
 // accumulator map onto one DSP48 (P <= P + A*B, P-register feedback, CEP = acc_en, RSTP = clr).
 // Early termination: et_cmp latches stop = |acc| >= tau (thresholds in the padded scale); a
 // stopped tile holds its prefix while the rest of its block runs on.
+// Result hand-over: `snap` copies acc and stop into snap_acc and snap_stop (flip-flops with a
+// clock enable), which the array's read-out reads while the next block accumulates.
 module frac_tile #(
     parameter BRICKS = 16,
     parameter ACC_WIDTH = 48,
@@ -29,11 +31,16 @@ module frac_tile #(
     input  wire signed [ACC_WIDTH+1:0] thr_hi,
     input  wire signed [ACC_WIDTH+1:0] thr_lo,
     output wire                        stop_now,
-    output reg  signed [ACC_WIDTH-1:0] acc,
-    output reg                         stop
+    // result hand-over
+    input  wire                        snap,
+    output reg  [ACC_WIDTH-1:0]        snap_acc,
+    output reg                         snap_stop
 );
     localparam TW = 6 + $clog2(BRICKS);       // adder-tree sum: BRICKS products in [-6, 9]
     localparam PW = TW + MAX_SHIFT + 2;       // shifted sum
+
+    reg signed [ACC_WIDTH-1:0] acc;
+    reg                        stop;
 
     // ---------------------------------------------------------------- stage 1: bricks, tree
     wire [5*BRICKS-1:0] prods;
@@ -91,4 +98,10 @@ module frac_tile #(
         else if (et_cmp)
             stop <= stop_now;
     end
+
+    always @(posedge clk)
+        if (snap) begin
+            snap_acc <= acc;
+            snap_stop <= stop;
+        end
 endmodule
