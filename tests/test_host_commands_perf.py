@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from codegen import rtlsim
 from codegen.perf import PerfRequest, perf_image, port_duty
+from codegen.project import file_sha256
 from codegen.render import render_project
 from fpga_model import ArrayConfig
 from fpga_model.wall import memory_port
@@ -133,3 +134,21 @@ def test_perf_with_an_asymmetric_prefix_is_exact(project):
     out = json.loads(r.stdout)
     assert out["exact"] is True and out["prefix"] == [1, 2] and out["tau"] == 200
     assert out["engine_cycles"] == out["model_engine_cycles"]
+
+
+def test_a_project_from_other_templates_is_refused(tmp_path):
+    """A project whose RTL is not what this fracfpga renders (an earlier version's, with a
+    consistent manifest) would be measured against another design: refused, one line."""
+    proj = render_project(ArrayConfig(**SMALL), tmp_path / "old")
+    walker = proj.root / "rtl" / "frac_walker.v"
+    walker.write_text(walker.read_text() + "// an earlier walker\n")
+    manifest = json.loads((proj.root / "manifest.json").read_text())
+    manifest["files"]["rtl/frac_walker.v"] = file_sha256(walker)
+    (proj.root / "manifest.json").write_text(json.dumps(manifest))
+    r = fracfpga("perf", str(proj.root), "--shape", "4,40,3", "--pair", "4,8", "--sim", "icarus")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert re.fullmatch(r"error: .*/rtl is not what this fracfpga generates for its config "
+                        r"\(rtl/frac_walker\.v differs, made by an earlier version\?\); .*"
+                        r"regenerate it with 'fracfpga generate --bits 4,8 .*'",
+                        r.stderr.strip()), r.stderr

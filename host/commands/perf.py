@@ -43,13 +43,14 @@ def perf(
     Example: fracfpga perf build/zc706_b3-4-6-8-12_8x8 --shape 1024,144,16 --pair 8,8
     """
     from codegen.perf import PerfRequest, run_perf
-    from codegen.render import load_project
+    from codegen.render import check_current, load_project
     from host.cli import console, err_console
 
     m, k, n = _ints(shape, 3, "--shape", "1024,144,16")
     a_bits, b_bits = _ints(pair, 2, "--pair", "8,8")
     keep = tuple(_ints(prefix, 2, "--prefix", "2,4")) if prefix is not None else None
     proj = load_project(project)
+    check_current(proj)
     req = PerfRequest(m, k, n, a_bits, b_bits, pass_.lower(), stop_ring, tau, sim.lower(), seed,
                       keep)
     req.check(proj.cfg)
