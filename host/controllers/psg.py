@@ -17,7 +17,7 @@ rest of the running blocks (``fpga_model.gemm(tau_rel=...)``; ``pass_counters(tw
 charges the second operand sweep, the doubled block overheads and the C round trip). The
 emulator runs it; this generation's DDR kernels refuse the flag. ``tau_step="previous"`` (the
 default) is one sweep with tau from the previous step's max |g_W| (a layer's first step runs
-without early stop): on the memory-bound array the second sweep costs about 22 % latency on
+without early stop): on the memory-bound array the second sweep costs about 23 % latency on
 digits while the current step's max stops only about 6 points more outputs (``bench/psg.py``).
 
 The GC operands use zero-point-free ("anchored") codes so that the prefix predicts the
