@@ -12,7 +12,7 @@ The report:
   model_wall_cycles    the model of the RTL as built (``fpga_model.pipeline.rtl_wall``): equal
                        to wall_cycles on a port that serves a beat per cycle (``port=False``);
                        on the board's slower port the expected waits of its duty
-                       (``fpga_model.wall.board_port_timing(latency=False)``)
+                       (``fpga_model.pipeline.board_port_timing(latency=False)``)
   model_counters       the same model's stage counters
   model_roofline_cycles  the roofline (``fpga_model.latency_seconds``: the larger of the engine
                        cycles and the DRAM bytes at the port) in array cycles; the ledger
@@ -38,9 +38,8 @@ import numpy as np
 
 from fpga_model import ArrayConfig, ConfigError, Pass, code_range, latency_seconds, pass_counters
 from fpga_model.memory import MemoryImage, read_pass
-from fpga_model.pipeline import PortTiming, rtl_wall
-from fpga_model.wall import (board_port_timing, compute_roof_cycles, memory_port,
-                             memory_roof_cycles, port_duty)
+from fpga_model.pipeline import PortTiming, board_port_timing, rtl_wall
+from fpga_model.wall import compute_roof_cycles, memory_port, memory_roof_cycles, port_duty
 
 from .render import Project
 from .rtlsim import build_rtl, job_results, run_rtl_jobs, sim_memory_words

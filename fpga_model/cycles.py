@@ -33,7 +33,7 @@ from .planes import operand_bytes, plane_chunks
 from .wall import bus_read_bytes, memory_port, seg_chunks
 
 __all__ = ["CycleCosts", "CYCLE_COSTS", "pass_counters", "ideal_macs_per_cycle",
-           "latency_seconds", "utilization"]
+           "latency_seconds", "utilization", "block_skip_grid"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,12 @@ def _block_grid(stopped: np.ndarray, tm: int, tn: int) -> np.ndarray:
     # one axis at a time: reducing two strided axes at once is slow in numpy
     rows = stopped.reshape(bm, tm, bn * tn).all(axis=1)
     return rows.reshape(bm, bn, tn).all(axis=2)
+
+
+def block_skip_grid(cfg: ArrayConfig, stopped: np.ndarray) -> np.ndarray:
+    """Per TM x TN output block of an M x N stop mask: True when every valid output stopped
+    (the block skips its remaining rings), as the cycle and wall-clock models decide it."""
+    return _block_grid(stopped, *cfg.tiles)
 
 
 def _valid_counts(size: int, tile: int) -> np.ndarray:

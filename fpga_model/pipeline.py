@@ -58,17 +58,17 @@ the GC accumulators (6 bytes each), the rest the double-buffered streaming lines
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .config import ArrayConfig
-from .cycles import CYCLE_COSTS, CycleCosts
+from .cycles import CYCLE_COSTS, CycleCosts, block_skip_grid
 from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
-from .wall import MemoryPort, memory_port, seg_chunks
+from .wall import MemoryPort, memory_port, port_duty, seg_chunks
 
 __all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
-           "WallCounts", "rtl_wall"]
+           "WallCounts", "rtl_wall", "board_port_timing"]
 
 BRAM36_BYTES = 4608  # 36 Kb of data per BRAM36
 STATIONARY_SHARE = 0.5  # of the board's BRAM for the stationary operand
@@ -237,6 +237,21 @@ class PortTiming:
         return cls(wait, g * (g - 1) / (2 * period), wait, 0.0)
 
 
+def board_port_timing(cfg: ArrayConfig, *, latency: bool = True) -> PortTiming:
+    """The ``PortTiming`` of the board's port for ``rtl_wall``: the expected waits of its duty
+    (``port_duty``) and, with ``latency``, its read latency (``MemoryPort.latency_cycles``) before
+    the first beat of every read command and before the write response, as
+    ``PortTiming.random_pauses`` adds a slave's latency. ``latency=False`` is the memory that
+    ``fracfpga perf`` simulates (it answers at once)."""
+    port = memory_port(cfg)
+    duty = port_duty(port)
+    timing = PortTiming.duty(*duty) if duty else PortTiming()
+    if not latency:
+        return timing
+    return replace(timing, read_latency=timing.read_latency + port.latency_cycles,
+                   write_response=timing.write_response + port.latency_cycles)
+
+
 @lru_cache(maxsize=None)
 def _row_tail(offset: int, n: int, size: int) -> int:
     """W beats of a row left after its last element enters frac_axi_writer's window (one element
@@ -392,7 +407,6 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
     ``segment`` the RTL's SEG_CHUNKS (default: frac_array_top's); ``port`` what a slower or
     pausing memory adds (expected cycles; the counts are then rounded).
     """
-    from .cycles import _block_grid
     from .descriptor import DESC_WORDS, STAT_FIELDS
     from .digits import prefix_keep
 
@@ -423,7 +437,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
         a_banks = one and 2 * chunks16 <= seg  # two banks of A: the next row block prefetched
         pf = None  # the cycle the prefetch of the next row block's A is done (None: idle)
-        skip = (_block_grid(stopped[i], tm, tn) if d.early_stop and stopped[i] is not None
+        skip = (block_skip_grid(cfg, stopped[i]) if d.early_stop and stopped[i] is not None
                 else None)
 
         def load(row0: int, col0: int, vm: int, vn: int, s: int, sk: int) -> None:

@@ -9,14 +9,14 @@ those facts in array clock cycles. A pass has two lower bounds on its wall-clock
                 each operand read once at its digit-plane size, results written once
 
 ``pass_traffic`` counts the DDR bytes of memory contract v2 for a pass, by buffer.
-``port_duty`` and ``board_port_timing`` say what the board's port adds to the RTL's wall-clock
-walk (``fpga_model.pipeline.rtl_wall``): the simulated memory's duty cycle and the ledger's port.
+``port_duty`` is the duty cycle at which the simulated memory serves the board's port
+(``fpga_model.pipeline.board_port_timing`` turns it into the RTL wall-clock walk's waits).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from .config import ArrayConfig
@@ -24,8 +24,7 @@ from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .planes import PLANE_K, operand_bytes, plane_chunks
 
 __all__ = ["MemoryPort", "memory_port", "pass_traffic", "compute_roof_cycles",
-           "memory_roof_cycles", "seg_chunks", "bus_read_bytes", "SEG_CHUNKS_MAX", "port_duty",
-           "board_port_timing", "block_skip_grid"]
+           "memory_roof_cycles", "seg_chunks", "bus_read_bytes", "SEG_CHUNKS_MAX", "port_duty"]
 
 
 @dataclass(frozen=True)
@@ -66,31 +65,6 @@ def port_duty(port: MemoryPort) -> tuple[int, int] | None:
     the port keeps up with the bus."""
     share = Fraction(port.bytes_per_cycle / port.bus_bytes).limit_denominator(16)
     return None if share >= 1 else (share.numerator, share.denominator)
-
-
-def board_port_timing(cfg: ArrayConfig, *, latency: bool = True):
-    """The ``PortTiming`` of the board's port for ``rtl_wall``: the expected waits of its duty
-    (``port_duty``) and, with ``latency``, its read latency (``MemoryPort.latency_cycles``) before
-    the first beat of every read command and before the write response, as
-    ``PortTiming.random_pauses`` adds a slave's latency. ``latency=False`` is the memory that
-    ``fracfpga perf`` simulates (it answers at once)."""
-    from .pipeline import PortTiming  # pipeline imports this module
-
-    port = memory_port(cfg)
-    duty = port_duty(port)
-    timing = PortTiming.duty(*duty) if duty else PortTiming()
-    if not latency:
-        return timing
-    return replace(timing, read_latency=timing.read_latency + port.latency_cycles,
-                   write_response=timing.write_response + port.latency_cycles)
-
-
-def block_skip_grid(cfg: ArrayConfig, stopped):
-    """Per TM x TN output block of an M x N stop mask: True when every valid output stopped
-    (the block skips its remaining rings), as the cycle and wall-clock models decide it."""
-    from .cycles import _block_grid  # cycles imports this module
-
-    return _block_grid(stopped, *cfg.tiles)
 
 
 def pass_traffic(m: int, n: int, k: int, a_bits: int, b_bits: int) -> dict[str, int]:

@@ -7,7 +7,7 @@ skipped blocks included), without running any GEMM a second time.
 
 Latency is the RTL's wall clock: ``fpga_model.pipeline.rtl_wall`` walks the descriptor as the
 generated hardware runs it (laid out in DDR as ``MemoryImage`` lays it out) on the board's
-memory port (``fpga_model.wall.board_port_timing``: its duty and read latency), divided by the
+memory port (``fpga_model.pipeline.board_port_timing``: its duty and read latency), divided by the
 array clock; energy takes those seconds for its static share and the bytes that walk moves on
 the AXI bus for DRAM. A pass with a relative tau (two sweeps) is charged as the two descriptors
 the RTL would run for it: the prefix of every block, then the pass with the absolute tau.
@@ -29,8 +29,8 @@ import numpy as np
 
 from fpga_model import ArrayConfig, Descriptor, Pass, energy_joules, needs_c64, pass_counters
 from fpga_model.digits import prefix_keep
-from fpga_model.pipeline import rtl_wall
-from fpga_model.wall import block_skip_grid, board_port_timing
+from fpga_model.cycles import block_skip_grid
+from fpga_model.pipeline import board_port_timing, rtl_wall
 
 __all__ = ["Cost", "Ledger", "GemmShape", "PassWall", "effective_macs", "pass_wall",
            "rtl_program"]

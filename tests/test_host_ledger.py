@@ -9,8 +9,8 @@ import numpy as np
 from fpga_model import (ArrayConfig, Descriptor, Pass, energy_joules, gemm, latency_seconds,
                         pass_counters)
 from fpga_model.memory import MemoryImage
-from fpga_model.pipeline import PortTiming, rtl_wall
-from fpga_model.wall import board_port_timing, memory_port
+from fpga_model.pipeline import PortTiming, board_port_timing, rtl_wall
+from fpga_model.wall import memory_port
 from host import ledger as ledger_mod
 from host.ledger import Ledger, effective_macs, pass_wall
 
