@@ -12,7 +12,9 @@ Two code forms:
   so that 1-byte codes feed an int8 GEMM as they are; a ReLU output's zero point is -2^(b-1)).
 - anchored (E2-Train, used by PSG): zero point 0; unsigned codes for a non-negative tensor, else
   symmetric signed codes in [-(2^(b-1)-1), 2^(b-1)-1]. Codes are then proportional to values, so
-  an MSB prefix of the GEMM predicts the sign of the result.
+  an MSB prefix of the GEMM predicts the sign of the result. Training takes their range from
+  ``channel_range`` (the channels' mean max, outliers saturating), the affine codes' from the
+  min/max (``tensor_range``).
 """
 
 from __future__ import annotations
