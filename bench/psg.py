@@ -3,7 +3,8 @@
 Part 1 (``predictor``): sign agreement with the fp32 weight gradient, MSB-only fraction and mean
 relative error of ``host.psg.predict_weight_gradient_sign`` (the array model, exactly as training
 runs it) and of E2-Train's predictor (``host.psg.e2train_predictor``: fp32 Q-branch as E2-Train
-runs it, and the same error width as ours), on Gaussian and Student-t(3) output gradients.
+runs it, and the same error width as ours), on Gaussian and Student-t(3) output gradients;
+``predictor_grid``: the sign agreement of both over activation widths 4-8 x error widths 8-16.
 Part 2 (``training``): static FW8/BW8 and PSG on digits through the emulator, mean +- sample std
 over seeds: final accuracy, PSG's sign agreement with the fp32 gradient and MSB-only fraction,
 and the effective-MAC, latency and energy savings against static FW8/BW8 on the same array,
@@ -73,6 +74,35 @@ def predictor(seeds: list[int], k: int = 2048, c: int = 128) -> dict:
     return out
 
 
+def grid(seeds: list[int], k: int = 2048, c: int = 128) -> dict:
+    """Sign agreement (mean over seeds, %) over activation widths 4-8 x error widths 8-16:
+    ours and E2-Train's predictor at the same error width, per cell, with the worst cell and
+    the largest gap to E2-Train."""
+    out: dict = {}
+    for dist in ("gauss", "t3"):
+        cells: dict = {}
+        for a_bits in range(4, 9):
+            for e_bits in range(8, 17):
+                ours, ref = [], []
+                for s in seeds:
+                    x, dy = _tensors(dist, s, k, c, c)
+                    true = torch.sign(dy.double().t() @ x.double())
+                    dw, _ = predict_weight_gradient(x, dy, a_bits=a_bits, e_bits=e_bits,
+                                                    generator=torch.Generator().manual_seed(s))
+                    ours.append(float((torch.sign(dw) == true).double().mean()))
+                    es = e2train_predictor(x, dy, a_bits=a_bits, e_msb=min(e_bits, 16),
+                                           q_bits=e_bits)[0]
+                    ref.append(float((es == true).double().mean()))
+                cells[f"a{a_bits}_e{e_bits}"] = {"fracfpga": round(statistics.mean(ours) * 100, 2),
+                                                 "e2train_same_bits":
+                                                     round(statistics.mean(ref) * 100, 2)}
+        worst = min(cells, key=lambda n: cells[n]["fracfpga"])
+        gap = max(cells, key=lambda n: cells[n]["e2train_same_bits"] - cells[n]["fracfpga"])
+        out[dist] = {"min_fracfpga": {"cell": worst, **cells[worst]},
+                     "max_gap_to_e2train": {"cell": gap, **cells[gap]}, "cells": cells}
+    return out
+
+
 def training(seeds: list[int], epochs: int) -> dict:
     from host.data import load_data
     from host.threads import set_threads
@@ -113,7 +143,7 @@ def main(argv: list[str] | None = None) -> dict:
     doc = {"benchmark": "psg", "seeds": seeds,
            "units": "percent; mean and sample std over seeds; savings = 1 - method/static "
                     "FW8/BW8 on the same array",
-           "predictor": predictor(seeds)}
+           "predictor": predictor(seeds), "predictor_grid": grid(seeds)}
     if not args.skip_training:
         doc["training"] = {"data": "digits", "epochs": args.epochs,
                            **training(seeds, args.epochs)}

@@ -10,7 +10,9 @@ Per layer and mini-batch:
   weight gradient (its sign under PSG, with the array's early stop).
 
 The output gradient is quantized once per layer and group (per tensor, seeded stochastic
-rounding, the layer's error width) and the same codes feed GC and EB, as in FracTrain. EB's
+rounding, the layer's error width) and the same codes feed GC and EB, as in FracTrain.
+Anchored (PSG) codes take their per-tensor range from the mean over channels of each
+channel's max |value| (``quant.channel_range``) instead of the min/max. EB's
 reduction runs over output channels, where FW's per-output-channel weight scales cannot be
 applied after an integer GEMM, so EB takes the weights quantized per input channel (the axis
 its output keeps) at the same width.
@@ -38,7 +40,8 @@ from fpga_model.operands import TAU_REL_ONE, relative_tau
 
 from .patches import ConvGeometry
 from .qgemm import affine_gemm, float32_holds, int32_holds
-from .quant import QTensor, RunningRange, quantize_rows, quantize_tensor, tensor_range
+from .quant import (QTensor, RunningRange, channel_range, quantize_rows, quantize_tensor,
+                    tensor_range)
 
 if TYPE_CHECKING:
     from .driver import Driver
@@ -265,7 +268,7 @@ class _QuantConvFn(torch.autograd.Function):
         ho, wo = geom.out_size(h, w)
         cout = weight.shape[0]
         wq = quantize_rows(layer.weight_matrix(weight), plan.w_bits, anchored=plan.anchored)
-        lo, hi = layer.act_range.observe(x)
+        lo, hi = layer.act_range.observe(x, channels=plan.anchored)
         x_nhwc = x.detach().permute(0, 2, 3, 1)
         groups = plan.group_list()
         # per-sample groups fill a shared output; one whole-batch group is the output itself
@@ -301,7 +304,10 @@ class _QuantConvFn(torch.autograd.Function):
         cout = wq.codes.shape[0]
         need_x = ctx.needs_input_grad[0]
         dy_nhwc = dy.permute(0, 2, 3, 1)
-        glo, ghi = tensor_range(dy)
+        # anchored (PSG) errors: per-tensor scale from the channels' mean max, so that a
+        # heavy tail's few outliers saturate instead of rounding the rest to 0 (one scale
+        # still factors out of GC, EB and the array's tau)
+        rng = None if plan.anchored else tensor_range(dy)
         if need_x:  # EB's weights per input channel (see the module docstring)
             wb = quantize_rows(layer.eb_weight_matrix(ctx.weight), plan.w_bits,
                                anchored=plan.anchored)
@@ -310,6 +316,7 @@ class _QuantConvFn(torch.autograd.Function):
         dw = None
         for g, a, xq in ctx.saved:
             eg = _select(dy_nhwc, g.index).reshape(-1, cout)
+            glo, ghi = rng if rng is not None else channel_range(dy, g.g_bits)
             eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=plan.error_dither,
                                  generator=rt.generator,
                                  anchored=plan.anchored,

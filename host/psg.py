@@ -2,9 +2,10 @@
 
 ``predict_weight_gradient_sign`` runs exactly what training runs for a PSG layer (a 1x1
 ``QuantConv2d`` with ``controllers.psg.PSG`` switched on, its GC pass through the emulated
-array): anchored activation codes, seeded stochastic error codes, the asymmetric prefix (top 4
-activation bits x the whole error), tau = beta * max|prefix| of this step, and the stopped
-outputs' prefix in place of their exact value. ``e2train_predictor`` is the reference it is
+array): anchored activation and error codes (per-tensor scales from the channels' mean max,
+``host.quant.channel_range``), the asymmetric prefix (top 4 activation bits x the whole
+error), tau = beta * max|prefix| of this step, and the stopped outputs' prefix in place of
+their exact value. ``e2train_predictor`` is the reference it is
 measured against: E2-Train's ``PredictiveConv2d`` predictor written out on the same tensors.
 """
 
@@ -80,9 +81,12 @@ def e2train_predictor(x: torch.Tensor, dy: torch.Tensor, *, a_bits: int = 8, a_m
 
     x is quantized to ``a_bits`` (unsigned, per-tensor max, round to nearest) and its code
     re-rounded to its top ``a_msb`` bits; g_y to ``e_msb`` bits (symmetric, per-tensor max,
-    round to nearest); the prediction is their GEMM, tau = beta * its max |.|, and entries
-    below tau take the gradient of the a_bits activation and g_y (E2-Train's Q-branch: fp32
-    g_y, or ``q_bits``-bit g_y as with its ``--num_bits_grad``).
+    round to nearest, as its ``quantize_grad``); the prediction is their GEMM, tau = beta *
+    its max |.|, and entries below tau take the gradient of the a_bits activation and g_y
+    (E2-Train's Q-branch: fp32 g_y, or ``q_bits``-bit g_y as with its ``--num_bits_grad``).
+    E2-Train's activation range is the batch mean of each sample's max: on a convolution a
+    sample holds a whole image (C*H*W values) and that is about the tensor's max, which is
+    what this K x C_in form takes (its rows are pixels, not samples).
     """
     x, dy = _check(x, dy)
     x, dy = x.double(), dy.double()

@@ -12,7 +12,9 @@ Two code forms:
   so that 1-byte codes feed an int8 GEMM as they are; a ReLU output's zero point is -2^(b-1)).
 - anchored (E2-Train, used by PSG): zero point 0; unsigned codes for a non-negative tensor, else
   symmetric signed codes in [-(2^(b-1)-1), 2^(b-1)-1]. Codes are then proportional to values, so
-  an MSB prefix of the GEMM predicts the sign of the result.
+  an MSB prefix of the GEMM predicts the sign of the result. Training takes their range from
+  ``channel_range`` (the channels' mean max, outliers saturating), the affine codes' from the
+  min/max (``tensor_range``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import torch
 
 from fpga_model.scratch import scratch_flat, scratch_like
 
-__all__ = ["QTensor", "code_dtype", "dither", "tensor_range", "quantize_tensor", "quantize_rows",
-           "RunningRange"]
+__all__ = ["QTensor", "code_dtype", "dither", "tensor_range", "channel_range", "quantize_tensor",
+           "quantize_rows", "RunningRange"]
 
 _MIN_SCALE = 1e-8
 
@@ -79,6 +81,27 @@ def tensor_range(x: torch.Tensor) -> tuple[float, float]:
     """(min, max) of a tensor as Python floats (the per-tensor "extreme" reduction)."""
     lo, hi = torch.aminmax(_memory_order(x.detach()))
     return float(lo), float(hi)
+
+
+def channel_range(x: torch.Tensor, bits: int = 8, dim: int = 1) -> tuple[float, float]:
+    """Range of anchored codes: the mean over channels (``dim``) of each channel's max |x|.
+
+    The range rule of the official quantizers (Banner et al.'s ``calculate_qparams``, "mean"
+    reduction) taken over channels: a few outliers (heavy-tailed errors, a large activation)
+    saturate at the top code instead of setting the step of the whole tensor. Codes wider
+    than 8 bits widen the range by 2^(bits-8), up to the max |x| (their step stays at most the
+    8-bit one, and fewer outliers saturate). ``lo`` is ``-hi`` when ``x`` has negative entries
+    (symmetric signed codes), else 0; all-zero channels (dead ReLUs) are left out of the mean.
+    """
+    x = x.detach()
+    dims = [d for d in range(x.dim()) if d != dim % max(x.dim(), 1)]
+    lo_c, hi_c = (x.amin(dims), x.amax(dims)) if dims else (x, x)
+    peak = torch.maximum(lo_c.neg(), hi_c)
+    live = peak > 0
+    hi = 0.0
+    if bool(live.any()):
+        hi = min(float(peak[live].mean()) * 2.0 ** max(bits - 8, 0), float(peak.max()))
+    return (-hi if float(lo_c.min()) < 0 else 0.0), hi
 
 
 def dither(shape: tuple[int, ...], generator: torch.Generator | None = None,
@@ -230,13 +253,17 @@ class RunningRange(torch.nn.Module):
         self.register_buffer("hi", torch.zeros(()))
         self.register_buffer("seen", torch.zeros((), dtype=torch.bool))
 
-    def observe(self, x: torch.Tensor) -> tuple[float, float]:
-        """Range of ``x`` for quantizing it; in training also folds it into the running range."""
+    def observe(self, x: torch.Tensor, channels: bool = False) -> tuple[float, float]:
+        """Range of ``x`` for quantizing it; in training also folds it into the running range.
+
+        ``channels``: the anchored codes' range (``channel_range`` over dim 1) instead of min/max.
+        """
+        measure = channel_range if channels else tensor_range
         if not self.training:
             if not bool(self.seen):
-                return tensor_range(x)
+                return measure(x)
             return float(self.lo), float(self.hi)
-        lo, hi = tensor_range(x)
+        lo, hi = measure(x)
         if bool(self.seen):
             m = self.momentum
             self.lo.mul_(m).add_((1 - m) * lo)

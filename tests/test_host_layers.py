@@ -12,7 +12,7 @@ from fpga_model import ArrayConfig, Pass, gemm
 from host.accel.emulator import EmulatorTarget
 from host.driver import Driver
 from host.layers import FLOAT, ArrayEngine, Group, QuantConv2d, QuantLinear, Runtime
-from host.quant import quantize_rows, quantize_tensor, tensor_range
+from host.quant import channel_range, quantize_rows, quantize_tensor, tensor_range
 
 CFG = ArrayConfig()
 
@@ -116,8 +116,10 @@ def test_psg_weight_gradient_is_the_sign_of_the_arrays_early_stopped_gc():
     gen = torch.Generator().manual_seed(7)
     off_a = 8 - int(torch.randint(0, 2, (1,), generator=gen))
     off_e = 8 - int(torch.randint(0, 2, (1,), generator=gen))
-    xq = quantize_tensor(x.permute(0, 2, 3, 1), 8, *tensor_range(x), anchored=True, offset=off_a)
-    eq = quantize_tensor(dy.permute(0, 2, 3, 1).reshape(-1, 10), 8, *tensor_range(dy),
+    # anchored codes: per-tensor ranges from the channels' mean max (not the min/max)
+    xq = quantize_tensor(x.permute(0, 2, 3, 1), 8, *channel_range(x), anchored=True,
+                         offset=off_a)
+    eq = quantize_tensor(dy.permute(0, 2, 3, 1).reshape(-1, 10), 8, *channel_range(dy, 8),
                          stochastic=True, generator=gen, anchored=True, offset=off_e)
     assert xq.zero == off_a and eq.zero == off_e
     at = (_shifted_patches(xq.codes, off_a, 3, 1, 1) + off_a).t().contiguous()

@@ -30,21 +30,24 @@ def _agreement(sign: torch.Tensor, x: torch.Tensor, dy: torch.Tensor) -> float:
 
 @pytest.mark.parametrize("dist", ["gauss", "t3"])
 @pytest.mark.parametrize("a_bits", [4, 5, 6, 7, 8])
-@pytest.mark.parametrize("e_bits", [8, 12, 16])
+@pytest.mark.parametrize("e_bits", range(8, 17))
 def test_sign_agreement_matches_e2train_on_the_same_tensors(dist, a_bits, e_bits):
-    x, dy = _tensors(dist, 10 * a_bits + e_bits)
-    sign, msb_only = predict_weight_gradient_sign(x, dy, a_bits=a_bits, e_bits=e_bits)
-    assert sign.shape == msb_only.shape == (COUT, CIN) and sign.dtype == torch.int8
-    ours = _agreement(sign, x, dy)
-    ref_sign, ref_msb, _ = e2train_predictor(x, dy, a_bits=a_bits, e_msb=min(e_bits, 16),
-                                             q_bits=e_bits)
-    ref = _agreement(ref_sign, x, dy)
+    """>= 97 % sign agreement with fp32 and within 1.5 points of E2-Train's predictor (at the
+    same error width), each the mean over three independent draws of the tensors."""
+    ours = ref = 0.0
+    for draw in range(3):
+        x, dy = _tensors(dist, 1000 * draw + 10 * a_bits + e_bits)
+        sign, msb_only = predict_weight_gradient_sign(x, dy, a_bits=a_bits, e_bits=e_bits)
+        assert sign.shape == msb_only.shape == (COUT, CIN) and sign.dtype == torch.int8
+        ours += _agreement(sign, x, dy) / 3
+        ref_sign, ref_msb, _ = e2train_predictor(x, dy, a_bits=a_bits, e_msb=min(e_bits, 16),
+                                                 q_bits=e_bits)
+        ref += _agreement(ref_sign, x, dy) / 3
+        # the prefix decides at least about as many entries as E2-Train's (more where the
+        # clipped error range keeps one outlier from setting everyone's tau)
+        assert float(msb_only.float().mean()) > float(ref_msb.float().mean()) - 0.12
+    assert ours >= 0.97, (ours, ref)
     assert ours >= ref - 0.015, (ours, ref)
-    assert abs(float(msb_only.float().mean()) - float(ref_msb.float().mean())) < 0.05
-    # where the codes hold the gradient (>= 5-bit activations, >= 12-bit errors) both
-    # predictors agree with the fp32 sign on at least 97% of the entries
-    if a_bits >= 5 and e_bits >= 12:
-        assert ours >= 0.97, ours
 
 
 @pytest.mark.parametrize("dist", ["gauss", "t3"])
@@ -57,16 +60,19 @@ def test_default_predictor_is_e2trains_quality(dist):
     assert 0.6 < float(msb_only.float().mean()) < 1.0  # the prefix decides most entries
 
 
-@pytest.mark.parametrize("msb_bits", [(4, 16), (4, 8)])
-def test_predictor_is_unbiased(msb_bits):
+@pytest.mark.parametrize("dist, a_bits, e_bits, msb_bits", [
+    ("gauss", 8, 16, (4, 16)), ("gauss", 8, 16, (4, 8)), ("t3", 4, 8, (4, 16))])
+def test_predictor_is_unbiased(dist, a_bits, e_bits, msb_bits):
     """Mean error of the predicted gradient over independent draws is 0 within its standard
     error. (4, 8) also truncates the 16-bit errors to their top 8 bits: there, offsets that
-    always round the tie up (+0.5 LSB per code) put the mean about 5 standard errors away."""
+    always round the tie up (+0.5 LSB per code) put the mean about 5 standard errors away.
+    Heavy-tailed 8-bit errors saturate their outliers: symmetric, so no bias either."""
     means = []
-    cfg = ArrayConfig(bits=(8, 16))
+    cfg = ArrayConfig(bits=tuple(sorted({a_bits, e_bits})))
     for seed in range(24):
-        x, dy = _tensors("gauss", 100 + seed)
-        dw, _ = predict_weight_gradient(x, dy, cfg=cfg, msb_bits=msb_bits,
+        x, dy = _tensors(dist, 100 + seed)
+        dw, _ = predict_weight_gradient(x, dy, a_bits=a_bits, e_bits=e_bits, cfg=cfg,
+                                        msb_bits=msb_bits,
                                         generator=torch.Generator().manual_seed(seed))
         true = (dy.double().t() @ x.double()).float()
         means.append(float((dw - true).mean() / true.abs().mean()))

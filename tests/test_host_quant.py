@@ -8,6 +8,7 @@ import torch
 from fpga_model import code_range
 from host.quant import (
     RunningRange,
+    channel_range,
     code_dtype,
     dither,
     quantize_rows,
@@ -170,3 +171,22 @@ def test_rows_round_halves_up_like_the_tensor_quantizer():
     aff = quantize_rows(w[1:], 3)  # range [0, 7], scale 1: codes u - 4
     assert aff.codes.tolist() == [[-4, -2, -1, 3]] and aff.zero.tolist() == [-4]
     assert torch.equal(aff.dequantize(), torch.tensor([[0.0, 2.0, 3.0, 7.0]]))
+
+
+def test_channel_range_is_the_mean_channel_max_so_outliers_saturate():
+    x = torch.zeros(4, 3, 2, 2)  # N, C, H, W: channel 2 is dead (all zero)
+    x[:, 0] = 1.0
+    x[0, 1, 0, 0] = -3.0
+    x[1, 0, 1, 1] = 100.0  # one outlier in channel 0
+    lo, hi = channel_range(x)
+    assert (lo, hi) == (-51.5, 51.5)  # mean of 100 and 3; signed because of the -3
+    assert channel_range(x.abs().clamp(max=5.0)) == (0.0, 4.0)  # (5 + 3) / 2, unsigned
+    # wider codes widen the range by 2^(bits-8), never past the max |x|
+    assert channel_range(x.abs().clamp(max=5.0), 9) == (0.0, 5.0)
+    assert channel_range(x.abs().clamp(max=50.0), 9) == (0.0, 50.0)
+    assert channel_range(x.abs().clamp(max=50.0), 8) == (0.0, 26.5)
+    assert channel_range(torch.zeros(2, 3)) == (0.0, 0.0)
+    q = quantize_tensor(x, 8, *channel_range(x), anchored=True)
+    assert int(q.codes.max()) == 127  # the outlier saturates at the top code
+    rr = RunningRange()
+    assert rr.observe(x, channels=True) == (-51.5, 51.5)
