@@ -22,7 +22,7 @@ The overheads are the RTL's fixed costs, measured by its engine-cycle counter (t
 The pipeline depth of ``frac_array`` sets these two: each of its stages keeps at most 6 LUT
 levels and one carry chain (``fracfpga estimate``), and the walker's DRAIN counts
 BLOCK_CYCLES - 1 and ET_CHECK_CYCLES - 1 cycles.
-Waits on DDR (descriptor fetch, the code-range scan, operand loads, write-back) are not engine
+Waits on DDR (descriptor fetch, operand loads, write-back) are not engine
 cycles, so bus stalls never change the count.
 """
 
