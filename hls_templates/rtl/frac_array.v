@@ -3,8 +3,9 @@
 // broadcast their digits along the rows and columns. The buffers are filled with digit-plane
 // words straight from DDR (one word per cycle); a column buffer may hold several column blocks
 // of B side by side (the walker addresses them: B stays on chip across row blocks). One issue
-// per cycle: a chunk address and the digit pair (its planes, sign modes and shift); the pair
-// walks a 5-stage pipeline, each stage within the 200 MHz rule of `fracfpga estimate`:
+// per cycle: a chunk address and the digit pair (its planes and sign modes; its shift follows
+// a cycle later); the pair walks a 5-stage pipeline, each stage within the 200 MHz rule of
+// `fracfpga estimate`:
 //   stage 0  buffers read the plane words of the chunk (block RAM)
 //   stage 1  lane selection and the odd-width pad mask, registered (frac_opbuf)
 //   stage 2  bricks and partial sums (frac_tile)
@@ -54,7 +55,7 @@ module frac_array #(
     input  wire                        b_pad_mask,
     input  wire                        a_signed,
     input  wire                        b_signed,
-    input  wire [DGW+1:0]              shift,
+    input  wire [DGW+1:0]              shift,         // a cycle after its issue
     // output block
     input  wire                        clr,
     input  wire [RW:0]                 vm,
@@ -77,7 +78,7 @@ module frac_array #(
     reg                 s1_issue, s2_issue, s3_issue, s4_issue;
     reg                 s1_a_pad, s1_b_pad;
     reg                 s1_a_signed, s1_b_signed, s2_a_signed, s2_b_signed;
-    reg [DGW+1:0]       s1_shift, s2_shift, s3_shift;
+    reg [DGW+1:0]       s2_shift, s3_shift;
     reg [MAX_SHIFT:0]   s4_pow2;
 
     always @(posedge clk) begin
@@ -98,8 +99,7 @@ module frac_array #(
         s1_b_signed <= b_signed;
         s2_a_signed <= s1_a_signed;
         s2_b_signed <= s1_b_signed;
-        s1_shift <= shift;
-        s2_shift <= s1_shift;
+        s2_shift <= shift;                     // the walker sends it a cycle after the issue
         s3_shift <= s2_shift;
         s4_pow2 <= { {MAX_SHIFT{1'b0}}, 1'b1} << s3_shift;
     end
