@@ -295,7 +295,9 @@ _FFS = {"FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1", "FDCE_1", "FDPE_1"}
 _BRAMS = {"RAMB18E1", "RAMB36E1", "RAMB18E2", "RAMB36E2", "FIFO18E1", "FIFO36E1", "FIFO18E2",
           "FIFO36E2"}
 _DSPS = {"DSP48E1", "DSP48E2"}
-# LUT-based memories: address -> data is one LUT level; writes are clocked
+# LUT-based memories: read address -> data is one LUT level; data, enables and writes are
+# clocked (an SRL16E's D reaches Q only through its clocked shift register)
+_LUTRAM_READ_ADDR = re.compile(r"^(A\d*|DPRA\d*|ADDR[A-H])$")
 _LUTRAMS = {"SRL16E", "SRLC16E", "SRLC32E", "RAM32X1S", "RAM32X1D", "RAM32M", "RAM32M16",
             "RAM64X1S", "RAM64X1D", "RAM64M", "RAM64M8", "RAM128X1S", "RAM128X1D",
             "RAM256X1S", "RAM256X1D", "RAM512X1S"}
@@ -551,7 +553,8 @@ def _arcs_of(i: int, c: _Cell, t: DelayTable):
             if _is_clock_pin(p):
                 continue
             ends.append((b, t.ff_setup_d.ns, p))
-            arcs += [_Arc(b, b_out, t.net.ns + t.lut.ns, 1, 0, 0, i) for _, b_out in outs]
+            if _LUTRAM_READ_ADDR.match(p):
+                arcs += [_Arc(b, b_out, t.net.ns + t.lut.ns, 1, 0, 0, i) for _, b_out in outs]
         starts += [(b, t.ff_clk_to_q.ns + t.lut.ns, p) for p, b in outs]
     elif ty in _IGNORED:
         pass

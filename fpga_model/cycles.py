@@ -12,11 +12,17 @@ products and spends no tile cycles (``digit_products`` and ``tile_cycles`` count
 The overheads are the RTL's fixed costs, measured by its engine-cycle counter (the states of
 ``frac_walker``), and tests compare them with ``==``:
   DESC_CYCLES = 4      DECODE, CHECK, PLAN and FINISH of one descriptor;
-  BLOCK_CYCLES = 3     BLK_START (clear the accumulators) and a 2-cycle DRAIN of the 3-stage
-                       pipeline (buffer read, bricks + adder tree, shift + accumulate);
-  ET_CHECK_CYCLES = 3  the DRAIN after the stop ring and the ET_CMP cycle that compares
-                       |partial| >= tau (early stop only; spent whether or not the block skips).
-Waits on DDR (descriptor fetch, the code-range scan, operand loads, write-back) are not engine
+  BLOCK_CYCLES = 5     BLK_START (clear the accumulators) and a 4-cycle DRAIN of the 5-stage
+                       pipeline (buffer read; lane select, registered; bricks and partial
+                       sums; adder tree; shift + accumulate);
+  ET_CHECK_CYCLES = 7  the DRAIN after the stop ring (4, and 2 more for the registered compare
+                       |partial| >= tau and the registered AND over the block's outputs) and
+                       the ET_CMP cycle that reads it (early stop only; spent whether or not
+                       the block skips).
+The pipeline depth of ``frac_array`` sets these two: each of its stages keeps at most 6 LUT
+levels and one carry chain (``fracfpga estimate``), and the walker's DRAIN counts
+BLOCK_CYCLES - 1 and ET_CHECK_CYCLES - 1 cycles.
+Waits on DDR (descriptor fetch, operand loads, write-back) are not engine
 cycles, so bus stalls never change the count.
 """
 
@@ -41,8 +47,8 @@ class CycleCosts:
     """Fixed overheads in cycles (rendered into the HLS config header and the RTL)."""
 
     desc: int = 4  # decode, check, plan and finish one descriptor
-    block: int = 3  # clear the accumulators, drain the 3-stage pipeline of one output block
-    et_check: int = 3  # drain after the stop ring, compare |partial| >= tau (early stop only)
+    block: int = 5  # clear the accumulators, drain the 5-stage pipeline of one output block
+    et_check: int = 7  # drain after the stop ring, registered |partial| >= tau and AND, ET_CMP
 
     def hdl_parameters(self) -> dict[str, int]:
         return {"DESC_CYCLES": self.desc, "BLOCK_CYCLES": self.block,

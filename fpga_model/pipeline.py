@@ -172,7 +172,8 @@ def plan_pass(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int
 READ_START = 5  # command cycle, accept, reader row set-up, AR, first R beat: then one word/cycle
 READ_ROW_GAP = 2  # a further row of a read command: the reader's row set-up and first beat
 DESC_CHECK = 3  # DECODE, CHECK, GATE
-DRAIN = 2  # the array's pipeline after the last issue
+DRAIN = CYCLE_COSTS.block - 1  # the array's pipeline after the last issue
+ET_DRAIN = CYCLE_COSTS.et_check - 1  # the same before ET_CMP, with the registered stop compare
 WRITE_IDLE_AFTER = 2  # from the last W beat to the writer's idle: the B response, its count
 
 
@@ -489,7 +490,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                 vn = min(tn, d.n - col0)
                 w.state()  # BLOCK
                 group(row0, col0, vm, vn, g0, False)
-                w.state(DRAIN)
+                w.state(ET_DRAIN if d.early_stop else DRAIN)
                 if d.early_stop:
                     w.state()  # ET_CMP
                     if not (skip[bi, bj] or no_rest):

@@ -203,6 +203,9 @@ LINT_CONFIGS = {
     "small": SMALL,
     "odd": dict(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_k=100),
     "one-brick": dict(bits=(2,), tiles=(1, 1), bricks=1, acc_width=16, max_k=8),
+    # two lane groups per plane word; partial sums of two products
+    "eight-brick": dict(bits=(4, 8), tiles=(2, 2), bricks=8),
+    "two-brick": dict(bits=(3, 6), tiles=(1, 2), bricks=2, max_k=64),
 }
 
 

@@ -189,10 +189,15 @@ def test_timing_and_area_of_the_default_project(default_synth):
     assert {"frac_tile", "frac_walker"} <= set(stages)
     assert report.rule.target_mhz == 200.0 and 0 < report.fmax_mhz < 1000
     assert stages["frac_tile"].worst.end.cell.startswith("u_array/")
+    # the datapath is pipelined to the rule: <= 6 LUT levels and one carry chain per stage
+    for name in ("frac_tile", "frac_opbuf", "frac_array"):
+        assert stages[name].passes, stages[name]
+        assert stages[name].fmax_mhz >= 200, stages[name]
     area = synth.area_per_mac(project.cfg, result)
     assert area["macs_per_cycle"] == 64
     assert area["lut_per_mac"] == result.resources["lut"] / 64
     assert 0 < area["tile_lut"] < result.resources["lut"] / project.cfg.num_tiles
+    assert area["lut_per_mac"] <= 453  # the area budget of the default 8x8 array at (8,8)
 
 
 @pytest.mark.slow

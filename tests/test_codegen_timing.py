@@ -161,6 +161,17 @@ def test_bram_outputs_start_paths_with_and_without_the_output_register(doa_reg, 
     assert stage.endpoints == 2 and stage.max_levels == 1
 
 
+def test_a_shift_register_lut_ends_paths_at_its_data_and_passes_only_its_address():
+    # r0 -> LUT -> LUT -> SRL16E.D (clocked: the path ends there); r2 -> SRL16E.A0 -> Q ->
+    # LUT -> r1 (the read address is one LUT level); Q also starts a path (clock to out)
+    srl = cell("SRL16E", CLK=1, CE="1", D=12, A0=30, A1="0", A2="0", A3="0", Q=13)
+    stage = run({"r0": ff(99, 10), "l1": lut(11, 10), "l2": lut(12, 11), "srl": srl,
+                 "l3": lut(14, 13), "r1": ff(14, 15), "r2": ff(98, 30)})
+    assert stage.max_levels == 2  # r0 -> l1 -> l2 -> D and r2 -> A0 -> Q -> l3 -> r1
+    assert stage.worst.cells in (("FDRE", "LUT1", "LUT1", "SRL16E"), ("FDRE", "SRL16E", "LUT1",
+                                                                      "FDRE"))
+
+
 @pytest.mark.parametrize("params, setup, out", [
     ({"AREG": 0, "BREG": 0, "MREG": 0, "PREG": 1}, T.dsp_setup_mult_preg, T.dsp_clk_to_p),
     ({"AREG": 1, "BREG": 1, "MREG": 0, "PREG": 1}, T.dsp_setup_inreg, T.dsp_clk_to_p),

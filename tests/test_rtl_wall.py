@@ -19,6 +19,7 @@ from codegen import rtlsim
 from codegen.render import render_project
 from codegen.vectors import VectorJob, make_job, standard_jobs
 from fpga_model import ArrayConfig, Pass, code_range, gemm, pass_counters
+from fpga_model.cycles import CYCLE_COSTS
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.memory import MemoryImage, read_pass
 from fpga_model.pipeline import WallCounts, rtl_wall
@@ -94,7 +95,9 @@ def test_model_splits_every_cycle_into_stages(cfg, seg):
                 break
             tm, tn = cfg.tiles
             blocks = -(-d.m // tm) * -(-d.n // tn)
-            control += 2 + blocks * (5 + (3 if d.early_stop else 0))
+            # per block: BLOCK, NEXT_BLOCK, BLK_START with the drain, the drain before ET_CMP
+            control += 2 + blocks * (2 + CYCLE_COSTS.block
+                                     + (CYCLE_COSTS.et_check if d.early_stop else 0))
         walker = w.walker_fetch + w.exec_busy + w.walker_result
         assert w.wall_cycles == walker + control, job.name
         assert w.walker_result <= w.result_busy + w.result_stall <= w.wall_cycles, job.name
@@ -124,11 +127,11 @@ def test_one_output_worked_by_hand():
     d = img.add_pass(np.array([[3]]), np.array([[-2]]), 4, 4)
     w = rtl_wall(cfg, [d], [None])
     # start 1, descriptor 5 + 16 words, checks 3, plan 1, block 1, A and B 5 + 2 words each,
-    # clear 1, issue 4 pairs, drain 2, hand-over 1 (the C command), next 1, finish 1; the STAT
+    # clear 1, issue 4 pairs, drain 4, hand-over 1 (the C command), next 1, finish 1; the STAT
     # command waits 6 cycles for the result stage (after the hand-over: C 3 = accept, set-up,
     # an element; mask 4; update 1); STAT 7 (command, accept, set-up, an element per cycle),
     # wait for the write response 3, done 1
-    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 2 + 1 + 1 + 1 + 6 + 7 + 3 + 1
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 4 + 1 + 1 + 1 + 6 + 7 + 3 + 1
     assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 + 2, 4, 1 + 1 + 4)
     # the result side, each cycle once: the hand-over, the result stage's 8, STAT 7, wait 3
     # (the STAT command's 6 cycles of waiting lie under the result stage's 8)

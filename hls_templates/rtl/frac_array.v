@@ -2,11 +2,19 @@
 // frac_array: TM x TN tiles, output-stationary; TM row buffers (A) and TN column buffers (B)
 // broadcast their digits along the rows and columns. The buffers are filled with digit-plane
 // words straight from DDR (one word per cycle); a column buffer may hold several column blocks
-// of B side by side (the walker addresses them: B stays on chip across row blocks). One issue per cycle: a chunk address and the
-// digit pair (its planes, sign modes and shift); the pair walks a 3-stage pipeline:
-//   stage 0  buffers read the plane words of the chunk
-//   stage 1  lane selection (and the odd-width pad mask), bricks, adder trees
-//   stage 2  shift and accumulate
+// of B side by side (the walker addresses them: B stays on chip across row blocks). One issue
+// per cycle: a chunk address and the digit pair (its planes and sign modes; its shift follows
+// a cycle later); the pair walks a 5-stage pipeline, each stage within the 200 MHz rule of
+// `fracfpga estimate`:
+//   stage 0  buffers read the plane words of the chunk (block RAM)
+//   stage 1  lane selection and the odd-width pad mask, registered (frac_opbuf)
+//   stage 2  bricks and partial sums (frac_tile)
+//   stage 3  adder trees (frac_tile)
+//   stage 4  shift and accumulate (DSP48)
+// so an output block drains 4 cycles after its last issue (fpga_model.cycles.CycleCosts.block).
+// Early termination: each tile registers its stop compare one cycle after its accumulator, and
+// the AND over the block's outputs is registered once more (`all_stop_now`): the walker reads
+// it 3 cycles after the accumulators settle (CycleCosts.et_check).
 // Result hand-over: `snap` copies every tile's accumulator and stop flag into its snapshot
 // (flip-flops with a clock enable in frac_tile: no LUTs) that the read-out mux and the stop mask
 // read, so the result stage writes one block back while the next block clears and accumulates.
@@ -47,7 +55,7 @@ module frac_array #(
     input  wire                        b_pad_mask,
     input  wire                        a_signed,
     input  wire                        b_signed,
-    input  wire [DGW+1:0]              shift,
+    input  wire [DGW+1:0]              shift,         // a cycle after its issue
     // output block
     input  wire                        clr,
     input  wire [RW:0]                 vm,
@@ -55,7 +63,7 @@ module frac_array #(
     input  wire                        et_cmp,
     input  wire signed [ACC_WIDTH+1:0] thr_hi,
     input  wire signed [ACC_WIDTH+1:0] thr_lo,
-    output wire                        all_stop_now,
+    output reg                         all_stop_now,
     // result hand-over: the snapshot of the last drained block
     input  wire                        snap,
     output wire [TM*TN-1:0]            snap_stops,
@@ -67,39 +75,49 @@ module frac_array #(
 );
 
     // ---------------------------------------------------------------- pipeline control
-    reg                 s1_issue, s2_issue;
+    reg                 s1_issue, s2_issue, s3_issue, s4_issue;
     reg                 s1_a_pad, s1_b_pad;
-    reg                 s1_a_signed, s1_b_signed;
-    reg [DGW+1:0]       s1_shift;
-    reg [MAX_SHIFT:0]   s2_pow2;
+    reg                 s1_a_signed, s1_b_signed, s2_a_signed, s2_b_signed;
+    reg [DGW+1:0]       s2_shift, s3_shift;
+    reg [MAX_SHIFT:0]   s4_pow2;
 
     always @(posedge clk) begin
         if (rst) begin
             s1_issue <= 1'b0;
             s2_issue <= 1'b0;
+            s3_issue <= 1'b0;
+            s4_issue <= 1'b0;
         end else begin
             s1_issue <= issue;
             s2_issue <= s1_issue;
+            s3_issue <= s2_issue;
+            s4_issue <= s3_issue;
         end
         s1_a_pad <= a_pad_mask;
         s1_b_pad <= b_pad_mask;
         s1_a_signed <= a_signed;
         s1_b_signed <= b_signed;
-        s1_shift <= shift;
-        s2_pow2 <= { {MAX_SHIFT{1'b0}}, 1'b1} << s1_shift;
+        s2_a_signed <= s1_a_signed;
+        s2_b_signed <= s1_b_signed;
+        s2_shift <= shift;                     // the walker sends it a cycle after the issue
+        s3_shift <= s2_shift;
+        s4_pow2 <= { {MAX_SHIFT{1'b0}}, 1'b1} << s3_shift;
     end
 
     // ---------------------------------------------------------------- operand buffers
     wire [2*BRICKS*TM-1:0] a_dig;
     wire [2*BRICKS*TN-1:0] b_dig;
-    wire [TM-1:0] row_valid;
-    wire [TN-1:0] col_valid;
+    // rows/columns inside the block, registered (vm and vn change only between blocks, while
+    // the pipeline is empty)
+    reg [TM-1:0] row_valid;
+    reg [TN-1:0] col_valid;
 
     genvar r, c;
     generate
         for (r = 0; r < TM; r = r + 1) begin : g_row
             localparam [RW:0] ROW = r;
-            assign row_valid[r] = vm > ROW;
+            always @(posedge clk)
+                row_valid[r] <= vm > ROW;
             frac_opbuf #(
                 .BRICKS(BRICKS), .PLANE_K(PLANE_K), .PW(PW), .WA(WA),
                 .AW(AW), .LG(LG)
@@ -113,7 +131,8 @@ module frac_array #(
         end
         for (c = 0; c < TN; c = c + 1) begin : g_col
             localparam [CW:0] COL = c;
-            assign col_valid[c] = vn > COL;
+            always @(posedge clk)
+                col_valid[c] <= vn > COL;
             frac_opbuf #(
                 .BRICKS(BRICKS), .PLANE_K(PLANE_K), .PW(PW), .WA(WA),
                 .AW(AW), .LG(LG)
@@ -140,9 +159,9 @@ module frac_array #(
                     .BRICKS(BRICKS), .ACC_WIDTH(ACC_WIDTH), .MAX_SHIFT(MAX_SHIFT)
                 ) u_tile (
                     .clk(clk),
-                    .a_signed(s1_a_signed), .a_dig(a_dig[2*BRICKS*r +: 2*BRICKS]),
-                    .b_signed(s1_b_signed), .b_dig(b_dig[2*BRICKS*c +: 2*BRICKS]),
-                    .clr(clr), .acc_en(s2_issue), .pow2(s2_pow2),
+                    .a_signed(s2_a_signed), .a_dig(a_dig[2*BRICKS*r +: 2*BRICKS]),
+                    .b_signed(s2_b_signed), .b_dig(b_dig[2*BRICKS*c +: 2*BRICKS]),
+                    .clr(clr), .acc_en(s4_issue), .pow2(s4_pow2),
                     .valid(tile_valid[r*TN + c]), .et_cmp(et_cmp),
                     .thr_hi(thr_hi), .thr_lo(thr_lo),
                     .stop_now(stop_now[r*TN + c]),
@@ -154,8 +173,10 @@ module frac_array #(
         end
     endgenerate
 
-    // every real output of the block stopped: the block skips its remaining rings
-    assign all_stop_now = &(stop_now | ~tile_valid);
+    // every real output of the block stopped: the block skips its remaining rings (registered:
+    // the AND over the tiles is its own stage)
+    always @(posedge clk)
+        all_stop_now <= &(stop_now | ~tile_valid);
 
     // ---------------------------------------------------------------- read-out of the snapshot
     localparam [RW+CW-1:0] TN_X = TN;

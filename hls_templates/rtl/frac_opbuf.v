@@ -4,9 +4,11 @@
 // 2-bit digits of PLANE_K = 16 reduction indices for one digit position, written as it
 // arrives from DDR at address {chunk16, plane}. On issue (stage 0) the word of the issued
 // chunk and plane is read; in stage 1 the chunk's BRICKS lanes are selected from it (BRICKS
-// divides PLANE_K, so a chunk never straddles two words). The pad bit of an odd width (bit 0
-// of every digit of the bottom plane) is masked here; lanes past K were masked when written.
-// Rows/columns outside the current output block read as zero digits.
+// divides PLANE_K, so a chunk never straddles two words) and registered: the block RAM's
+// output drives one level of logic into flip-flops, and the tiles' bricks start from a
+// register. The pad bit of an odd width (bit 0 of every digit of the bottom plane) is masked
+// here; lanes past K were masked when written. Rows/columns outside the current output block
+// read as zero digits.
 module frac_opbuf #(
     parameter BRICKS = 16,
     parameter PLANE_K = 16,
@@ -25,10 +27,10 @@ module frac_opbuf #(
     input  wire                rd_en,
     input  wire [AW-1:0]       rd_addr,
     input  wire [PW-1:0]       rd_plane,
-    // stage 1: lane selection
+    // stage 1: lane selection, registered
     input  wire                pad_mask,       // the issued plane is the bottom of an odd width
     input  wire                line_valid,
-    output wire [2*BRICKS-1:0] dig
+    output reg  [2*BRICKS-1:0] dig
 );
     localparam GROUPS = PLANE_K / BRICKS;
 
@@ -60,5 +62,6 @@ module frac_opbuf #(
     endgenerate
 
     wire [2*BRICKS-1:0] keep = pad_mask ? { BRICKS{2'b10} } : { BRICKS{2'b11} };
-    assign dig = line_valid ? (lanes & keep) : {2*BRICKS{1'b0}};
+    always @(posedge clk)
+        dig <= line_valid ? (lanes & keep) : {2*BRICKS{1'b0}};
 endmodule

@@ -1,13 +1,18 @@
 // fracfpga static RTL module (copied into every project as is; frac_array_top sets its parameters).
 // frac_tile: one output of the array (output-stationary). BRICKS bricks multiply the same digit
-// pair (i, j) for BRICKS reduction indices; one adder tree sums their products; one shifter moves
-// the sum by 2(i+j); the accumulator adds it.
-//   stage 1: bricks and adder tree            -> sum_q
-//   stage 2: shift and accumulate             -> acc
+// pair (i, j) for BRICKS reduction indices; an adder tree sums their products; one shifter
+// moves the sum by 2(i+j); the accumulator adds it. The digits arrive registered (frac_opbuf).
+//   stage 2: bricks and partial sums of GP products     -> part_q
+//   stage 3: sum of the partial sums                    -> sum_q
+//   stage 4: shift and accumulate                       -> acc
+// Each stage keeps at most a few LUT levels and one carry chain (the 200 MHz rule of
+// `fracfpga estimate`); the partial sums cost flip-flops only.
 // The shifter is a multiplication by the one-hot factor pow2 = 2^(2(i+j)), so that shifter and
-// accumulator map onto one DSP48 (P <= P + A*B, P-register feedback, CEP = acc_en, RSTP = clr).
-// Early termination: et_cmp latches stop = |acc| >= tau (thresholds in the padded scale); a
-// stopped tile holds its prefix while the rest of its block runs on.
+// accumulator map onto one DSP48 (P <= P + A*B, B register = sum_q, P-register feedback,
+// CEP = acc_en, RSTP = clr).
+// Early termination: every cycle stop_now registers valid && |acc| >= tau (thresholds in the
+// padded scale), one cycle after acc; et_cmp latches it into stop; a stopped tile holds its
+// prefix while the rest of its block runs on.
 // Result hand-over: `snap` copies acc and stop into snap_acc and snap_stop (flip-flops with a
 // clock enable), which the array's read-out reads while the next block accumulates.
 module frac_tile #(
@@ -16,12 +21,12 @@ module frac_tile #(
     parameter MAX_SHIFT = 20
 ) (
     input  wire                        clk,
-    // stage 1: digit patterns of BRICKS reduction indices and the sign modes of this pair
+    // stage 2: digit patterns of BRICKS reduction indices and the sign modes of this pair
     input  wire                        a_signed,
     input  wire [2*BRICKS-1:0]         a_dig,
     input  wire                        b_signed,
     input  wire [2*BRICKS-1:0]         b_dig,
-    // stage 2
+    // stage 4
     input  wire                        clr,
     input  wire                        acc_en,
     input  wire [MAX_SHIFT:0]          pow2,
@@ -30,19 +35,22 @@ module frac_tile #(
     input  wire                        et_cmp,
     input  wire signed [ACC_WIDTH+1:0] thr_hi,
     input  wire signed [ACC_WIDTH+1:0] thr_lo,
-    output wire                        stop_now,
+    output reg                         stop_now,
     // result hand-over
     input  wire                        snap,
     output reg  [ACC_WIDTH-1:0]        snap_acc,
     output reg                         snap_stop
 );
-    localparam TW = 6 + $clog2(BRICKS);       // adder-tree sum: BRICKS products in [-6, 9]
-    localparam PW = TW + MAX_SHIFT + 2;       // shifted sum
+    localparam GP = (BRICKS < 4) ? BRICKS : 4;  // products per partial sum
+    localparam NP = BRICKS / GP;                // partial sums
+    localparam QW = 5 + $clog2(GP);             // a partial sum: GP products in [-6, 9]
+    localparam TW = 6 + $clog2(BRICKS);         // adder-tree sum: BRICKS products in [-6, 9]
+    localparam PW = TW + MAX_SHIFT + 2;         // shifted sum
 
     reg signed [ACC_WIDTH-1:0] acc;
     reg                        stop;
 
-    // ---------------------------------------------------------------- stage 1: bricks, tree
+    // ---------------------------------------------------------------- stage 2: bricks, partials
     wire [5*BRICKS-1:0] prods;
     genvar l;
     generate
@@ -55,19 +63,32 @@ module frac_tile #(
         end
     endgenerate
 
+    reg [QW*NP-1:0] part, part_q;
+    integer g, i;
+    always @* begin
+        part = {QW*NP{1'b0}};
+        for (g = 0; g < NP; g = g + 1)
+            for (i = 0; i < GP; i = i + 1)
+                part[QW*g +: QW] = part[QW*g +: QW]
+                                 + { {(QW-5){prods[5*(GP*g+i)+4]}}, prods[5*(GP*g+i) +: 5]};
+    end
+
+    always @(posedge clk)
+        part_q <= part;
+
+    // ---------------------------------------------------------------- stage 3: tree
     reg signed [TW-1:0] tree;
-    integer i;
     always @* begin
         tree = {TW{1'b0}};
-        for (i = 0; i < BRICKS; i = i + 1)
-            tree = tree + { {(TW-5){prods[5*i+4]}}, prods[5*i +: 5]};
+        for (g = 0; g < NP; g = g + 1)
+            tree = tree + { {(TW-QW){part_q[QW*g+QW-1]}}, part_q[QW*g +: QW]};
     end
 
     reg signed [TW-1:0] sum_q;
     always @(posedge clk)
         sum_q <= tree;
 
-    // ---------------------------------------------------------------- stage 2: shift, accumulate
+    // ---------------------------------------------------------------- stage 4: shift, accumulate
     wire signed [PW-1:0] sum_x = { {(PW-TW){sum_q[TW-1]}}, sum_q};
     wire signed [PW-1:0] pow_x = { {(PW-MAX_SHIFT-1){1'b0}}, pow2};
     wire signed [PW-1:0] shifted = sum_x * pow_x;
@@ -90,7 +111,8 @@ module frac_tile #(
 
     // ---------------------------------------------------------------- early termination
     wire signed [ACC_WIDTH+1:0] acc_x = { {2{acc[ACC_WIDTH-1]}}, acc};
-    assign stop_now = valid && (acc_x >= thr_hi || acc_x <= thr_lo);
+    always @(posedge clk)
+        stop_now <= valid && (acc_x >= thr_hi || acc_x <= thr_lo);
 
     always @(posedge clk) begin
         if (clr)
