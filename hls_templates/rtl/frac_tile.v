@@ -12,7 +12,11 @@
 // CEP = acc_en, RSTP = clr).
 // Early termination: every cycle stop_now registers valid && |acc| >= tau (thresholds in the
 // padded scale), one cycle after acc; et_cmp latches it into stop; a stopped tile holds its
-// prefix while the rest of its block runs on.
+// prefix while the rest of its block runs on, operand-gated until the next block's clr: its
+// bricks see zero A digits (one AND per digit bit, the only LUTs the gating costs), and !stop
+// is the clock enable of part_q, sum_q (CEB of the DSP48) and acc (CEP), so none of its
+// registers toggles and nothing it would compute reaches acc or the snapshot. The walker sets
+// stop only at ET_CMP (pipeline drained) and clears it at BLK_START (before the next issue).
 // Result hand-over: `snap` copies acc and stop into snap_acc and snap_stop (flip-flops with a
 // clock enable), which the array's read-out reads while the next block accumulates.
 module frac_tile #(
@@ -51,12 +55,13 @@ module frac_tile #(
     reg                        stop;
 
     // ---------------------------------------------------------------- stage 2: bricks, partials
+    // operand isolation: a stopped tile's bricks multiply zero digits (their products hold at 0)
     wire [5*BRICKS-1:0] prods;
     genvar l;
     generate
         for (l = 0; l < BRICKS; l = l + 1) begin : g_brick
             frac_brick u_brick (
-                .x_signed(a_signed), .x(a_dig[2*l +: 2]),
+                .x_signed(a_signed), .x(a_dig[2*l +: 2] & {2{!stop}}),
                 .y_signed(b_signed), .y(b_dig[2*l +: 2]),
                 .p(prods[5*l +: 5])
             );
@@ -74,7 +79,8 @@ module frac_tile #(
     end
 
     always @(posedge clk)
-        part_q <= part;
+        if (!stop)
+            part_q <= part;
 
     // ---------------------------------------------------------------- stage 3: tree
     reg signed [TW-1:0] tree;
@@ -86,7 +92,8 @@ module frac_tile #(
 
     reg signed [TW-1:0] sum_q;
     always @(posedge clk)
-        sum_q <= tree;
+        if (!stop)
+            sum_q <= tree;
 
     // ---------------------------------------------------------------- stage 4: shift, accumulate
     wire signed [PW-1:0] sum_x = { {(PW-TW){sum_q[TW-1]}}, sum_q};
