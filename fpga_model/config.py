@@ -263,6 +263,7 @@ class ArrayConfig:
             "PLANE_BYTES": PLANE_BYTES,
             "BITS_MASK": sum(1 << b for b in self.bits),
             "NUM_WIDTHS": len(self.bits),
+            "MEM_ADDR_W": self.board_info.port_addr_bits,
         }
 
     # ----------------------------------------------------------------- serialisation
