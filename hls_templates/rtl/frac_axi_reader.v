@@ -136,14 +136,17 @@ module frac_axi_reader #(
     reg              d_wslot;       // the slot the next beat goes to
     reg [3:0]        d_rp;          // the next word's first byte in {slot1, slot0}
     reg [1:0]        d_held;        // beats held, from slot d_rp[3] on
+    reg              d_avail;       // a word is held (registered from the next d_held, d_rp)
 
     // bytes held: 8 * d_held - d_rp[2:0]; a word leaves when there are 4, a beat enters when
     // there are at most 8 (one slot is free)
-    assign out_valid = (d_state == D_STREAM)
-                    && (d_held == 2'd2 || (d_held == 2'd1 && d_rp[2:0] <= 3'd4));
+    assign out_valid = d_avail;
     assign rready = (d_state == D_STREAM) && d_beats_nz && (d_held != 2'd2);
     wire out_fire = out_valid && out_ready;
     wire head_out = out_fire && d_rp[2];       // the word takes the head slot's last byte
+    wire [2:0] rp_nx = out_fire ? d_rp[2:0] + 3'd4 : d_rp[2:0];   // the offset in the head slot
+    wire [1:0] held_nx = d_held + {1'b0, r_fire} - {1'b0, head_out};
+    wire       avail_nx = held_nx == 2'd2 || (held_nx == 2'd1 && rp_nx <= 3'd4);
 
     wire [255:0] ring2 = {slot1, slot0, slot1, slot0};
     /* verilator lint_off UNUSEDSIGNAL */
@@ -154,6 +157,7 @@ module frac_axi_reader #(
     always @(posedge clk) begin
         if (rst) begin
             d_state <= D_IDLE;
+            d_avail <= 1'b0;
         end else begin
             case (d_state)
                 D_IDLE:
@@ -171,6 +175,7 @@ module frac_axi_reader #(
                     d_rp <= {1'b0, d_row_addr[2:0]};
                     d_wslot <= 1'b0;
                     d_held <= 2'd0;
+                    d_avail <= 1'b0;
                     d_state <= D_STREAM;
                 end
                 D_STREAM: begin
@@ -183,10 +188,8 @@ module frac_axi_reader #(
                         d_beats_left <= d_beats_left - 32'd1;
                         d_beats_nz <= d_beats_left != 32'd1;
                     end
-                    if (r_fire && !head_out)
-                        d_held <= d_held + 2'd1;
-                    else if (head_out && !r_fire)
-                        d_held <= d_held - 2'd1;
+                    d_held <= held_nx;
+                    d_avail <= avail_nx && !(out_fire && d_left == 32'd1);
                     if (out_fire) begin
                         d_rp <= d_rp + 4'd4;
                         d_left <= d_left - 32'd1;

@@ -59,6 +59,7 @@ module frac_axi_writer #(
     reg [ADDR_W-1:0] stride_q;
     reg [1:0]        size_q;
     reg [15:0]       outstanding;
+    reg              out_zero;                  // outstanding == 0
 
     // ---------------------------------------------------------------- address side
     reg [1:0]        a_state;
@@ -87,11 +88,15 @@ module frac_axi_writer #(
         if (rst) begin
             a_state <= S_IDLE;
             outstanding <= 16'd0;
+            out_zero <= 1'b1;
         end else begin
-            if (aw_fire && !b_fire)
+            if (aw_fire && !b_fire) begin
                 outstanding <= outstanding + 16'd1;
-            else if (b_fire && !aw_fire)
+                out_zero <= 1'b0;
+            end else if (b_fire && !aw_fire) begin
                 outstanding <= outstanding - 16'd1;
+                out_zero <= outstanding == 16'd1;
+            end
             case (a_state)
                 S_IDLE:
                     if (cmd_valid && cmd_ready) begin
@@ -240,5 +245,5 @@ module frac_axi_writer #(
     end
 
     assign cmd_ready = (a_state == S_IDLE) && (w_state == S_IDLE);
-    assign idle = cmd_ready && (outstanding == 16'd0);
+    assign idle = cmd_ready && out_zero;
 endmodule
