@@ -35,10 +35,10 @@ module frac_acc64 #(
         end else begin
             add_q <= add;
             sub_q <= sub;
-            delta <= {{(32-DW){1'b0}}, add_q} - {{(32-DW){1'b0}}, sub_q};
+            delta <= { {(32-DW){1'b0}}, add_q} - { {(32-DW){1'b0}}, sub_q};
             lo <= lo_sum[31:0];
             adj <= {neg && !lo_sum[32], lo_sum[32] != neg};
-            hi <= hi + {{30{adj[1]}}, adj};
+            hi <= hi + { {30{adj[1]}}, adj};
         end
     end
     assign value = {hi, lo};

@@ -74,6 +74,7 @@ module frac_axi_reader #(
     wire [LB-1:0] a_len_m1 = a_last ? a_end[LB-1:0] - a_beat[LB-1:0] : ~a_beat[LB-1:0];
     /* verilator lint_off UNUSEDSIGNAL */
     wire [ADDR_W-1:0] a_row_last = a_row_addr + a_bytes_m1;
+    wire [63:0]       cmd_bytes_m1 = {30'd0, cmd_count, 2'b00} - 64'd1;
     /* verilator lint_on UNUSEDSIGNAL */
     assign arvalid = (a_state == A_BURST) && (outstanding < OUTST_W);
     assign araddr = {a_beat, 3'b000};
@@ -95,9 +96,7 @@ module frac_axi_reader #(
                 A_IDLE:
                     if (cmd_valid && cmd_ready) begin
                         a_row_addr <= cmd_addr;
-                        /* verilator lint_off WIDTHTRUNC */
-                        a_bytes_m1 <= {cmd_count, 2'b00} - 34'd1;
-                        /* verilator lint_on WIDTHTRUNC */
+                        a_bytes_m1 <= cmd_bytes_m1[ADDR_W-1:0];
                         a_rows_left <= cmd_rows;
                         a_state <= A_ROW;
                     end

@@ -75,7 +75,7 @@ module frac_axi_writer #(
     wire [LB-1:0] a_len_m1 = a_last ? a_end[LB-1:0] - a_beat[LB-1:0] : ~a_beat[LB-1:0];
     /* verilator lint_off UNUSEDSIGNAL */
     wire [ADDR_W-1:0] a_row_last = a_row_addr + a_bytes_m1;
-    wire [35:0]       cmd_bytes = {4'd0, cmd_count} << cmd_size;
+    wire [63:0]       cmd_bytes_m1 = ({32'd0, cmd_count} << cmd_size) - 64'd1;
     /* verilator lint_on UNUSEDSIGNAL */
     assign awvalid = (a_state == S_RUN);
     assign awaddr = {a_beat, 3'b000};
@@ -101,7 +101,7 @@ module frac_axi_writer #(
                 S_IDLE:
                     if (cmd_valid && cmd_ready) begin
                         a_row_addr <= cmd_addr;
-                        a_bytes_m1 <= cmd_bytes[ADDR_W-1:0] - { {(ADDR_W-1){1'b0}}, 1'b1};
+                        a_bytes_m1 <= cmd_bytes_m1[ADDR_W-1:0];
                         a_rows_left <= cmd_rows;
                         a_state <= S_ROW;
                     end
@@ -196,6 +196,8 @@ module frac_axi_writer #(
                     w_left_nz <= count_q != 32'd0;
                     w_blk <= w_row_addr[LB+2:3];
                     w_beats_left <= row_beats(w_row_addr[2:0], count_q, size_q);
+                    slot0 <= 64'd0;                    // lanes no element writes read 0
+                    slot1 <= 64'd0;
                     strb0 <= 8'd0;
                     strb1 <= 8'd0;
                     head <= 1'b0;
