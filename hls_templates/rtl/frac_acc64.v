@@ -14,9 +14,11 @@ module frac_acc64 #(
     input  wire          init,
     input  wire [DW-1:0] add,
     input  wire [DW-1:0] sub,
+    input  wire          sub_en,      // take sub away (sub itself may be any value otherwise)
     output wire [63:0]   value
 );
     reg  [DW-1:0] add_q, sub_q;
+    reg           sub_en_q;
     reg  [31:0]   delta;
     reg  [31:0]   lo, hi;
     reg  [1:0]    adj;                // the high half's next step: +1, -1 (2'b11) or 0
@@ -28,6 +30,7 @@ module frac_acc64 #(
         if (clr) begin
             add_q <= {DW{1'b0}};
             sub_q <= {DW{1'b0}};
+            sub_en_q <= 1'b0;
             delta <= 32'd0;
             lo <= {31'd0, init};
             hi <= 32'd0;
@@ -35,7 +38,8 @@ module frac_acc64 #(
         end else begin
             add_q <= add;
             sub_q <= sub;
-            delta <= { {(32-DW){1'b0}}, add_q} - { {(32-DW){1'b0}}, sub_q};
+            sub_en_q <= sub_en;
+            delta <= { {(32-DW){1'b0}}, add_q} - (sub_en_q ? { {(32-DW){1'b0}}, sub_q} : 32'd0);
             lo <= lo_sum[31:0];
             adj <= {neg && !lo_sum[32], lo_sum[32] != neg};
             hi <= hi + { {30{adj[1]}}, adj};

@@ -131,6 +131,8 @@ module frac_axi_reader #(
     reg [31:0]       d_beats_left;  // beats of this row still to take
     reg              d_beats_nz;    // d_beats_left != 0
     reg [31:0]       d_left;        // words still to emit in this row
+    reg              d_last_word;   // d_left == 1
+    reg              d_last_row;    // d_rows_left == 1
     reg [63:0]       slot0, slot1;  // the ring: two beats
     reg              d_wslot;       // the slot the next beat goes to
     reg [3:0]        d_rp;          // the next word's first byte in {slot1, slot0}
@@ -165,12 +167,14 @@ module frac_axi_reader #(
                         stride_q <= cmd_stride;
                         d_row_addr <= cmd_addr;
                         d_rows_left <= cmd_rows;
+                        d_last_row <= cmd_rows == 32'd1;
                         d_state <= D_ROW;
                     end
                 D_ROW: begin
                     d_beats_left <= row_beats(d_row_addr[2:0], count_q);
                     d_beats_nz <= count_q != 32'd0;
                     d_left <= count_q;
+                    d_last_word <= count_q == 32'd1;
                     d_rp <= {1'b0, d_row_addr[2:0]};
                     d_wslot <= 1'b0;
                     d_held <= 2'd0;
@@ -188,15 +192,17 @@ module frac_axi_reader #(
                         d_beats_nz <= d_beats_left != 32'd1;
                     end
                     d_held <= held_nx;
-                    d_avail <= avail_nx && !(out_fire && d_left == 32'd1);
+                    d_avail <= avail_nx && !(out_fire && d_last_word);
                     if (out_fire) begin
                         d_rp <= d_rp + 4'd4;
                         d_left <= d_left - 32'd1;
-                        if (d_left == 32'd1) begin
-                            if (d_rows_left == 32'd1) begin
+                        d_last_word <= d_left == 32'd2;
+                        if (d_last_word) begin
+                            if (d_last_row) begin
                                 d_state <= D_IDLE;
                             end else begin
                                 d_rows_left <= d_rows_left - 32'd1;
+                                d_last_row <= d_rows_left == 32'd2;
                                 d_row_addr <= d_row_addr + stride_q;
                                 d_state <= D_ROW;
                             end

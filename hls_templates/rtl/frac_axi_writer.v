@@ -155,7 +155,7 @@ module frac_axi_writer #(
     wire w_fire = wvalid && wready;
     // an element enters every cycle while the row has one: also in the cycle a full beat
     // leaves (the window then holds at most 7 bytes), so a row takes one cycle per element
-    assign in_ready = (w_state == S_RUN) && w_left_nz && (!beat_full || w_fire);
+    assign in_ready = (w_state == S_RUN) && w_left_nz && (!beat_full || wready);   // full: wvalid
     wire in_fire = in_valid && in_ready;
 
     wire [4:0]   elem_bytes = (size_q == 2'd3) ? 5'd8 : (size_q == 2'd2) ? 5'd4 : 5'd1;
