@@ -43,6 +43,7 @@ class Board:
     port_bits: int  # its data width
     port_gbps: float  # sustained GB/s through it (reads and writes together)
     port_latency_cycles: int  # PL cycles from a read address to its first data beat
+    port_addr_bits: int  # address bits the kernel's DDR movers need to reach every DDR byte
     pl_ddr_gbps: float | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

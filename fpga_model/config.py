@@ -21,6 +21,12 @@ from .errors import ConfigError
 from .planes import PLANE_BYTES, PLANE_K
 from .resources import ResourceEstimate, estimate_resources
 
+# Byte-address bits of the RTL's DDR movers and walker (MEM_ADDR_W): at least the board's
+# port_addr_bits (its DDR), and 40 so that the simulations' DDR windows above 4 GiB (MEM_HI in
+# use) stay reachable; 40-bit address arithmetic is still one carry chain under the timing rule's
+# 48 bits.
+MEM_ADDR_BITS = 40
+
 __all__ = ["ArrayConfig", "parse_bits", "parse_tiles", "DEFAULT_BITS", "MIN_BITS", "MAX_BITS"]
 
 MIN_BITS, MAX_BITS = 2, 16
@@ -263,6 +269,7 @@ class ArrayConfig:
             "PLANE_BYTES": PLANE_BYTES,
             "BITS_MASK": sum(1 << b for b in self.bits),
             "NUM_WIDTHS": len(self.bits),
+            "MEM_ADDR_W": max(self.board_info.port_addr_bits, MEM_ADDR_BITS),
         }
 
     # ----------------------------------------------------------------- serialisation

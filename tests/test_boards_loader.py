@@ -9,7 +9,7 @@ import pytest
 from boards import UnknownBoard, UserError, all_boards, board_names, load_board
 
 FACTS_WITH_SOURCES = ("resources", "board_part", "pl_clock_mhz", "ps_ddr_gbps", "pynq", "port",
-                      "port_gbps", "port_latency_cycles")
+                      "port_gbps", "port_latency_cycles", "port_addr_bits")
 
 
 def test_first_boards_are_there():
@@ -25,6 +25,7 @@ def test_board_is_complete(name):
     assert b.pl_clock_mhz > 0 and b.ps_ddr_gbps > 0
     assert b.port_bits == 64 and 0 < b.port_gbps <= b.port_bits / 8 * b.pl_clock_mhz / 1000
     assert b.port_latency_cycles > 0
+    assert 32 <= b.port_addr_bits <= 48  # the movers' address arithmetic is one carry chain
     for key in FACTS_WITH_SOURCES:
         assert b.sources.get(key), f"{name}: no source for {key}"
     if b.pl_ddr_gbps is not None:
@@ -36,6 +37,7 @@ def test_zc706_numbers():
     assert (b.part, b.dsp, b.bram36, b.lut) == ("xc7z045ffg900-2", 900, 545, 218600)
     assert b.ddr_gbps == 12.8 and b.ps_ddr_gbps == 4.3
     assert (b.port, b.port_bits, b.port_gbps) == ("S_AXI_HP0", 64, 1.2)
+    assert b.port_addr_bits == 32
 
 
 def test_board_is_frozen():

@@ -185,7 +185,8 @@ def test_timing_and_area_of_the_default_project(default_synth):
     report = synth.timing(project.cfg, result)
     stages = {s.stage: s for s in report.stages}
     assert set(stages) <= {"frac_tile", "frac_opbuf", "frac_array", "frac_walker",
-                           "frac_axi_reader", "frac_axi_writer", "frac_axil_regs"}
+                           "frac_desc_check", "frac_acc64", "frac_axi_reader",
+                           "frac_axi_writer", "frac_axil_regs"}
     assert {"frac_tile", "frac_walker"} <= set(stages)
     assert report.rule.target_mhz == 200.0 and 0 < report.fmax_mhz < 1000
     assert stages["frac_tile"].worst.end.cell.startswith("u_array/")

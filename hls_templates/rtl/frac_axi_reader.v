@@ -2,12 +2,17 @@
 // frac_axi_reader: AXI4 read master that streams 32-bit words from a 2-D region of DDR (digit-
 // plane words of the operands, descriptor words).
 // A command reads `rows` rows of `count` words; row r starts at byte address addr + r*stride,
-// at any byte alignment. The address side issues INCR bursts of up to MAX_BURST 8-byte beats
-// that never cross a 4 KB boundary, at most MAX_OUTSTANDING at a time; the data side keeps a
-// 16-byte window, drops the bytes before the start of each row and after its end, and emits
+// at any byte alignment. The address side issues one INCR burst per MAX_BURST-beat aligned
+// block a row touches (8-byte beats; MAX_BURST a power of two that divides 512, so no burst
+// crosses a 4 KB boundary), at most MAX_OUTSTANDING at a time; the data side keeps the beats in
+// a two-beat ring, drops the bytes before the start of each row and after its end, and emits
 // one word per cycle. cmd_ready is high exactly when both sides are idle.
+// Timing (one carry chain per register-to-register path): addresses are ADDR_W bits (the
+// board's DDR, ArrayConfig's MEM_ADDR_W); a burst's length needs no arithmetic on the address
+// (the next burst starts at the next aligned block: an increment of the block number), and a
+// word is read out of the ring at a byte pointer, so no beat is shifted on its way in.
 module frac_axi_reader #(
-    parameter ADDR_W = 64,
+    parameter ADDR_W = 32,
     parameter MAX_BURST = 16,
     parameter MAX_OUTSTANDING = 4
 ) (
@@ -35,30 +40,19 @@ module frac_axi_reader #(
     output wire              rready
 );
     localparam BW = ADDR_W - 3;                 // beat address bits
+    localparam LB = $clog2(MAX_BURST);          // beat bits inside an aligned block
     localparam [1:0] A_IDLE = 2'd0, A_ROW = 2'd1, A_BURST = 2'd2;
     localparam [1:0] D_IDLE = 2'd0, D_ROW = 2'd1, D_STREAM = 2'd2;
-    localparam [30:0] MAX_BURST_W = MAX_BURST;
     localparam [3:0] OUTST_W = MAX_OUTSTANDING;
 
     // beats that hold `count` words starting at byte address `addr`
-    function [30:0] row_beats(input [2:0] offset, input [31:0] count);
+    function [31:0] row_beats(input [2:0] offset, input [31:0] count);
         /* verilator lint_off UNUSEDSIGNAL */
-        reg [33:0] bytes;             // bits [2:0]: the offset inside the last beat
+        reg [34:0] bytes;             // bits [2:0]: the offset inside the last beat
         /* verilator lint_on UNUSEDSIGNAL */
         begin
-            bytes = {count, 2'b00} + {31'd0, offset} + 34'd7;
-            row_beats = bytes[33:3];
-        end
-    endfunction
-
-    // beats of the next burst: the row's rest, the burst limit and the 4 KB page bound it
-    function [30:0] burst_beats(input [8:0] page_beat, input [30:0] left);
-        reg [30:0] to_page;
-        reg [30:0] lim;
-        begin
-            to_page = 31'd512 - {22'd0, page_beat};
-            lim = (to_page < MAX_BURST_W) ? to_page : MAX_BURST_W;
-            burst_beats = (left < lim) ? left : lim;
+            bytes = {1'b0, count, 2'b00} + {32'd0, offset} + 35'd7;
+            row_beats = bytes[34:3];
         end
     endfunction
 
@@ -68,41 +62,53 @@ module frac_axi_reader #(
     // ---------------------------------------------------------------- address side
     reg [1:0]        a_state;
     reg [ADDR_W-1:0] a_row_addr;
+    reg [ADDR_W-1:0] a_bytes_m1;                // bytes of a row, minus one
     reg [31:0]       a_rows_left;
-    reg [BW-1:0]     a_beat;
-    reg [30:0]       a_beats_left;
+    reg [BW-1:0]     a_beat;                    // the burst's first beat
+    reg [BW-1:0]     a_end;                     // the row's last beat
     reg [3:0]        outstanding;
 
-    wire [30:0] a_len = burst_beats(a_beat[8:0], a_beats_left);
+    // the row ends inside this burst's aligned block: the burst runs to the row's end, else to
+    // the block's end
+    wire          a_last = a_end[BW-1:LB] == a_beat[BW-1:LB];
+    wire [LB-1:0] a_len_m1 = a_last ? a_end[LB-1:0] - a_beat[LB-1:0] : ~a_beat[LB-1:0];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [ADDR_W-1:0] a_row_last = a_row_addr + a_bytes_m1;
+    wire [63:0]       cmd_bytes_m1 = {30'd0, cmd_count, 2'b00} - 64'd1;
+    /* verilator lint_on UNUSEDSIGNAL */
     assign arvalid = (a_state == A_BURST) && (outstanding < OUTST_W);
     assign araddr = {a_beat, 3'b000};
-    assign arlen = a_len[7:0] - 8'd1;
+    assign arlen = { {(8-LB){1'b0}}, a_len_m1};
     wire ar_fire = arvalid && arready;
     wire r_fire = rvalid && rready;
+    wire r_done = r_fire && rlast;
 
     always @(posedge clk) begin
         if (rst) begin
             a_state <= A_IDLE;
             outstanding <= 4'd0;
         end else begin
-            outstanding <= outstanding + {3'd0, ar_fire} - {3'd0, r_fire && rlast};
+            if (ar_fire && !r_done)
+                outstanding <= outstanding + 4'd1;
+            else if (r_done && !ar_fire)
+                outstanding <= outstanding - 4'd1;
             case (a_state)
                 A_IDLE:
                     if (cmd_valid && cmd_ready) begin
                         a_row_addr <= cmd_addr;
+                        a_bytes_m1 <= cmd_bytes_m1[ADDR_W-1:0];
                         a_rows_left <= cmd_rows;
                         a_state <= A_ROW;
                     end
                 A_ROW: begin
                     a_beat <= a_row_addr[ADDR_W-1:3];
-                    a_beats_left <= row_beats(a_row_addr[2:0], count_q);
+                    a_end <= a_row_last[ADDR_W-1:3];
                     a_state <= A_BURST;
                 end
                 A_BURST:
                     if (ar_fire) begin
-                        a_beat <= a_beat + { {(BW-31){1'b0}}, a_len};
-                        a_beats_left <= a_beats_left - a_len;
-                        if (a_beats_left == a_len) begin
+                        a_beat <= {a_beat[BW-1:LB] + { {(BW-LB-1){1'b0}}, 1'b1}, {LB{1'b0}}};
+                        if (a_last) begin
                             if (a_rows_left == 32'd1) begin
                                 a_state <= A_IDLE;
                             end else begin
@@ -122,25 +128,37 @@ module frac_axi_reader #(
     reg [1:0]        d_state;
     reg [ADDR_W-1:0] d_row_addr;
     reg [31:0]       d_rows_left;
-    reg [30:0]       d_beats_left;
+    reg [31:0]       d_beats_left;  // beats of this row still to take
+    reg              d_beats_nz;    // d_beats_left != 0
     reg [31:0]       d_left;        // words still to emit in this row
-    reg [2:0]        d_skip;        // bytes to drop from the next beat
-    reg [127:0]      win;           // byte window, oldest byte at [7:0]
-    reg [4:0]        win_bytes;
+    reg              d_last_word;   // d_left == 1
+    reg              d_last_row;    // d_rows_left == 1
+    reg [63:0]       slot0, slot1;  // the ring: two beats
+    reg              d_wslot;       // the slot the next beat goes to
+    reg [3:0]        d_rp;          // the next word's first byte in {slot1, slot0}
+    reg [1:0]        d_held;        // beats held, from slot d_rp[3] on
+    reg              d_avail;       // a word is held (registered from the next d_held, d_rp)
 
-    assign out_valid = (d_state == D_STREAM) && (win_bytes >= 5'd4);
-    assign out_data = win[31:0];
-    assign rready = (d_state == D_STREAM) && (d_beats_left != 31'd0) && (win_bytes <= 5'd8);
+    // bytes held: 8 * d_held - d_rp[2:0]; a word leaves when there are 4, a beat enters when
+    // there are at most 8 (one slot is free)
+    assign out_valid = d_avail;
+    assign rready = (d_state == D_STREAM) && d_beats_nz && (d_held != 2'd2);
     wire out_fire = out_valid && out_ready;
+    wire head_out = out_fire && d_rp[2];       // the word takes the head slot's last byte
+    wire [2:0] rp_nx = out_fire ? d_rp[2:0] + 3'd4 : d_rp[2:0];   // the offset in the head slot
+    wire [1:0] held_nx = d_held + {1'b0, r_fire} - {1'b0, head_out};
+    wire       avail_nx = held_nx == 2'd2 || (held_nx == 2'd1 && rp_nx <= 3'd4);
 
-    wire [127:0] win_kept = out_fire ? {32'd0, win[127:32]} : win;
-    wire [4:0]   kept_bytes = out_fire ? win_bytes - 5'd4 : win_bytes;
-    wire [63:0]  beat_bytes = rdata >> {d_skip, 3'b000};
-    wire [127:0] win_next = win_kept | ({64'd0, beat_bytes} << {kept_bytes, 3'b000});
+    wire [255:0] ring2 = {slot1, slot0, slot1, slot0};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [255:0] at_rp = ring2 >> {d_rp, 3'b000};
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign out_data = at_rp[31:0];
 
     always @(posedge clk) begin
         if (rst) begin
             d_state <= D_IDLE;
+            d_avail <= 1'b0;
         end else begin
             case (d_state)
                 D_IDLE:
@@ -149,33 +167,42 @@ module frac_axi_reader #(
                         stride_q <= cmd_stride;
                         d_row_addr <= cmd_addr;
                         d_rows_left <= cmd_rows;
+                        d_last_row <= cmd_rows == 32'd1;
                         d_state <= D_ROW;
                     end
                 D_ROW: begin
                     d_beats_left <= row_beats(d_row_addr[2:0], count_q);
+                    d_beats_nz <= count_q != 32'd0;
                     d_left <= count_q;
-                    d_skip <= d_row_addr[2:0];
-                    win <= 128'd0;
-                    win_bytes <= 5'd0;
+                    d_last_word <= count_q == 32'd1;
+                    d_rp <= {1'b0, d_row_addr[2:0]};
+                    d_wslot <= 1'b0;
+                    d_held <= 2'd0;
+                    d_avail <= 1'b0;
                     d_state <= D_STREAM;
                 end
                 D_STREAM: begin
                     if (r_fire) begin
-                        win <= win_next;
-                        win_bytes <= kept_bytes + 5'd8 - {2'd0, d_skip};
-                        d_skip <= 3'd0;
-                        d_beats_left <= d_beats_left - 31'd1;
-                    end else begin
-                        win <= win_kept;
-                        win_bytes <= kept_bytes;
+                        if (d_wslot)
+                            slot1 <= rdata;
+                        else
+                            slot0 <= rdata;
+                        d_wslot <= !d_wslot;
+                        d_beats_left <= d_beats_left - 32'd1;
+                        d_beats_nz <= d_beats_left != 32'd1;
                     end
+                    d_held <= held_nx;
+                    d_avail <= avail_nx && !(out_fire && d_last_word);
                     if (out_fire) begin
+                        d_rp <= d_rp + 4'd4;
                         d_left <= d_left - 32'd1;
-                        if (d_left == 32'd1) begin
-                            if (d_rows_left == 32'd1) begin
+                        d_last_word <= d_left == 32'd2;
+                        if (d_last_word) begin
+                            if (d_last_row) begin
                                 d_state <= D_IDLE;
                             end else begin
                                 d_rows_left <= d_rows_left - 32'd1;
+                                d_last_row <= d_rows_left == 32'd2;
                                 d_row_addr <= d_row_addr + stride_q;
                                 d_state <= D_ROW;
                             end

@@ -2,12 +2,14 @@
 // frac_axi_writer: AXI4 write master that stores a stream of elements into a 2-D region of DDR.
 // A command writes `rows` rows of `count` elements of 2^size bytes (size 0: bytes of the packed
 // stop mask, 2: int32 values, 3: int64 values and statistics); row r starts at byte address addr + r*stride, at any byte alignment. Bytes outside the
-// rows are never written (WSTRB). The address side issues INCR bursts of up to MAX_BURST beats
-// that never cross a 4 KB boundary; the data side packs elements into beats and splits them
-// into the same bursts, taking one element per cycle (also while a beat leaves). `idle` is high
-// when no command is open and every response is back.
+// rows are never written (WSTRB). The address side issues one INCR burst per MAX_BURST-beat
+// aligned block a row touches (MAX_BURST a power of two that divides 512: no burst crosses a
+// 4 KB boundary); the data side packs elements into beats and ends a burst (WLAST) at a block's
+// last beat or the row's, taking one element per cycle (also while a beat leaves). `idle` is
+// high when no command is open and every response is back. Addresses are ADDR_W bits (the
+// board's DDR, ArrayConfig's MEM_ADDR_W); burst lengths need no arithmetic on the address.
 module frac_axi_writer #(
-    parameter ADDR_W = 64,
+    parameter ADDR_W = 32,
     parameter MAX_BURST = 16
 ) (
     input  wire              clk,
@@ -39,8 +41,8 @@ module frac_axi_writer #(
     output wire              bready
 );
     localparam BW = ADDR_W - 3;
+    localparam LB = $clog2(MAX_BURST);          // beat bits inside an aligned block
     localparam [1:0] S_IDLE = 2'd0, S_ROW = 2'd1, S_RUN = 2'd2;
-    localparam [32:0] MAX_BURST_W = MAX_BURST;
 
     // beats that hold `count` elements starting at byte offset `offset` of a beat
     function [32:0] row_beats(input [2:0] offset, input [31:0] count, input [1:0] size);
@@ -53,32 +55,31 @@ module frac_axi_writer #(
         end
     endfunction
 
-    function [32:0] burst_beats(input [8:0] page_beat, input [32:0] left);
-        reg [32:0] to_page;
-        reg [32:0] lim;
-        begin
-            to_page = 33'd512 - {24'd0, page_beat};
-            lim = (to_page < MAX_BURST_W) ? to_page : MAX_BURST_W;
-            burst_beats = (left < lim) ? left : lim;
-        end
-    endfunction
-
     reg [31:0]       count_q;
     reg [ADDR_W-1:0] stride_q;
     reg [1:0]        size_q;
     reg [15:0]       outstanding;
+    reg              out_zero;                  // outstanding == 0
 
     // ---------------------------------------------------------------- address side
     reg [1:0]        a_state;
     reg [ADDR_W-1:0] a_row_addr;
+    reg [ADDR_W-1:0] a_bytes_m1;                // bytes of a row, minus one
     reg [31:0]       a_rows_left;
-    reg [BW-1:0]     a_beat;
-    reg [32:0]       a_beats_left;
+    reg [BW-1:0]     a_beat;                    // the burst's first beat
+    reg [BW-1:0]     a_end;                     // the row's last beat
 
-    wire [32:0] a_len = burst_beats(a_beat[8:0], a_beats_left);
+    // the row ends inside this burst's aligned block: the burst runs to the row's end, else to
+    // the block's end
+    wire          a_last = a_end[BW-1:LB] == a_beat[BW-1:LB];
+    wire [LB-1:0] a_len_m1 = a_last ? a_end[LB-1:0] - a_beat[LB-1:0] : ~a_beat[LB-1:0];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [ADDR_W-1:0] a_row_last = a_row_addr + a_bytes_m1;
+    wire [63:0]       cmd_bytes_m1 = ({32'd0, cmd_count} << cmd_size) - 64'd1;
+    /* verilator lint_on UNUSEDSIGNAL */
     assign awvalid = (a_state == S_RUN);
     assign awaddr = {a_beat, 3'b000};
-    assign awlen = a_len[7:0] - 8'd1;
+    assign awlen = { {(8-LB){1'b0}}, a_len_m1};
     wire aw_fire = awvalid && awready;
     wire b_fire = bvalid && bready;
     assign bready = 1'b1;
@@ -87,25 +88,32 @@ module frac_axi_writer #(
         if (rst) begin
             a_state <= S_IDLE;
             outstanding <= 16'd0;
+            out_zero <= 1'b1;
         end else begin
-            outstanding <= outstanding + {15'd0, aw_fire} - {15'd0, b_fire};
+            if (aw_fire && !b_fire) begin
+                outstanding <= outstanding + 16'd1;
+                out_zero <= 1'b0;
+            end else if (b_fire && !aw_fire) begin
+                outstanding <= outstanding - 16'd1;
+                out_zero <= outstanding == 16'd1;
+            end
             case (a_state)
                 S_IDLE:
                     if (cmd_valid && cmd_ready) begin
                         a_row_addr <= cmd_addr;
+                        a_bytes_m1 <= cmd_bytes_m1[ADDR_W-1:0];
                         a_rows_left <= cmd_rows;
                         a_state <= S_ROW;
                     end
                 S_ROW: begin
                     a_beat <= a_row_addr[ADDR_W-1:3];
-                    a_beats_left <= row_beats(a_row_addr[2:0], count_q, size_q);
+                    a_end <= a_row_last[ADDR_W-1:3];
                     a_state <= S_RUN;
                 end
                 S_RUN:
                     if (aw_fire) begin
-                        a_beat <= a_beat + { {(BW-33){1'b0}}, a_len};
-                        a_beats_left <= a_beats_left - a_len;
-                        if (a_beats_left == a_len) begin
+                        a_beat <= {a_beat[BW-1:LB] + { {(BW-LB-1){1'b0}}, 1'b1}, {LB{1'b0}}};
+                        if (a_last) begin
                             if (a_rows_left == 32'd1) begin
                                 a_state <= S_IDLE;
                             end else begin
@@ -122,42 +130,52 @@ module frac_axi_writer #(
     end
 
     // ---------------------------------------------------------------- data side
+    // The window is a ring of two beats (slot0, slot1); `head` is the slot that leaves next and
+    // `pos` the next free byte lane counted from the head's lane 0, so an element enters at ring
+    // lane (8 * head + pos) mod 16 whether or not a beat leaves in the same cycle (a full beat
+    // leaving moves the head on by 8 lanes and pos back by 8): no byte is shifted.
     reg [1:0]        w_state;
     reg [ADDR_W-1:0] w_row_addr;
     reg [31:0]       w_rows_left;
     reg [31:0]       w_left;        // elements still to take in this row
-    reg [BW-1:0]     w_beat;
-    reg [32:0]       w_beats_left;
-    reg [32:0]       w_burst_left;  // 0: the next beat opens a burst
-    reg [127:0]      win;           // byte window, lane 0 at [7:0]
-    reg [15:0]       win_strb;
-    reg [4:0]        pos;           // next free byte lane of the window
+    reg              w_left_nz;     // w_left != 0
+    reg [LB-1:0]     w_blk;         // the next beat's place in its aligned block
+    reg [32:0]       w_beats_left;  // beats of this row still to leave
+    reg [63:0]       slot0, slot1;
+    reg [7:0]        strb0, strb1;
+    reg              head;
+    reg [4:0]        pos;           // next free byte lane, from the head's lane 0
 
     wire beat_full = pos >= 5'd8;
-    wire beat_tail = (w_left == 32'd0) && (pos != 5'd0);
-    wire [32:0] cur_burst = (w_burst_left == 33'd0) ? burst_beats(w_beat[8:0], w_beats_left)
-                                                    : w_burst_left;
+    wire beat_tail = !w_left_nz && (pos != 5'd0);
     assign wvalid = (w_state == S_RUN) && (beat_full || beat_tail);
-    assign wdata = win[63:0];
-    assign wstrb = win_strb[7:0];
-    assign wlast = cur_burst == 33'd1;
+    assign wdata = head ? slot1 : slot0;
+    assign wstrb = head ? strb1 : strb0;
+    assign wlast = (&w_blk) || (w_beats_left == 33'd1);
     wire w_fire = wvalid && wready;
     // an element enters every cycle while the row has one: also in the cycle a full beat
     // leaves (the window then holds at most 7 bytes), so a row takes one cycle per element
-    assign in_ready = (w_state == S_RUN) && (w_left != 32'd0) && (!beat_full || w_fire);
+    assign in_ready = (w_state == S_RUN) && w_left_nz && (!beat_full || wready);   // full: wvalid
     wire in_fire = in_valid && in_ready;
 
-    wire [63:0]  elem = (size_q == 2'd3) ? in_data
-                      : (size_q == 2'd2) ? {32'd0, in_data[31:0]} : {56'd0, in_data[7:0]};
-    wire [7:0]   elem_strb = (size_q == 2'd3) ? 8'hFF : (size_q == 2'd2) ? 8'h0F : 8'h01;
     wire [4:0]   elem_bytes = (size_q == 2'd3) ? 5'd8 : (size_q == 2'd2) ? 5'd4 : 5'd1;
-
-    // the window after this cycle: the leaving beat shifted out, the entering element put in
-    wire [127:0] win_kept = w_fire ? {64'd0, win[127:64]} : win;
-    wire [15:0]  strb_kept = w_fire ? {8'd0, win_strb[15:8]} : win_strb;
     wire [4:0]   pos_kept = w_fire ? (beat_full ? pos - 5'd8 : 5'd0) : pos;
-    wire [127:0] win_next = in_fire ? win_kept | ({64'd0, elem} << {pos_kept, 3'b000}) : win_kept;
-    wire [15:0]  strb_next = in_fire ? strb_kept | ({8'd0, elem_strb} << pos_kept) : strb_kept;
+    wire [3:0]   wpos = {head ^ pos[3], pos[2:0]};   // ring lane of the entering element
+
+    // ring lane j takes byte (j - wpos) mod 16 of the element when that is below its size
+    reg [127:0] lane_data;
+    reg [15:0]  lane_we;
+    reg [3:0]   lane_k;                         // the element's byte at ring lane j
+    reg [2:0]   lane_b;                         // the same mod 8: where its data comes from
+    integer j;
+    always @* begin
+        for (j = 0; j < 16; j = j + 1) begin
+            lane_k = j[3:0] - wpos;
+            lane_b = j[2:0] - pos[2:0];
+            lane_data[8*j +: 8] = in_data[8*lane_b +: 8];
+            lane_we[j] = in_fire && ({1'b0, lane_k} < elem_bytes);
+        end
+    end
 
     always @(posedge clk) begin
         if (rst) begin
@@ -175,25 +193,43 @@ module frac_axi_writer #(
                     end
                 S_ROW: begin
                     w_left <= count_q;
-                    w_beat <= w_row_addr[ADDR_W-1:3];
+                    w_left_nz <= count_q != 32'd0;
+                    w_blk <= w_row_addr[LB+2:3];
                     w_beats_left <= row_beats(w_row_addr[2:0], count_q, size_q);
-                    w_burst_left <= 33'd0;
-                    win <= 128'd0;
-                    win_strb <= 16'd0;
+                    slot0 <= 64'd0;                    // lanes no element writes read 0
+                    slot1 <= 64'd0;
+                    strb0 <= 8'd0;
+                    strb1 <= 8'd0;
+                    head <= 1'b0;
                     pos <= {2'd0, w_row_addr[2:0]};
                     w_state <= S_RUN;
                 end
                 S_RUN: begin
-                    win <= win_next;
-                    win_strb <= strb_next;
+                    for (j = 0; j < 8; j = j + 1) begin
+                        if (lane_we[j]) begin
+                            slot0[8*j +: 8] <= lane_data[8*j +: 8];
+                            strb0[j] <= 1'b1;
+                        end else if (w_fire && !head) begin
+                            strb0[j] <= 1'b0;
+                        end
+                        if (lane_we[8 + j]) begin
+                            slot1[8*j +: 8] <= lane_data[64 + 8*j +: 8];
+                            strb1[j] <= 1'b1;
+                        end else if (w_fire && head) begin
+                            strb1[j] <= 1'b0;
+                        end
+                    end
                     pos <= pos_kept + (in_fire ? elem_bytes : 5'd0);
-                    if (in_fire)
+                    if (w_fire)
+                        head <= !head;
+                    if (in_fire) begin
                         w_left <= w_left - 32'd1;
+                        w_left_nz <= w_left != 32'd1;
+                    end
                     if (w_fire) begin
-                        w_beat <= w_beat + { {(BW-1){1'b0}}, 1'b1};
+                        w_blk <= w_blk + { {(LB-1){1'b0}}, 1'b1};
                         w_beats_left <= w_beats_left - 33'd1;
-                        w_burst_left <= cur_burst - 33'd1;
-                        if (w_left == 32'd0 && pos <= 5'd8) begin
+                        if (!w_left_nz && pos <= 5'd8) begin
                             if (w_rows_left == 32'd1) begin
                                 w_state <= S_IDLE;
                             end else begin
@@ -211,5 +247,5 @@ module frac_axi_writer #(
     end
 
     assign cmd_ready = (a_state == S_IDLE) && (w_state == S_IDLE);
-    assign idle = cmd_ready && (outstanding == 16'd0);
+    assign idle = cmd_ready && out_zero;
 endmodule

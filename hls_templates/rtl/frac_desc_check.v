@@ -4,12 +4,18 @@
 // frac_contract.vh); ERR_OK when the kernel accepts the descriptor. There is no operand check:
 // every digit-plane pattern is a legal code. (A descriptor's prefix word is checked here; the
 // relative-tau flag is refused until the walk has the prefix sweep.)
+// Timing: the int32 check's sum a_bits + b_bits + bit_length(k) is split over two cycles: in the
+// cycle `pre` (the walker's DECODE, the fields already fetched) the module registers a_bits +
+// b_bits and the room C32_MAX_BITS - bit_length(k); `err` (read in CHECK) compares the two, one
+// carry chain. The stop ring is compared with each operand's digits, not with their maximum.
 module frac_desc_check #(
     parameter MAX_K = 131072,
     parameter MAX_BITS = 12,
     parameter [31:0] BITS_MASK = 32'h0000115C,
     parameter DGW = 3
 ) (
+    input  wire           clk,
+    input  wire           pre,          // register the int32 check's operands
     input  wire [7:0]     pass_id,
     input  wire [31:0]    a_bits,
     input  wire [31:0]    b_bits,
@@ -46,8 +52,15 @@ module frac_desc_check #(
 
     wire a_in_set = a_bits <= MAX_BITS_W && BITS_MASK[a_bits[4:0]];
     wire b_in_set = b_bits <= MAX_BITS_W && BITS_MASK[b_bits[4:0]];
-    wire [31:0] c32_bits = a_bits + b_bits + {26'd0, bit_length(k)};
-    wire [DGW-1:0] rings = (da > db) ? da : db;
+    // a_bits + b_bits only matters where both are in the set (at most MAX_BITS < 64)
+    reg [6:0] ab_bits;
+    reg [7:0] c32_room;                 // C32_MAX_BITS - bit_length(k), two's complement
+    always @(posedge clk)
+        if (pre) begin
+            ab_bits <= {1'b0, a_bits[5:0]} + {1'b0, b_bits[5:0]};
+            c32_room <= C32_MAX_BITS[7:0] - {2'd0, bit_length(k)};
+        end
+    wire c32_over = $signed({2'b00, ab_bits}) > $signed({c32_room[7], c32_room});
     wire [7:0] pk = prefix[7:0];
     wire [7:0] qk = prefix[15:8];
     wire [7:0] da8 = { {(8-DGW){1'b0}}, da};
@@ -55,7 +68,7 @@ module frac_desc_check #(
     // an asymmetric prefix needs 1 <= p <= D_a and 1 <= q <= D_b; else the stop ring < rings
     wire bad_prefix = (prefix != 16'd0)
                     ? (pk == 8'd0 || pk > da8 || qk == 8'd0 || qk > db8)
-                    : stop_ring >= { {(32-DGW){1'b0}}, rings};
+                    : (stop_ring >= { {(32-DGW){1'b0}}, da} && stop_ring >= { {(32-DGW){1'b0}}, db});
 
     always @* begin
         if (pass_id > PASS_MAX)
@@ -70,7 +83,7 @@ module frac_desc_check #(
             err = ERR_K;
         else if (early && (bad_prefix || tau_rel || tau_top))
             err = ERR_EARLY_STOP;
-        else if (!c64 && c32_bits > C32_MAX_BITS)
+        else if (!c64 && c32_over)
             err = ERR_C32;
         else
             err = ERR_OK;
