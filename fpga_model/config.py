@@ -269,8 +269,13 @@ class ArrayConfig:
             "PLANE_BYTES": PLANE_BYTES,
             "BITS_MASK": sum(1 << b for b in self.bits),
             "NUM_WIDTHS": len(self.bits),
-            "MEM_ADDR_W": max(self.board_info.port_addr_bits, MEM_ADDR_BITS),
+            "MEM_ADDR_W": self.mem_addr_bits,
         }
+
+    @property
+    def mem_addr_bits(self) -> int:
+        """Byte-address bits of the RTL's DDR movers: a window must end at or below 2^this."""
+        return max(self.board_info.port_addr_bits, MEM_ADDR_BITS)
 
     # ----------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:

@@ -201,3 +201,20 @@ def test_auto_falls_back_to_the_emulator(monkeypatch, cfg):
     # training: the emulator is the fastest exact target, so auto takes it at once
     assert choose_target("auto", cfg, "train") == ("emulator", "chose emulator: the "
                                                    "bit-accurate Python model is always available")
+
+
+def test_a_window_past_the_kernels_addresses_is_refused(cfg):
+    """The movers add offsets in ``cfg.mem_addr_bits`` bits: a window ending past 2^that would
+    wrap on the bus, so the driver refuses it before the kernel starts."""
+    job = standard_jobs(cfg)[0]
+    top = 1 << cfg.mem_addr_bits
+    high = Accelerator(EmulatorTarget(cfg, DeviceMemory(base=top, limit=1 << 20)), cfg)
+    high.write(job.memory, job.descriptors, desc_addr=job.desc_addr)
+    with pytest.raises(BufferMismatch, match=rf"^the DDR window ends at 0x[0-9A-F]+, past the "
+                                             rf"kernel's {cfg.mem_addr_bits}-bit addresses; "
+                                             rf"allocate the buffer below 0x{top:X}$"):
+        high.run()
+    low = Accelerator(EmulatorTarget(cfg, DeviceMemory(base=top - (1 << 20), limit=1 << 20)),
+                      cfg)
+    low.write(job.memory, job.descriptors, desc_addr=job.desc_addr)
+    assert low.run() == job.status  # the same list ending below 2^bits runs

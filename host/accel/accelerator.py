@@ -215,6 +215,11 @@ class Accelerator:
         if self._window is None or not self._size:
             raise BufferMismatch("nothing to run: write a descriptor list first "
                                  "(Accelerator.write)")
+        end = self._window.physical_address + self._size
+        if end > 1 << self.cfg.mem_addr_bits:
+            raise BufferMismatch(f"the DDR window ends at 0x{end:X}, past the kernel's "
+                                 f"{self.cfg.mem_addr_bits}-bit addresses; allocate the "
+                                 f"buffer below 0x{1 << self.cfg.mem_addr_bits:X}")
         bound = timeout_cycles or self.timeout_cycles or default_timeout_cycles(
             self.cfg, self._descriptors)
         return kernel_program(self._window.physical_address, self._size, self._desc_addr,
