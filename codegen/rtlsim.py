@@ -77,8 +77,8 @@ PAUSE_PROBABILITY = 0.4  # backpressure: each AXI channel of the cocotb memory p
 # only the top's signals public (frac_sim_top.vlt instead of cocotb's --public-flat-rw, which
 # alone made runs 6x slower), and the model's hot code (OPT_FAST) and Verilator's runtime
 # (OPT_GLOBAL: the --timing scheduler that wakes the top's clock, the VPI callbacks) compiled at
-# -O3 instead of -Os (OPT_GLOBAL=-O3: about 1.1x more cycles/s, side by side on CPU time;
-# -march=native, --output-split 0 and --threads 2 measured no faster here and are left out).
+# -O3 instead of -Os (OPT_GLOBAL=-O3: 1.06x more cycles/s in bench/rtlsim_speed.py, side by
+# side; -march=native and --output-split 0 measured no faster here and are left out).
 _EXTRA_BUILD_ARGS: dict[str, dict] = {
     "icarus": {"tool": "iverilog", "build_args": (), "timescale": ("1ns", "1ps"),
                "hdl_build_args": (), "hdl_make": ()},
