@@ -307,7 +307,12 @@ class _QuantConvFn(torch.autograd.Function):
         # anchored (PSG) errors: per-tensor scale from the channels' mean max, so that a
         # heavy tail's few outliers saturate instead of rounding the rest to 0 (one scale
         # still factors out of GC, EB and the array's tau)
-        rng = None if plan.anchored else tensor_range(dy)
+        widths = {g.g_bits for g, _, _ in ctx.saved}  # one reduction per width, not per group
+        if plan.anchored:
+            ranges = {b: channel_range(dy, b) for b in widths}
+        else:
+            whole = tensor_range(dy)
+            ranges = dict.fromkeys(widths, whole)
         if need_x:  # EB's weights per input channel (see the module docstring)
             wb = quantize_rows(layer.eb_weight_matrix(ctx.weight), plan.w_bits,
                                anchored=plan.anchored)
@@ -316,7 +321,7 @@ class _QuantConvFn(torch.autograd.Function):
         dw = None
         for g, a, xq in ctx.saved:
             eg = _select(dy_nhwc, g.index).reshape(-1, cout)
-            glo, ghi = rng if rng is not None else channel_range(dy, g.g_bits)
+            glo, ghi = ranges[g.g_bits]
             eq = quantize_tensor(eg, g.g_bits, glo, ghi, stochastic=plan.error_dither,
                                  generator=rt.generator,
                                  anchored=plan.anchored,
