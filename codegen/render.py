@@ -24,6 +24,7 @@ import jinja2
 from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERRORS, KERNEL_NAME,
                         REGMAP, STAT_BYTES, STAT_FIELDS, VLNV, ArrayConfig, ConfigError)
 from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
+from fpga_model.operands import TAU_REL_ONE
 from fpga_model.regmap import COUNTERS
 from fpga_model.hls_cycles import cycle_table, hls_buffers, maxi_settings
 
@@ -176,6 +177,7 @@ def template_context(cfg: ArrayConfig) -> dict:
         "error_codes": ERROR_CODES,
         "errors": ERRORS,
         "c32_max_bits": C32_MAX_BITS,
+        "tau_rel_one": TAU_REL_ONE,
         "flags": dict(FLAGS),
         "passes": {p.name: int(p) for p in Pass},
         "kernel": KERNEL_NAME,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
-from fpga_model.descriptor import DESC_BYTES
+from fpga_model.descriptor import DESC_BYTES, STAT_BYTES
 from fpga_model.job import Job
 from fpga_model.kernel import KernelStatus, run_kernel
 from fpga_model.memory import MemoryImage, read_operand
@@ -142,7 +142,8 @@ def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None
     ``early-stop``: every pair with a random stop ring and threshold, every other one with an
     asymmetric prefix (top p digits of A x top q of B) instead; ``edges``: min/max codes,
     K=1, K not a multiple of the brick count, shapes not multiples of the tile grid; ``refused``:
-    a valid descriptor followed by one whose width is not in the set.
+    a valid descriptor followed by one whose width is not in the set; ``relative-tau``: early
+    stop with tau relative to the pass's prefix maximum (two sweeps in the kernels).
     """
     rng = np.random.default_rng(seed)
     tm, tn = cfg.tiles
@@ -200,8 +201,25 @@ def standard_jobs(cfg: ArrayConfig, seed: int = 0, *, max_dim: int | None = None
     img.add_pass(_codes(rng, (m, k), lo_b, True), _codes(rng, (k, n), lo_b, True), lo_b, lo_b)
     img.add_descriptor(Descriptor(m=1, n=1, k=1, a_bits=missing, b_bits=lo_b,
                                   c_addr=img.alloc(8), mask_addr=img.alloc(1),
-                                  stat_addr=img.alloc(32)))
+                                  stat_addr=img.alloc(STAT_BYTES)))
     jobs.append(make_job(cfg, "refused", img))
+
+    # tau relative to each pass's prefix maximum (the kernels' two sweeps), beta in 0.03..0.6
+    few = pairs[::max(1, len(pairs) // 4)][:4]
+    img = MemoryImage(max_descriptors=len(few))
+    for i, (ab, bb) in enumerate(few):
+        m, k, n = shape()
+        sa, sb = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+        ring = int(rng.integers(0, max(cfg.digits(ab), cfg.digits(bb))))
+        prefix = None
+        if i % 2:
+            prefix = (int(rng.integers(1, cfg.digits(ab) + 1)),
+                      int(rng.integers(1, cfg.digits(bb) + 1)))
+            ring = None
+        img.add_pass(_codes(rng, (m, k), ab, sa), _codes(rng, (k, n), bb, sb), ab, bb,
+                     a_signed=sa, b_signed=sb, stop_ring=ring, pass_=Pass(i % 3), layer=i,
+                     prefix=prefix, tau_rel=int(rng.integers(2000, 40000)))
+    jobs.append(make_job(cfg, "relative-tau", img))
     return jobs
 
 

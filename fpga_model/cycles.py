@@ -18,7 +18,9 @@ The overheads are the RTL's fixed costs, measured by its engine-cycle counter (t
   ET_CHECK_CYCLES = 7  the DRAIN after the stop ring (4, and 2 more for the registered compare
                        |partial| >= tau and the registered AND over the block's outputs) and
                        the ET_CMP cycle that reads it (early stop only; spent whether or not
-                       the block skips).
+                       the block skips);
+  TAU_STEP_CYCLES      a relative tau only: tau = ceil(max|prefix| * tau_rel / 2^16) between
+                       the prefix sweep and the pass (see ``pass_counters``).
 The pipeline depth of ``frac_array`` sets these two: each of its stages keeps at most 6 LUT
 levels and one carry chain (``fracfpga estimate``), and the walker's DRAIN counts
 BLOCK_CYCLES - 1 and ET_CHECK_CYCLES - 1 cycles.
@@ -49,10 +51,11 @@ class CycleCosts:
     desc: int = 4  # decode, check, plan and finish one descriptor
     block: int = 5  # clear the accumulators, drain the 5-stage pipeline of one output block
     et_check: int = 7  # drain after the stop ring, registered |partial| >= tau and AND, ET_CMP
+    tau_step: int = 18  # relative tau: the multiply between the prefix sweep and the pass
 
     def hdl_parameters(self) -> dict[str, int]:
         return {"DESC_CYCLES": self.desc, "BLOCK_CYCLES": self.block,
-                "ET_CHECK_CYCLES": self.et_check}
+                "ET_CHECK_CYCLES": self.et_check, "TAU_STEP_CYCLES": self.tau_step}
 
 
 CYCLE_COSTS = CycleCosts()
@@ -114,15 +117,20 @@ def _full_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
     }
 
 
+def _record_bits(m: int, n: int, k: int, a_bits: int, b_bits: int) -> int:
+    """DDR bits a pass moves once whatever its blocks do: the descriptor read, then C (32 or
+    64-bit values), the packed mask and the STAT record written (strobed bytes)."""
+    value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
+    return 8 * (m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
+
+
 def _dram_bits(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
                reload=None, segment: int | None = None) -> int:
     """DDR bits of a pass as the RTL moves them on the bus (memory contract v2, buffers 8-byte
     aligned): the digit planes of A and B as every output block reads them, in whole beats
-    (``fpga_model.wall.bus_read_bytes``), the descriptor, then C (32 or 64-bit values), the
-    packed mask and the STAT record written once (strobed bytes)."""
-    value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
+    (``fpga_model.wall.bus_read_bytes``), and ``_record_bits``."""
     reads = bus_read_bytes(cfg, m, n, k, a_bits, b_bits, reload=reload, segment=segment)
-    return 8 * (reads + m * -(-n // 8) + DESC_BYTES + STAT_BYTES) + value_bits * m * n
+    return 8 * reads + _record_bits(m, n, k, a_bits, b_bits)
 
 
 def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
@@ -136,11 +144,24 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     the symmetric ``stop_ring`` or ``prefix`` = (p, q) digits of A and B. A stopped tile stops
     issuing for the rest of its block (operand-gated: no digit products, no tile cycles), while
     the cycles of a block shrink only when all its outputs stopped (the block is the lockstep
-    group). ``two_sweeps`` (tau relative to this pass's prefix maximum): the prefix of every
-    block runs first and its partials go to C in DDR; the second sweep reloads them and the
-    operands, decides and runs the rest, so each block pays its overhead twice and DDR carries
-    the operands and C twice more.
+    group). ``two_sweeps`` (tau relative to this pass's prefix maximum): the kernels first run
+    the prefix sweep, the pass as if every output stopped but writing nothing (it only keeps
+    the largest |prefix|), spend ``tau_step`` cycles on the threshold, then run the pass; the
+    counters are the two sweeps' sums (stops and skips: the pass's), the descriptor and the
+    results counted once.
     """
+    if two_sweeps:
+        assert stopped is not None
+        kw = dict(prefix=prefix, segment=segment)
+        sweep = pass_counters(cfg, m, n, k, a_bits, b_bits, stop_ring,
+                              np.ones((m, n), dtype=bool), costs, **kw)
+        main = pass_counters(cfg, m, n, k, a_bits, b_bits, stop_ring, stopped, costs, **kw)
+        both = {key: sweep[key] + main[key] for key in
+                ("digit_products", "tile_cycles", "buffer_bits")}
+        return {**main, **both,
+                "cycles": main["cycles"] + sweep["cycles"] - costs.desc + costs.tau_step,
+                "dram_bits": main["dram_bits"] + sweep["dram_bits"]
+                - _record_bits(m, n, k, a_bits, b_bits)}
     tm, tn = cfg.tiles
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     chunks = -(-k // cfg.bricks)
@@ -159,23 +180,8 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     reload = None
     if plane_chunks(k) > (segment or seg_chunks(cfg)) and (p, q) != (da, db):
         reload = (pairs == full).astype(np.int64)
-    sweeps = 2 if two_sweeps else 1
-    cycles = costs.desc + nblocks * (sweeps * costs.block + costs.et_check) + int(compute.sum())
+    cycles = costs.desc + nblocks * (costs.block + costs.et_check) + int(compute.sum())
     dram = _dram_bits(cfg, m, n, k, a_bits, b_bits, reload, segment)
-    if two_sweeps:
-        # (a design estimate: the RTL refuses tau_rel) sweep 1 reads the prefix planes of
-        # every block, sweep 2 all planes of the running blocks (per block: its rows' and
-        # columns' share), whose partials go to C and back
-        value_bits = 64 if needs_c64(a_bits, b_bits, k) else 32
-        bm, bn = len(vm), len(vn)
-        a_blk = operand_bytes(m, k, a_bits) / bm
-        b_blk = operand_bytes(n, k, b_bits) / bn
-        running = pairs == full
-        once = nblocks * (a_blk + b_blk)
-        first_reads = nblocks * (a_blk * p / da + b_blk * q / db)
-        rest_reads = int(running.sum()) * (a_blk + b_blk)
-        dram += round(8 * (first_reads + rest_reads - once))
-        dram += 2 * value_bits * int((valid * running).sum())
     lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
     n_stop = int(stopped.sum())
     # every valid output takes the prefix pairs, the running ones the rest (a skipped block's

@@ -37,9 +37,9 @@ FLAG_A_SIGNED = 1 << 0
 FLAG_B_SIGNED = 1 << 1
 FLAG_EARLY_STOP = 1 << 2
 FLAG_C64 = 1 << 3
-# tau relative to the pass's largest |prefix| (tau word = beta * 2^16, two sweeps): the model
-# defines it (fpga_model.gemm(tau_rel=...), run by the emulator); this generation's DDR kernels
-# refuse it (ERR_EARLY_STOP) until their walk has the second sweep.
+# tau relative to the pass's largest |prefix| (tau word = beta * 2^16 in 0..2^16): the kernel
+# first sweeps the prefix of every block, writing nothing, then runs the pass with
+# tau = ceil(max|prefix| * beta) (fpga_model.cycles.pass_counters, two_sweeps).
 FLAG_TAU_REL = 1 << 4
 FLAGS = {"A_SIGNED": FLAG_A_SIGNED, "B_SIGNED": FLAG_B_SIGNED, "EARLY_STOP": FLAG_EARLY_STOP,
          "C64": FLAG_C64, "TAU_REL": FLAG_TAU_REL}
@@ -95,6 +95,9 @@ STAT_FIELDS: tuple[tuple[str, str], ...] = (
     ("digit_products", "brick digit products on valid operands"),
     ("tile_cycles", "active tiles x compute cycles"),
     ("stopped", "outputs that stopped early"),
+    ("prefix_max", "largest |prefix| of a relative-tau pass's prefix sweep (else 0)"),
+    ("tau", "the early-stop threshold the pass used (the descriptor's or the relative one; "
+            "0 without early stop)"),
 )
 STAT_BYTES = 8 * len(STAT_FIELDS)
 
@@ -110,7 +113,7 @@ ERRORS: tuple[tuple[str, int, str], ...] = (
     ("SHAPE", 4, "m or n is 0"),
     ("K", 5, "k is 0 or larger than MAX_K"),
     ("EARLY_STOP", 6, "stop_ring beyond the last ring of the pair, prefix p or q outside "
-                      "1..D of its operand, tau >= 2^63, or tau_rel (not in this kernel)"),
+                      "1..D of its operand, tau >= 2^63, or tau_rel > 2^16"),
     ("C32", 7, "c64 flag clear but a_bits + b_bits + bit_length(k) > 31: results need int64"),
 )
 ERROR_CODES = {code: text for _, code, text in ERRORS}

@@ -328,6 +328,7 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
         return ref
     bound = g.k * g.a_absmax * g.b_absmax
     stopped_np = None
+    pmax = tau_used = 0
     if g.keep is None:
         values = exact_matmul(a, b, bound)
     else:
@@ -359,8 +360,8 @@ def gemm(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed: bool = T
             stopped_np = stopped
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring, stopped_np,
                              prefix=g.keep, two_sweeps=g.tau_rel is not None)
-    if g.tau_rel is not None:  # what the array reports after the prefix sweep, and its tau
-        counters["prefix_max"], counters["tau"] = pmax, tau_used
+    # what the array reports in STAT: the prefix sweep's maximum (relative tau) and the tau
+    counters["prefix_max"], counters["tau"] = pmax if g.tau_rel is not None else 0, tau_used
     if stopped_np is None:
         stopped_np = _no_stops(g.m, g.n)
     if to_numpy:

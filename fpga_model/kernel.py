@@ -17,6 +17,7 @@ from .config import ArrayConfig
 from .descriptor import DESC_BYTES, STAT_FIELDS, Descriptor, Pass, needs_c64
 from .fast import gemm
 from .memory import pack_mask, read_operand, value_bytes
+from .operands import TAU_REL_ONE
 
 __all__ = ["KernelStatus", "run_kernel", "check_descriptor"]
 
@@ -59,7 +60,11 @@ def check_descriptor(cfg: ArrayConfig, d: Descriptor) -> int:
             bad = not (1 <= d.prefix[0] <= da and 1 <= d.prefix[1] <= db)
         else:
             bad = d.stop_ring >= max(da, db)
-        if bad or d.tau_rel is not None or d.tau is None or d.tau >= (1 << 63):
+        if d.tau_rel is not None:
+            bad = bad or d.tau_rel > TAU_REL_ONE
+        elif d.tau is None or d.tau >= (1 << 63):
+            bad = True
+        if bad:
             return 6
     if not d.c64 and needs_c64(d.a_bits, d.b_bits, d.k):
         return 7
@@ -81,7 +86,7 @@ def run_kernel(cfg: ArrayConfig, mem: bytearray, desc_addr: int, desc_count: int
         a = read_operand(mem, d.a_addr, d.m, d.k, d.a_bits, d.a_signed)
         b = read_operand(mem, d.b_addr, d.n, d.k, d.b_bits, d.b_signed).T
         r = gemm(cfg, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed, b_signed=d.b_signed,
-                 stop_ring=d.stop_ring, tau=d.tau, prefix=d.prefix)
+                 stop_ring=d.stop_ring, tau=d.tau, prefix=d.prefix, tau_rel=d.tau_rel)
         vb = value_bytes(d)
         values = np.ascontiguousarray(r.values, dtype="<i8" if vb == 8 else "<i4").tobytes()
         mem[d.c_addr:d.c_addr + len(values)] = values

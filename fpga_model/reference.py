@@ -88,6 +88,7 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
         if g.keep is not None and r == 0:
             partial = acc.copy()
     values = acc >> unpad
+    pmax = tau_used = 0
     if g.keep is not None:
         assert partial is not None
         part = partial >> unpad
@@ -101,6 +102,6 @@ def gemm_reference(cfg: ArrayConfig, a, b, a_bits: int, b_bits: int, *, a_signed
     counters = pass_counters(cfg, g.m, g.n, g.k, a_bits, b_bits, g.stop_ring,
                              stopped if g.keep is not None else None, prefix=g.keep,
                              two_sweeps=g.tau_rel is not None)
-    if g.tau_rel is not None:  # what the array reports after the prefix sweep, and its tau
-        counters["prefix_max"], counters["tau"] = pmax, tau_used
+    # what the array reports in STAT: the prefix sweep's maximum (relative tau) and the tau
+    counters["prefix_max"], counters["tau"] = pmax if g.tau_rel is not None else 0, tau_used
     return GemmResult(values.astype(np.int64), stopped, counters["cycles"], counters)

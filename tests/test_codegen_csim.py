@@ -107,7 +107,7 @@ def test_selected_jobs_and_unknown_job(projects):
     project = projects["b8"]
     assert [o.job for o in run_csim(project, ["edges", "refused"])] == ["edges", "refused"]
     with pytest.raises(ProjectError, match=r"^no job 'nope' in .*; jobs: all-pairs, early-stop, "
-                                           r"edges, refused$"):
+                                           r"edges, refused, relative-tau$"):
         run_csim(project, ["nope"])
 
 
@@ -210,7 +210,7 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     assert needs_c64(hi_b, hi_b, cfg.max_k)
     # the early-stop refusals of an asymmetric prefix and of a relative tau
     more = [(6, dict(prefix=(cfg.digits(lo_b) + 1, 1), tau=0)),
-            (6, dict(prefix=(1, 0 + cfg.digits(lo_b)), tau=None, tau_rel=3277))]
+            (6, dict(prefix=(1, cfg.digits(lo_b)), tau=None, tau_rel=65537))]
     jobs = []
     for i, (code, fields) in enumerate([(c, bad.get(c)) for c in range(1, 8)] + more):
         img = MemoryImage(max_descriptors=2)
@@ -337,7 +337,8 @@ def test_cycle_costs_come_from_the_config_header(projects, tmp_path):
             d = Descriptor.unpack(mem[i * DESC_BYTES:(i + 1) * DESC_BYTES])
             stopped = read_pass(expected, d).stopped if d.early_stop else None
             want += pass_counters(project.cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring,
-                                  stopped, costs, prefix=d.prefix)["cycles"]
+                                  stopped, costs, prefix=d.prefix,
+                                  two_sweeps=d.tau_rel is not None)["cycles"]
         assert o.cycles == want
         assert o.passed == (done == 0)  # the stored vectors hold the default costs
 
@@ -351,8 +352,8 @@ def test_csim_command_passes_and_fails(projects, tmp_path):
     project = copy_project(projects["b8"], tmp_path / "p")
     r = fracfpga("csim", str(project.root))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("PASS") == 4
-    assert "the kernel equals the model on 4 of 4 jobs" in " ".join(r.stdout.split())
+    assert r.stdout.count("PASS") == 5
+    assert "the kernel equals the model on 5 of 5 jobs" in " ".join(r.stdout.split())
     _flip(project.vectors / "edges.expected.bin", _first_descriptor(project, "edges").c_addr)
     r = fracfpga("csim", str(project.root), "--job", "edges", "--job", "refused")
     assert r.returncode == 2  # an edited vector file no longer matches the manifest

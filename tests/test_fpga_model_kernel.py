@@ -25,26 +25,33 @@ def test_descriptor_round_trip():
 def test_list_with_precision_changes_matches_gemm():
     rng = np.random.default_rng(0)
     img = MemoryImage(max_descriptors=4)
-    specs = [(3, 8, True, False, None, None), (8, 4, False, True, 1, 50), (4, 4, True, True, 0, 0)]
+    # the last pass takes a relative tau: beta = 0.25 of its prefix maximum
+    specs = [(3, 8, True, False, None, None), (8, 4, False, True, 1, 50), (4, 4, True, True, 0, 0),
+             (8, 8, True, True, 0, None)]
     ops = []
     for ab, bb, sa, sb, ring, tau in specs:
+        rel = 1 << 14 if ab == bb == 8 else None
         lo = -(1 << (ab - 1)) if sa else 0
         a = rng.integers(lo, lo + (1 << ab), (5, 20))
         lo = -(1 << (bb - 1)) if sb else 0
         b = rng.integers(lo, lo + (1 << bb), (20, 4))
-        ops.append((img.add_pass(a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=tau),
-                    a, b))
+        ops.append((img.add_pass(a, b, ab, bb, a_signed=sa, b_signed=sb, stop_ring=ring, tau=tau,
+                                 tau_rel=rel), a, b))
     mem = img.to_bytes()
     st = run_kernel(CFG, mem, img.desc_addr, len(img.descriptors))
     assert st.ok and st.error == 0
     total = 0
     for d, a, b in ops:
         r = gemm(CFG, a, b, d.a_bits, d.b_bits, a_signed=d.a_signed, b_signed=d.b_signed,
-                 stop_ring=d.stop_ring, tau=d.tau)
+                 stop_ring=d.stop_ring, tau=d.tau, tau_rel=d.tau_rel)
         got = read_pass(mem, d)
         assert (got.values == r.values).all() and (got.stopped == r.stopped).all()
         assert got.stats == {k: r.counters[k] for k in ("cycles", "digit_products",
-                                                        "tile_cycles", "stopped")}
+                                                        "tile_cycles", "stopped", "prefix_max",
+                                                        "tau")}
+        if d.tau_rel is not None:  # the STAT record says which threshold the pass derived
+            assert got.stats["tau"] == -(-got.stats["prefix_max"] // 4) > 0
+            assert 0 < got.stats["stopped"] < d.m * d.n
         total += r.cycles
     assert st.cycles == total
 

@@ -44,7 +44,7 @@ def test_sizes():
     d = Descriptor(m=3, n=10, k=33, a_bits=3, b_bits=12, a_addr=64, b_addr=128, c_addr=256,
                    mask_addr=512, stat_addr=576, c64=False)
     assert buffer_spans(d) == {"A": (64, 3 * 3 * 2 * 4), "B": (128, 10 * 3 * 6 * 4),
-                               "C": (256, 4 * 30), "MASK": (512, 3 * 2), "STAT": (576, 32)}
+                               "C": (256, 4 * 30), "MASK": (512, 3 * 2), "STAT": (576, 48)}
     assert buffer_spans(Descriptor(**{**d.__dict__, "c64": True}))["C"] == (256, 8 * 30)
 
 

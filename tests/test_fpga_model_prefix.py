@@ -1,5 +1,7 @@
 """Asymmetric early-stop prefixes: schedule, prefix property, operand-gated counters, descriptor."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from fpga_model.cycles import CYCLE_COSTS as C
 from fpga_model.cycles import pass_counters
 from fpga_model.digits import prefix_groups, prefix_keep, ring_pairs
 from fpga_model.kernel import check_descriptor
+from fpga_model.wall import bus_read_bytes
 
 CFG = ArrayConfig(bits=(3, 4, 8, 16), tiles=(2, 3), bricks=4)
 
@@ -151,13 +154,21 @@ def test_relative_tau_is_this_passs_prefix_maximum():
         assert np.array_equal(np.asarray(r.values), np.asarray(want.values))
         assert np.array_equal(r.stopped, want.stopped) and r.counters["tau"] == tau
         assert r.counters["prefix_max"] == int(np.abs(pref).max())
-        # two sweeps: every block pays its overhead twice, DDR carries more
-        nblocks = want.counters["blocks"]
-        assert r.counters["cycles"] == want.counters["cycles"] + nblocks * C.block
-        assert r.counters["dram_bits"] > want.counters["dram_bits"]
-        assert r.counters["digit_products"] == want.counters["digit_products"]
+        # the prefix sweep before the pass: 3 x 2 blocks of 2 x 3 tiles, each with its
+        # overheads and 2 x 8 digit pairs over ceil(40 / 4) = 10 chunks, for all 30 outputs;
+        # then the threshold's multiply. It reads the operands as a pass without early stop
+        # reads them and writes nothing.
+        assert want.counters["blocks"] == 6
+        sweep = 6 * (C.block + C.et_check + 16 * 10)
+        assert r.counters["cycles"] == want.counters["cycles"] + sweep + C.tau_step
+        assert r.counters["digit_products"] == want.counters["digit_products"] + 30 * 16 * 40
+        assert r.counters["tile_cycles"] == want.counters["tile_cycles"] + 30 * 16 * 10
+        reads = 8 * bus_read_bytes(CFG, 6, 5, 40, 8, 16)
+        assert r.counters["dram_bits"] == want.counters["dram_bits"] + reads
+        assert r.counters["stopped"] == want.counters["stopped"]
     d = Descriptor(m=6, n=5, k=40, a_bits=8, b_bits=16, prefix=(2, 8), tau_rel=rel)
     assert Descriptor.unpack(d.pack()) == d and d.words()[13] == rel
-    assert check_descriptor(CFG, d) == 6  # the DDR kernels do not have the prefix sweep yet
+    assert check_descriptor(CFG, d) == 0
+    assert check_descriptor(CFG, replace(d, tau_rel=65537)) == 6  # beta above 1
     with pytest.raises(ConfigError, match=r"^tau_rel 70000 must be an integer fraction"):
         gemm(CFG, a, b, 8, 16, a_signed=False, prefix=(2, 8), tau_rel=70000)

@@ -38,7 +38,7 @@ def project(tmp_path_factory):
 def _rows(stdout: str) -> dict[str, str]:
     return {line.split()[1]: line for line in stdout.splitlines()
             if line.startswith("│ ") and line.split()[1] in ("all-pairs", "early-stop", "edges",
-                                                            "refused")}
+                                                            "refused", "relative-tau")}
 
 
 def test_deploy_on_the_emulator(project):
@@ -48,11 +48,11 @@ def test_deploy_on_the_emulator(project):
     assert lines[0] == ("no PYNQ board: pynq is not installed; running the self-test on the "
                         "emulator")
     rows = _rows(r.stdout)
-    assert set(rows) == {"all-pairs", "early-stop", "edges", "refused"}
+    assert set(rows) == {"all-pairs", "early-stop", "edges", "refused", "relative-tau"}
     assert all("PASS" in row for row in rows.values())
-    assert "refused #1, as the model" in rows["refused"]
-    assert lines[-1] == ("the emulator equals the model on 4 of 4 jobs (9 of 9 width pairs, "
-                         "9 early-stop descriptors)")
+    assert "PASS (refused #1, as the" in rows["refused"]  # "model" wraps to the next line
+    assert lines[-1] == ("the emulator equals the model on 5 of 5 jobs (9 of 9 width pairs, "
+                         "13 early-stop descriptors)")
 
 
 def test_deploy_on_a_board(project):
@@ -63,7 +63,7 @@ def test_deploy_on_a_board(project):
                         f"manifest (config {project.manifest['config_hash']}); overlay loaded")
     assert lines[1] == "backend auto: chose pynq: PYNQ device fake-zynq"
     assert all("PASS" in row for row in _rows(r.stdout).values())
-    assert lines[-1].startswith("the PYNQ board equals the model on 4 of 4 jobs")
+    assert lines[-1].startswith("the PYNQ board equals the model on 5 of 5 jobs")
 
 
 @pytest.mark.parametrize("args, board, message", [
@@ -72,7 +72,7 @@ def test_deploy_on_a_board(project):
     (["--backend", "fpga"], False,
      "error: unknown backend 'fpga'; backends: emulator, rtl, pynq, auto"),
     (["--backend", "emulator", "--job", "nope"], False,
-     "error: unknown self-test job 'nope'; jobs: all-pairs, early-stop, edges, refused"),
+     "error: unknown self-test job 'nope'; jobs: all-pairs, early-stop, edges, refused, relative-tau"),
     (["--backend", "emulator", "--timeout-cycles", "10"], False,
      "error: the kernel on emulator did not raise ap_done within 10 cycles (running 9 "
      "descriptors) and was reset; raise timeout_cycles or check the descriptors"),

@@ -29,7 +29,7 @@ struct descriptor {
     unsigned stop_ring;
     unsigned prefix_p;  // asymmetric prefix: top prefix_p digits of A x top prefix_q of B
     unsigned prefix_q;  // (0, 0): the symmetric stop ring
-    bool tau_rel;       // tau relative to the prefix maximum: refused by this kernel
+    bool tau_rel;       // tau holds beta * TAU_REL_ONE, relative to the prefix maximum
     uint64_t tau;
     unsigned m;
     unsigned n;
@@ -138,7 +138,8 @@ unsigned check_descriptor(const descriptor &d) {
         const bool bad = asym ? (d.prefix_p == 0 || d.prefix_p > da || d.prefix_q == 0 ||
                                  d.prefix_q > db)
                               : d.stop_ring >= rings;
-        if (bad || d.tau_rel || (d.tau >> 63) != 0) {
+        const bool bad_tau = d.tau_rel ? d.tau > CFG::TAU_REL_ONE : (d.tau >> 63) != 0;
+        if (bad || bad_tau) {
             return CFG::ERR_EARLY_STOP;
         }
     }

@@ -11,7 +11,9 @@
 //
 // The STAT counters are the contract's engine counters (fpga_model/cycles.py pass_counters):
 // one engine cycle per issued (pair, chunk) plus the fixed costs CFG::DESC_CYCLES,
-// CFG::BLOCK_CYCLES and CFG::ET_CHECK_CYCLES, whatever order the steps run in.
+// CFG::BLOCK_CYCLES and CFG::ET_CHECK_CYCLES, whatever order the steps run in. The prefix
+// sweep of a relative tau (plan.dry, tau 0: every output stops after the prefix) sends no
+// rows and keeps the largest |prefix| in STAT_PREFIX_MAX instead.
 #ifndef FRAC_EXECUTE_H
 #define FRAC_EXECUTE_H
 
@@ -249,7 +251,17 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
             const uint64_t pairs = p.d.early_stop && all_stopped ? split : s.pairs;
             uint64_t stopped = 0;
             for (unsigned i = 0; i < CFG::TM; ++i) {
-                if (i < rows) {
+                if (i < rows && p.dry) {
+                    for (unsigned j = 0; j < CFG::TN; ++j) {
+#pragma HLS UNROLL
+                        const acc_t v = acc[i][j] >> unpad;
+                        const uint64_t mag = (v < 0 ? acc_t(-v) : v).to_uint64();
+                        if (j < cols && mag > cnt.v[CFG::STAT_PREFIX_MAX]) {
+                            cnt.v[CFG::STAT_PREFIX_MAX] = mag;
+                        }
+                        stopped += stop[i][j] ? 1 : 0;
+                    }
+                } else if (i < rows) {
                     out_row<CFG> r;
                     for (unsigned j = 0; j < CFG::TN; ++j) {
 #pragma HLS UNROLL
@@ -268,7 +280,7 @@ void execute(const pass_plan<CFG> &p, hls::stream<word_t> &a_in, hls::stream<wor
                 : valid_out * s.pairs;
             cnt.v[CFG::STAT_DIGIT_PRODUCTS] += issued * p.d.k;
             cnt.v[CFG::STAT_TILE_CYCLES] += issued * p.chunks;
-            cnt.v[CFG::STAT_STOPPED] += stopped;
+            cnt.v[CFG::STAT_STOPPED] += p.dry ? 0 : stopped;
         }
         cursor_next<CFG>(p, c);
     }

@@ -41,6 +41,7 @@ struct pass_plan {
     unsigned groups;            // ring groups: 1, or 2 with early termination
     bool k_outer;               // the K-outer order (GC with its outputs on chip)
     bool b_resident;            // B of every column block stays in the stationary store
+    bool dry;                   // the prefix sweep of a relative tau: no results, max |prefix|
     uint64_t outer, inner;      // (group, segment) steps outside and inside the block loops
     uint64_t steps;
 };
@@ -61,6 +62,7 @@ pass_plan<CFG> plan_pass(const descriptor &d) {
     p.a_line = p.planes * p.da;
     p.b_line = p.planes * p.db;
     p.groups = d.early_stop ? 2 : 1;
+    p.dry = false;
     const uint64_t outputs = uint64_t(d.m) * d.n;
     p.k_outer = d.pass == CFG::PASS_GC && outputs <= CFG::ACC_OUTPUTS &&
                 p.blocks_m * p.blocks_n <= CFG::ACC_BLOCKS;

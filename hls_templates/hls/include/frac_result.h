@@ -46,6 +46,9 @@ void result(word_t *mem, const pass_plan<CFG> &p, hls::stream<out_row<CFG> > &in
     static_assert(CFG::OUT_COLS / CFG::TN * CFG::TN >= 64,
                   "a slice (whole column blocks) must hold 64 columns: a sliced mask row then "
                   "spans 8 bytes or more");
+    if (p.dry) {
+        return;  // the prefix sweep writes nothing (execute sends no rows)
+    }
     const unsigned slice_blocks = CFG::OUT_COLS / CFG::TN;  // column blocks in the row buffer
     // stop bits: TN written a cycle from a block's rows, eight read a cycle for the mask
     const unsigned stop_banks = CFG::TN > 8 ? CFG::TN : 8;

@@ -4,9 +4,10 @@
 // fetches each descriptor, checks its fields (there is no operand scan: every digit-plane
 // pattern is a legal code), plans the pass for it (widths, signedness, stop ring, tau, pass,
 // order of the steps), runs the pass's dataflow region, merges the edge beats of C and MASK
-// and writes the STAT record. The first refused descriptor stops the walk: STATUS = 1 + its
-// index, ERROR = why; the totals cover the descriptors that completed. Same contract as
-// fpga_model/kernel.py run_kernel.
+// and writes the STAT record. A relative tau runs the region twice: the prefix sweep (tau 0,
+// nothing written, the largest |prefix| kept), then the pass with tau = ceil(max * beta). The
+// first refused descriptor stops the walk: STATUS = 1 + its index, ERROR = why; the totals
+// cover the descriptors that completed. Same contract as fpga_model/kernel.py run_kernel.
 #ifndef FRAC_WALKER_H
 #define FRAC_WALKER_H
 
@@ -43,6 +44,41 @@ void write_stats(word_t *mem, addr_t at, const counters<CFG> &c) {
     merge_edge(mem, packer_close(p));
 }
 
+// The threshold of a relative tau: ceil(prefix_max * tau_rel / TAU_REL_ONE), as
+// fpga_model.operands.relative_tau (prefix_max < 2^47 and tau_rel <= 2^16: no overflow).
+template <class CFG>
+uint64_t relative_tau(uint64_t prefix_max, uint64_t tau_rel) {
+    return (prefix_max * tau_rel + (CFG::TAU_REL_ONE - 1)) / CFG::TAU_REL_ONE;
+}
+
+// Run the pass of descriptor d into c: a relative tau first sweeps the prefix of every block
+// (fpga_model.cycles.pass_counters, two_sweeps: the sweeps' work adds up, the descriptor is
+// counted once, TAU_STEP_CYCLES derive the threshold; stops are the pass's).
+template <class CFG>
+void run_descriptor(word_t *mem, descriptor d, counters<CFG> &c, pass_edges &e) {
+    counters<CFG> sweep;
+    uint64_t prefix_max = 0;
+    if (d.tau_rel) {
+        descriptor first = d;
+        first.tau = 0;  // every output stops after the prefix
+        pass_plan<CFG> p = plan_pass<CFG>(first);
+        p.dry = true;
+        pass_edges none;
+        run_pass<CFG>(mem, p, sweep, none);
+        prefix_max = sweep.v[CFG::STAT_PREFIX_MAX];
+        d.tau = relative_tau<CFG>(prefix_max, d.tau);
+    }
+    run_pass<CFG>(mem, plan_pass<CFG>(d), c, e);
+    if (d.tau_rel) {
+        c.v[CFG::STAT_CYCLES] += sweep.v[CFG::STAT_CYCLES] - CFG::DESC_CYCLES +
+                                 CFG::TAU_STEP_CYCLES;
+        c.v[CFG::STAT_DIGIT_PRODUCTS] += sweep.v[CFG::STAT_DIGIT_PRODUCTS];
+        c.v[CFG::STAT_TILE_CYCLES] += sweep.v[CFG::STAT_TILE_CYCLES];
+    }
+    c.v[CFG::STAT_PREFIX_MAX] = prefix_max;
+    c.v[CFG::STAT_TAU] = d.early_stop ? d.tau : 0;
+}
+
 // Walk desc_count descriptors from byte offset desc_addr of the DDR window.
 template <class CFG>
 walk_result walk(word_t *mem, unsigned desc_addr, unsigned desc_count) {
@@ -63,10 +99,9 @@ walk_result walk(word_t *mem, unsigned desc_addr, unsigned desc_count) {
             r.error = err;
             break;
         }
-        const pass_plan<CFG> p = plan_pass<CFG>(d);
         counters<CFG> c;
         pass_edges e;
-        run_pass<CFG>(mem, p, c, e);
+        run_descriptor<CFG>(mem, d, c, e);
         merge_edge(mem, e.c_head);
         merge_edge(mem, e.c_tail);
         merge_edge(mem, e.mask_head);
