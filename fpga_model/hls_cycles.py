@@ -159,11 +159,13 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                     pass_: str = "fw", *, stop_ring: int | None = None,
                     buffers: HlsBuffers | None = None, timing: HlsTiming = HLS_TIMING,
                     costs: CycleCosts = CYCLE_COSTS,
-                    prefix: tuple[int, int] | None = None) -> HlsEstimate:
+                    prefix: tuple[int, int] | None = None, sweep: bool = False) -> HlsEstimate:
     """Cycles of one pass on the HLS kernel: per stage the sum over its steps (frac_plan.h's
     order and reuse), the region the slowest stage (or the shared port) plus the fill of the
     first fetch and the last write-back, and the walker's serial work around it. With early
-    termination it assumes no block stops (the later ring group runs everywhere)."""
+    termination it assumes no block stops (the later ring group runs everywhere). ``sweep``:
+    the prefix sweep of a relative tau instead (every block stops, nothing is written; the
+    walker only derives the threshold)."""
     buf = buffers or hls_buffers(cfg)
     port = memory_port(cfg)
     tm, tn = cfg.tiles
@@ -200,7 +202,7 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
             g, s = divmod(gs, segs)
             sp = min(buf.seg_planes, planes - s * buf.seg_planes)
             chunks = -(-min(seg_k, k - s * seg_k) // cfg.bricks)
-            issues = (split if g == 0 else pairs - split) * chunks
+            issues = (split if g == 0 else 0 if sweep else pairs - split) * chunks
             last = gs + 1 == (outer if k_outer else inner)
             for bm, mult_m in _classes(bm_n):
                 rows = min(tm, m - bm * tm)
@@ -226,7 +228,7 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                         e += cols * (-(-sp * db // 2) + timing.unpack_depth)
                         read_bytes += mult * cols * sp * db * PLANE_BYTES
                     e += timing.step + (issues + timing.issue_depth if issues else 0)
-                    if last:
+                    if last and not sweep:
                         e += rows
                         r += rows
                         if bn + 1 == bn_n or (bn + 1) % slice_blocks == 0:
@@ -240,14 +242,16 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                     fetch += mult * f
                     execute += mult * e
                     result += mult * r
-    write_bytes = m * n * vbytes + m * -(-n // 8)
+    write_bytes = 0 if sweep else m * n * vbytes + m * -(-n // 8)
     port_cycles = (read_bytes + write_bytes) / bpc
-    last_write = min(result, max(tm * n, tm * n * vbytes / bpc) + tm * -(-n // 8)
-                     + 2 * timing.result_depth)
+    last_write = 0 if sweep else min(result, max(tm * n, tm * n * vbytes / bpc)
+                                     + tm * -(-n // 8) + 2 * timing.result_depth)
     region = (max(fetch, execute, result, port_cycles) + port.latency_cycles
               + (first_fetch or 0) + last_write)
     walker = (timing.descriptor + costs.desc + port.latency_cycles + DESC_BYTES // beat + 1
               + 4 * (port.latency_cycles + 2) + STAT_BYTES // beat + 2 * (port.latency_cycles + 2))
+    if sweep:
+        walker = costs.tau_step
     order = "K outer" if k_outer else ("B stationary" if resident else "streamed")
     steps = outer * bm_n * bn_n * inner
     return HlsEstimate(order, resident, steps, fetch, execute, result, port_cycles, walker,
@@ -283,10 +287,12 @@ def cycle_table(cfg: ArrayConfig) -> tuple[dict, ...]:
 
 def hls_job_cycles(cfg: ArrayConfig, descriptors, timing: HlsTiming = HLS_TIMING) -> int:
     """Estimated cycles of one kernel start on a descriptor list (``Descriptor`` objects, all
-    accepted): the passes one after the other, as the walker runs them."""
+    accepted): the passes one after the other, as the walker runs them (a relative tau's
+    prefix sweep before its pass)."""
     total = 0
     for d in descriptors:
-        total += hls_pass_cycles(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.pass_.name.lower(),
-                                 stop_ring=d.stop_ring, timing=timing,
-                                 prefix=d.prefix).cycles
+        for sweep in ((True, False) if d.tau_rel is not None else (False,)):
+            total += hls_pass_cycles(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits,
+                                     d.pass_.name.lower(), stop_ring=d.stop_ring, timing=timing,
+                                     prefix=d.prefix, sweep=sweep).cycles
     return total

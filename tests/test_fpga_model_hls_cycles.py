@@ -7,9 +7,10 @@ import re
 import pytest
 
 from codegen.render import render_project
-from fpga_model import ArrayConfig, pass_counters
-from fpga_model.hls_cycles import (HlsBuffers, cycle_table, hls_buffers, hls_pass_cycles,
-                                   maxi_settings)
+from fpga_model import ArrayConfig, Descriptor, Pass, pass_counters
+from fpga_model.cycles import CYCLE_COSTS
+from fpga_model.hls_cycles import (HlsBuffers, cycle_table, hls_buffers, hls_job_cycles,
+                                   hls_pass_cycles, maxi_settings)
 from fpga_model.pipeline import plan_pass
 from fpga_model.shapes import STAGE_HW, conv_pass_shapes
 from fpga_model.wall import compute_roof_cycles, memory_roof_cycles
@@ -52,6 +53,20 @@ def test_fallback_orders_and_early_stop():
     fast = hls_pass_cycles(CFG, 4096, 64, 576, 4, 4, "fw")
     slow = hls_pass_cycles(CFG, 4096, 64, 576, 8, 8, "fw")
     assert fast.cycles < slow.cycles and fast.execute_cycles < slow.execute_cycles / 2
+
+
+def test_a_relative_tau_adds_the_prefix_sweep():
+    et = hls_pass_cycles(CFG, 64, 64, 400, 8, 8, "gc", stop_ring=1)
+    sweep = hls_pass_cycles(CFG, 64, 64, 400, 8, 8, "gc", stop_ring=1, sweep=True)
+    # the sweep walks the same steps, issues only the prefix and writes nothing
+    assert sweep.steps == et.steps and sweep.result_cycles == 0
+    assert sweep.walker_cycles == CYCLE_COSTS.tau_step
+    assert sweep.execute_cycles < et.execute_cycles and sweep.cycles < et.cycles
+    d = Descriptor(m=64, n=64, k=400, a_bits=8, b_bits=8, pass_=Pass.GC, stop_ring=1, tau=9)
+    assert hls_job_cycles(CFG, [d]) == et.cycles
+    rel = Descriptor(m=64, n=64, k=400, a_bits=8, b_bits=8, pass_=Pass.GC, stop_ring=1,
+                     tau_rel=3277)
+    assert hls_job_cycles(CFG, [rel]) == et.cycles + sweep.cycles
 
 
 def test_maxi_settings_follow_the_board_port():
