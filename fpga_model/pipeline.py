@@ -20,6 +20,13 @@ result counters count the union of the timelines' cycles on their side
 (``fpga_model.regmap.COUNTERS``); the walker's own are ``WallCounts.walker_fetch`` and
 ``walker_result``.
 
+A relative tau (``Descriptor.tau_rel``) walks the blocks twice. The prefix sweep loads and
+issues as the pass with tau = 0 would (every block skips after its prefix, so no segment is
+reloaded); at each hand-over the result stage reads the block's outputs, one a cycle, for the
+largest |prefix| and writes nothing. The walker then waits for the last output to pass the
+maximum's registers (S_TAU_WAIT, result side), spends ``CycleCosts.tau_step`` cycles on the
+threshold (S_TAU, PLAN again), and the main sweep is the absolute-tau pass.
+
 ``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
 §4.1: decoupled, double-buffered; built in part: the RTL keeps A across a row's blocks and B
 across row blocks, writes results beside the next block's loads and issue, and prefetches the
@@ -60,6 +67,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
+
+import numpy as np
 
 from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts, block_skip_grid
@@ -390,6 +399,24 @@ class _Walk:
         self._cover(t0, self.t - 1)
         self.c.walker_result += self.t - t0
 
+    def peek(self, n: int) -> None:
+        """S_HAND of the prefix sweep: the walker waits for the result stage to be idle and
+        hands the block over; the result stage (R_P) reads its ``n`` outputs, one a cycle, and
+        writes nothing."""
+        h = max(self.t, self.rs_free)
+        self._cover(self.t, h)
+        self.c.walker_result += h + 1 - self.t
+        self.t = h + 1
+        self._cover(h + 1, h + n)
+        self.rs_free = h + 1 + n
+
+    def tau_wait(self) -> None:
+        """S_TAU_WAIT: until the last output read has passed the maximum's two registers."""
+        end = max(self.t, self.rs_free + 2)
+        self._cover(self.t, end)
+        self.c.walker_result += end + 1 - self.t
+        self.t = end + 1
+
     def refuse(self) -> None:
         """S_REFUSE: one cycle (the writer is idle)."""
         self._cover(self.t, self.t)
@@ -481,36 +508,49 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                 w.c.exec_busy += n
             return started
 
-        for bi in range(bm):
-            row0 = bi * tm
-            vm = min(tm, d.m - row0)
-            mcarry = mbyte = 0
-            for bj in range(bn):
-                col0 = bj * tn
-                vn = min(tn, d.n - col0)
-                w.state()  # BLOCK
-                group(row0, col0, vm, vn, g0, False)
-                w.state(ET_DRAIN if d.early_stop else DRAIN)
-                if d.early_stop:
-                    w.state()  # ET_CMP
-                    if not (skip[bi, bj] or no_rest):
-                        if one:
-                            n = g1 * -(-d.k // cfg.bricks)
-                            w.state(n)
-                            w.c.exec_busy += n
-                        else:
-                            group(row0, col0, vm, vn, g1, True)
-                    w.state(DRAIN)
-                c_addr = mem_base + d.c_addr + row0 * c_stride + col0 * vbytes
-                bits = mcarry + vn
-                last_col = bj == bn - 1
-                nbytes = (bits + 7) // 8 if last_col else bits // 8
-                m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
-                w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes,
-                            [(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
-                            else None)
-                mcarry, mbyte = bits % 8, mbyte + bits // 8
-                w.state()  # NEXT_BLOCK
+        def sweep(skip, dry: bool) -> None:
+            """The blocks in order; ``dry``: the prefix sweep (its blocks all skip, nothing is
+            written, the result stage reads each block's outputs)."""
+            for bi in range(bm):
+                row0 = bi * tm
+                vm = min(tm, d.m - row0)
+                mcarry = mbyte = 0
+                for bj in range(bn):
+                    col0 = bj * tn
+                    vn = min(tn, d.n - col0)
+                    w.state()  # BLOCK
+                    group(row0, col0, vm, vn, g0, False)
+                    w.state(ET_DRAIN if d.early_stop else DRAIN)
+                    if d.early_stop:
+                        w.state()  # ET_CMP
+                        if not (skip[bi, bj] or no_rest):
+                            if one:
+                                n = g1 * -(-d.k // cfg.bricks)
+                                w.state(n)
+                                w.c.exec_busy += n
+                            else:
+                                group(row0, col0, vm, vn, g1, True)
+                        w.state(DRAIN)
+                    if dry:
+                        w.peek(vm * vn)
+                        w.state()  # NEXT_BLOCK
+                        continue
+                    c_addr = mem_base + d.c_addr + row0 * c_stride + col0 * vbytes
+                    bits = mcarry + vn
+                    last_col = bj == bn - 1
+                    nbytes = (bits + 7) // 8 if last_col else bits // 8
+                    m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
+                    w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes,
+                                [(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
+                                else None)
+                    mcarry, mbyte = bits % 8, mbyte + bits // 8
+                    w.state()  # NEXT_BLOCK
+
+        if d.early_stop and d.tau_rel is not None:
+            sweep(np.ones((bm, bn), dtype=bool), True)  # the prefix sweep: tau = 0
+            w.tau_wait()
+            w.state(CYCLE_COSTS.tau_step)  # S_TAU, PLAN again
+        sweep(skip, False)
         w.state()  # FINISH
         w.stat(len(STAT_FIELDS), mem_base + d.stat_addr)
     w.state()  # DONE

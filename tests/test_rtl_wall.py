@@ -5,7 +5,8 @@ On the HDL memory serving a beat per cycle (frac_sim_mem, BUSY = PERIOD = 1) the
 cycles, stage counters and bus bytes equal the RTL's with ``==``, for FW/EB/GC passes, every
 width pair, early stop, int32 and int64 results, K within one on-chip segment and over several,
 refused descriptors, with the result stage writing beside the walker and the prefetch of the
-next row block's A; the pass model's DRAM bytes (``pass_counters``) equal the bus bytes. Under
+next row block's A, relative-tau passes (two sweeps: the prefix sweep, the threshold, the pass);
+the pass model's DRAM bytes (``pass_counters``) equal the bus bytes. Under
 random backpressure on every AXI channel (cocotbext-axi) the measured wall clock stays within
 5% of the model given the port's pause rate.
 """
@@ -19,7 +20,7 @@ from codegen import rtlsim
 from codegen.render import render_project
 from codegen.vectors import VectorJob, make_job, standard_jobs
 from fpga_model import ArrayConfig, Pass, code_range, gemm, pass_counters
-from fpga_model.cycles import CYCLE_COSTS
+from fpga_model.cycles import CYCLE_COSTS, block_skip_grid
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.memory import MemoryImage, read_pass
 from fpga_model.pipeline import WallCounts, rtl_wall
@@ -32,7 +33,8 @@ ODD = ArrayConfig(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_
 
 def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
     """The standard set plus passes of each kind: odd and even widths, early stop, int64 C, K
-    within one segment and over several, shapes off the tile grid, B kept on chip."""
+    within one segment and over several, shapes off the tile grid, B kept on chip, and
+    relative-tau passes (``rel_jobs``)."""
     rng = np.random.default_rng(seed)
     lo, mid, hi = min(cfg.bits), cfg.bits[len(cfg.bits) // 2], max(cfg.bits)
     k = cfg.max_k
@@ -58,7 +60,44 @@ def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
         img = MemoryImage(max_descriptors=1)
         img.add_pass(a, b, ab, bb, tau=tau, pass_=pass_, **stop)
         jobs.append(make_job(cfg, f"{pass_.name.lower()}{i}", img))
-    return jobs + standard_jobs(cfg, max_k=cfg.max_k)
+    return jobs + rel_jobs(cfg, seed) + standard_jobs(cfg, max_k=cfg.max_k)
+
+
+def rel_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
+    """Relative-tau passes (tau_rel = beta * 2^16): a symmetric stop ring and asymmetric
+    prefixes (the top 2 digits of A x all of B's widest), K in one segment (with the prefetch
+    of A) and over several, beta small enough that some blocks skip in the main sweep and some
+    run on, beta = 1 (tau = the prefix maximum) and beta = 0 (every output stops); the last
+    job runs two relative passes and refuses tau_rel = 2^16 + 1."""
+    rng = np.random.default_rng(seed + 1)
+    lo, mid, hi = min(cfg.bits), cfg.bits[len(cfg.bits) // 2], max(cfg.bits)
+    k = cfg.max_k
+    cases = [  # pass, (m, k, n), a_bits, b_bits, stop ring or (p, q) prefix, tau_rel
+        (Pass.FW, (9, 16, 7), mid, mid, 1, 3000),
+        (Pass.GC, (7, k - 30, 8), mid, hi, (2, cfg.digits(hi)), 2000),
+        (Pass.EB, (5, 40, 6), hi, lo, 0, 1 << 16),
+        (Pass.FW, (4, 20, 5), lo, mid, (1, 2), 0),
+    ]
+    jobs = []
+
+    def operands(m, k, n, ab, bb):
+        lo_, hi_ = code_range(ab, True)
+        a = rng.integers(lo_, hi_ + 1, (m, k))
+        lo_, hi_ = code_range(bb, True)
+        return a, rng.integers(lo_, hi_ + 1, (k, n))
+
+    for i, (pass_, (m, k, n), ab, bb, ring, rel) in enumerate(cases):
+        stop = dict(prefix=ring) if isinstance(ring, tuple) else dict(stop_ring=ring)
+        img = MemoryImage(max_descriptors=1)
+        img.add_pass(*operands(m, k, n, ab, bb), ab, bb, tau_rel=rel, pass_=pass_, **stop)
+        jobs.append(make_job(cfg, f"rel{i}", img))
+    img = MemoryImage(max_descriptors=3)
+    img.add_pass(*operands(6, 24, 4, hi, hi), hi, hi, stop_ring=0, tau_rel=20000)
+    img.add_pass(*operands(3, 9, 8, lo, hi), lo, hi, prefix=(1, 1), tau_rel=40000, pass_=Pass.GC)
+    # tau_rel one above 2^16: ERR_EARLY_STOP
+    img.add_pass(*operands(2, 5, 3, lo, lo), lo, lo, stop_ring=0, tau_rel=(1 << 16) + 1)
+    jobs.append(make_job(cfg, "rel-list", img))
+    return jobs
 
 
 def model_of(cfg: ArrayConfig, job: VectorJob, segment: int | None = None) -> WallCounts:
@@ -75,7 +114,8 @@ def pass_bytes(cfg: ArrayConfig, job: VectorJob, segment: int | None = None) -> 
     for d in job.completed:
         stopped = read_pass(job.expected, d).stopped if d.early_stop else None
         total += pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped,
-                               prefix=d.prefix, segment=segment)["dram_bits"] // 8
+                               prefix=d.prefix, segment=segment,
+                               two_sweeps=d.tau_rel is not None)["dram_bits"] // 8
     return total
 
 
@@ -83,7 +123,8 @@ def pass_bytes(cfg: ArrayConfig, job: VectorJob, segment: int | None = None) -> 
 def test_model_splits_every_cycle_into_stages(cfg, seg):
     """Wall = the walker's fetch and execute counters + its result-side cycles (hand-overs,
     STAT) + the control states (start, check, plan, block bookkeeping, drain, the early-stop
-    compare, finish, done); the result stage's writing overlaps the walker, so the result
+    compare, finish, done; a relative tau's prefix sweep and tau step); the result stage's
+    writing overlaps the walker, so the result
     counters cover at least the walker's result-side cycles and every element written, and at
     most the wall clock. The bytes equal the pass model's."""
     for job in wall_jobs(cfg):
@@ -98,6 +139,9 @@ def test_model_splits_every_cycle_into_stages(cfg, seg):
             # per block: BLOCK, NEXT_BLOCK, BLK_START with the drain, the drain before ET_CMP
             control += 2 + blocks * (2 + CYCLE_COSTS.block
                                      + (CYCLE_COSTS.et_check if d.early_stop else 0))
+            if d.tau_rel is not None:  # the prefix sweep's blocks, S_TAU and PLAN again
+                control += blocks * (2 + CYCLE_COSTS.block + CYCLE_COSTS.et_check)
+                control += CYCLE_COSTS.tau_step
         walker = w.walker_fetch + w.exec_busy + w.walker_result
         assert w.wall_cycles == walker + control, job.name
         assert w.walker_result <= w.result_busy + w.result_stall <= w.wall_cycles, job.name
@@ -129,15 +173,66 @@ def test_one_output_worked_by_hand():
     # start 1, descriptor 5 + 16 words, checks 3, plan 1, block 1, A and B 5 + 2 words each,
     # clear 1, issue 4 pairs, drain 4, hand-over 1 (the C command), next 1, finish 1; the STAT
     # command waits 6 cycles for the result stage (after the hand-over: C 3 = accept, set-up,
-    # an element; mask 4; update 1); STAT 7 (command, accept, set-up, an element per cycle),
-    # wait for the write response 3, done 1
-    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 4 + 1 + 1 + 1 + 6 + 7 + 3 + 1
-    assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 + 2, 4, 1 + 1 + 4)
-    # the result side, each cycle once: the hand-over, the result stage's 8, STAT 7, wait 3
+    # an element; mask 4; update 1); STAT 9 (command, accept, set-up, an element per cycle:
+    # 6 fields), wait for the write response 3, done 1
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 4 + 1 + 1 + 1 + 6 + 9 + 3 + 1
+    assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 + 2, 4, 1 + 1 + 6)
+    # the result side, each cycle once: the hand-over, the result stage's 8, STAT 9, wait 3
     # (the STAT command's 6 cycles of waiting lie under the result stage's 8)
-    assert w.result_busy + w.result_stall == 1 + 8 + 7 + 3
-    assert w.walker_result == 1 + 6 + 7 + 3
-    assert w.read_bytes == 64 + 8 + 8 and w.write_bytes == 4 + 1 + 32
+    assert w.result_busy + w.result_stall == 1 + 8 + 9 + 3
+    assert w.walker_result == 1 + 6 + 9 + 3
+    assert w.read_bytes == 64 + 8 + 8 and w.write_bytes == 4 + 1 + 48
+
+
+def test_relative_tau_worked_by_hand():
+    """The same 1x1x1 pass with a relative tau (stop ring 0, beta = 1/2): 7 x -6 at 4 bits has
+    the prefix 1 x -2 x 16 = -32, so prefix_max = 32, tau = ceil(32 / 2) = 16, and the output
+    stops. Every state counted (see frac_walker)."""
+    cfg = ArrayConfig(bits=(4,), tiles=(1, 1), max_k=16)
+    img = MemoryImage(max_descriptors=1)
+    d = img.add_pass(np.array([[7]]), np.array([[-6]]), 4, 4, stop_ring=0, tau_rel=1 << 15)
+    job = make_job(cfg, "rel-by-hand", img)
+    r = read_pass(job.expected, d)
+    assert (r.values.tolist(), r.stats["prefix_max"], r.stats["tau"]) == ([[-32]], 32, 16)
+    w = rtl_wall(cfg, [d], [r.stopped])
+    # a sweep's block: block 1, A and B 7 each, clear 1, issue 1 pair, drain 6 before ET_CMP,
+    # ET_CMP 1, drain 4, hand-over 1, next 1
+    block = 1 + 7 + 7 + 1 + 1 + 6 + 1 + 4 + 1 + 1
+    # start 1, descriptor 21, checks 3, plan 1; the prefix sweep; S_TAU_WAIT 3 (the result stage
+    # reads the output in the cycle after the hand-over, then its magnitude and the maximum
+    # are registered); S_TAU 17 and PLAN again; the main sweep; finish 1, the STAT command's
+    # wait 6, STAT 9, the write response 3, done 1
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + block + 3 + 18 + block + 1 + 6 + 9 + 3 + 1
+    assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 * (2 + 2), 2, 1 + 1 + 6)
+    # the result side: the prefix sweep's hand-over, read and wait (1 + 1 + 3), then as above
+    assert w.result_busy + w.result_stall == 1 + 1 + 3 + 1 + 8 + 9 + 3
+    assert w.walker_result == 1 + 3 + 1 + 6 + 9 + 3
+    assert w.read_bytes == 64 + 2 * (8 + 8) and w.write_bytes == 4 + 1 + 48
+    # engine cycles: the descriptor 4, each sweep's block 5 + 7 + 1 issue, TAU_STEP_CYCLES
+    assert r.stats["cycles"] == 4 + 2 * (5 + 7 + 1) + CYCLE_COSTS.tau_step
+
+
+@pytest.mark.parametrize("cfg", [CFG, ODD], ids=["b3-12", "b2-16-odd"])
+def test_relative_tau_jobs_cover_the_cases(cfg):
+    """The relative-tau jobs hold a symmetric stop ring and asymmetric prefixes, passes where
+    the main sweep skips some blocks and runs others, beta = 1 (only the largest prefix
+    stops) and 0 (all stop), and a refused tau_rel above 2^16."""
+    jobs = {j.name: j for j in rel_jobs(cfg)}
+    mixed = 0
+    for job in jobs.values():
+        for d in job.completed:
+            r = read_pass(job.expected, d)
+            skip = block_skip_grid(cfg, r.stopped)
+            mixed += bool(skip.any() and not skip.all())
+            assert r.stats["prefix_max"] > 0 and r.stats["tau"] <= r.stats["prefix_max"]
+            if d.tau_rel == 1 << 16:
+                assert r.stats["tau"] == r.stats["prefix_max"]
+                assert 0 < r.stopped.sum() < r.stopped.size
+            if d.tau_rel == 0:
+                assert r.stats["tau"] == 0 and r.stopped.all()
+    assert mixed >= 2
+    assert {d.prefix is None for j in jobs.values() for d in j.completed} == {True, False}
+    assert (jobs["rel-list"].status.status, jobs["rel-list"].status.error) == (3, 6)
 
 
 @pytest.fixture(scope="module")

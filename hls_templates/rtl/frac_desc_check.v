@@ -2,12 +2,13 @@
 // frac_desc_check: why a descriptor is refused, from its decoded fields alone (combinational).
 // The codes and their order are fpga_model/kernel.py check_descriptor's (ERR_* of
 // frac_contract.vh); ERR_OK when the kernel accepts the descriptor. There is no operand check:
-// every digit-plane pattern is a legal code. (A descriptor's prefix word is checked here; the
-// relative-tau flag is refused until the walk has the prefix sweep.)
+// every digit-plane pattern is a legal code. (A descriptor's prefix word is checked here; a
+// relative tau is refused only above 2^16, an absolute one from 2^63.)
 // Timing: the int32 check's sum a_bits + b_bits + bit_length(k) is split over two cycles: in the
 // cycle `pre` (the walker's DECODE, the fields already fetched) the module registers a_bits +
 // b_bits and the room C32_MAX_BITS - bit_length(k); `err` (read in CHECK) compares the two, one
 // carry chain. The stop ring is compared with each operand's digits, not with their maximum.
+// The tau word's range is registered in `pre` too (an OR over its bits).
 module frac_desc_check #(
     parameter MAX_K = 131072,
     parameter MAX_BITS = 12,
@@ -25,8 +26,8 @@ module frac_desc_check #(
     input  wire           early,
     input  wire [31:0]    stop_ring,
     input  wire [15:0]    prefix,       // the prefix word: q in 15:8, p in 7:0 (0: stop ring)
-    input  wire           tau_rel,      // tau relative to the prefix maximum (not in this kernel)
-    input  wire           tau_top,      // bit 63 of tau
+    input  wire           tau_rel,      // tau relative to the prefix maximum (tau = tau_rel)
+    input  wire [63:0]    tau,          // the tau word: tau, or tau_rel (beta * 2^16)
     input  wire           c64,
     input  wire [DGW-1:0] da,
     input  wire [DGW-1:0] db,
@@ -55,10 +56,13 @@ module frac_desc_check #(
     // a_bits + b_bits only matters where both are in the set (at most MAX_BITS < 64)
     reg [6:0] ab_bits;
     reg [7:0] c32_room;                 // C32_MAX_BITS - bit_length(k), two's complement
+    reg       tau_bad;                  // tau >= 2^63, or tau_rel > 2^16
     always @(posedge clk)
         if (pre) begin
             ab_bits <= {1'b0, a_bits[5:0]} + {1'b0, b_bits[5:0]};
             c32_room <= C32_MAX_BITS[7:0] - {2'd0, bit_length(k)};
+            tau_bad <= tau_rel ? (tau[63:17] != 47'd0 || (tau[16] && tau[15:0] != 16'd0))
+                               : tau[63];
         end
     wire c32_over = $signed({2'b00, ab_bits}) > $signed({c32_room[7], c32_room});
     wire [7:0] pk = prefix[7:0];
@@ -81,7 +85,7 @@ module frac_desc_check #(
             err = ERR_SHAPE;
         else if (k == 32'd0 || k > MAX_K_W)
             err = ERR_K;
-        else if (early && (bad_prefix || tau_rel || tau_top))
+        else if (early && (bad_prefix || tau_bad))
             err = ERR_EARLY_STOP;
         else if (!c64 && c32_over)
             err = ERR_C32;
