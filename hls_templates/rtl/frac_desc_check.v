@@ -8,7 +8,7 @@
 // cycle `pre` (the walker's DECODE, the fields already fetched) the module registers a_bits +
 // b_bits and the room C32_MAX_BITS - bit_length(k); `err` (read in CHECK) compares the two, one
 // carry chain. The stop ring is compared with each operand's digits, not with their maximum.
-// The tau word's range is registered in `pre` too (an OR over its bits).
+// The tau word's range is registered every cycle (an OR over its bits; read in CHECK).
 module frac_desc_check #(
     parameter MAX_K = 131072,
     parameter MAX_BITS = 12,
@@ -56,14 +56,15 @@ module frac_desc_check #(
     // a_bits + b_bits only matters where both are in the set (at most MAX_BITS < 64)
     reg [6:0] ab_bits;
     reg [7:0] c32_room;                 // C32_MAX_BITS - bit_length(k), two's complement
-    reg       tau_bad;                  // tau >= 2^63, or tau_rel > 2^16
     always @(posedge clk)
         if (pre) begin
             ab_bits <= {1'b0, a_bits[5:0]} + {1'b0, b_bits[5:0]};
             c32_room <= C32_MAX_BITS[7:0] - {2'd0, bit_length(k)};
-            tau_bad <= tau_rel ? (tau[63:17] != 47'd0 || (tau[16] && tau[15:0] != 16'd0))
-                               : tau[63];
         end
+    // tau >= 2^63, or tau_rel > 2^16 (the fields hold still from the fetch to CHECK)
+    reg       tau_bad;
+    always @(posedge clk)
+        tau_bad <= tau_rel ? (tau[63:17] != 47'd0 || (tau[16] && tau[15:0] != 16'd0)) : tau[63];
     wire c32_over = $signed({2'b00, ab_bits}) > $signed({c32_room[7], c32_room});
     wire [7:0] pk = prefix[7:0];
     wire [7:0] qk = prefix[15:8];
