@@ -38,6 +38,7 @@ import numpy as np
 
 from fpga_model import ArrayConfig, ConfigError, Pass, code_range, latency_seconds, pass_counters
 from fpga_model.memory import MemoryImage, read_pass
+from fpga_model.operands import TAU_REL_ONE
 from fpga_model.pipeline import PortTiming, board_port_timing, rtl_wall
 from fpga_model.wall import compute_roof_cycles, memory_port, memory_roof_cycles, port_duty
 
@@ -53,7 +54,9 @@ PASSES = {"fw": Pass.FW, "eb": Pass.EB, "gc": Pass.GC}
 
 @dataclass(frozen=True)
 class PerfRequest:
-    """One pass to measure: shape, width pair, pass, optional early stop, simulator, seed."""
+    """One pass to measure: shape, width pair, pass, optional early stop (an absolute ``tau``
+    or ``tau_rel`` = beta * 2^16, relative to the pass's largest prefix: two sweeps),
+    simulator, seed."""
 
     m: int
     k: int
@@ -66,6 +69,7 @@ class PerfRequest:
     sim: str = "verilator"
     seed: int = 0
     prefix: tuple[int, int] | None = None  # early stop on the top (p, q) digits of A and B
+    tau_rel: int | None = None  # instead of tau: beta * 2^16 of the pass's largest |prefix|
 
     def check(self, cfg: ArrayConfig) -> None:
         """Refuse a request the project cannot run, naming the fix (ConfigError)."""
@@ -82,9 +86,13 @@ class PerfRequest:
         if self.stop_ring is not None and self.prefix is not None:
             raise ConfigError("--stop-ring and --prefix both name the early-stop prefix; pass "
                               "one of them")
-        if (self.stop_ring is None and self.prefix is None) != (self.tau is None):
-            raise ConfigError("early stop needs --tau with --stop-ring or --prefix (or none of "
-                              "them)")
+        if self.tau is not None and self.tau_rel is not None:
+            raise ConfigError("--tau and --tau-rel both set the early-stop threshold; pass one "
+                              "of them")
+        if (self.stop_ring is None and self.prefix is None) != (self.tau is None
+                                                                 and self.tau_rel is None):
+            raise ConfigError("early stop needs --tau (or --tau-rel) with --stop-ring or "
+                              "--prefix (or none of them)")
         if self.prefix is not None:
             (p, q), da, db = self.prefix, cfg.digits(self.a_bits), cfg.digits(self.b_bits)
             if not (1 <= p <= da and 1 <= q <= db):
@@ -97,6 +105,9 @@ class PerfRequest:
                               f"{self.a_bits}x{self.b_bits} pair")
         if self.tau is not None and not 0 <= self.tau < (1 << 63):
             raise ConfigError(f"tau {self.tau} must be a non-negative integer below 2^63")
+        if self.tau_rel is not None and not 0 <= self.tau_rel <= TAU_REL_ONE:
+            raise ConfigError(f"tau_rel {self.tau_rel} is outside 0..{TAU_REL_ONE} (beta * "
+                              f"2^16); pass --tau-rel with 0 <= TAU_REL <= {TAU_REL_ONE}")
 
 
 def perf_image(cfg: ArrayConfig, req: PerfRequest) -> MemoryImage:
@@ -108,7 +119,7 @@ def perf_image(cfg: ArrayConfig, req: PerfRequest) -> MemoryImage:
     b = rng.integers(lo, hi + 1, (req.k, req.n), dtype=np.int32)
     img = MemoryImage(max_descriptors=1)
     img.add_pass(a, b, req.a_bits, req.b_bits, stop_ring=req.stop_ring, tau=req.tau,
-                 prefix=req.prefix, pass_=PASSES[req.pass_])
+                 prefix=req.prefix, pass_=PASSES[req.pass_], tau_rel=req.tau_rel)
     return img
 
 
@@ -126,7 +137,7 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     d = job.descriptors[0]
     stopped = read_pass(job.expected, d).stopped if d.early_stop else None
     counters = pass_counters(cfg, d.m, d.n, d.k, d.a_bits, d.b_bits, d.stop_ring, stopped,
-                             prefix=d.prefix)
+                             prefix=d.prefix, two_sweeps=d.tau_rel is not None)
     mport = memory_port(cfg)
     duty = port_duty(mport) if port else None
     wall = rtl_wall(cfg, [d], [stopped],
@@ -148,7 +159,7 @@ def run_perf(project: Project, req: PerfRequest, work: Path, *, memory: str = "h
     return {
         "shape": [req.m, req.k, req.n], "pair": [req.a_bits, req.b_bits], "pass": req.pass_,
         "stop_ring": req.stop_ring, "prefix": list(req.prefix) if req.prefix else None,
-        "tau": req.tau, "sim": req.sim, "seed": req.seed,
+        "tau": req.tau, "tau_rel": req.tau_rel, "sim": req.sim, "seed": req.seed,
         "wall_cycles": raw["counters"]["wall_cycles"],
         "model_wall_cycles": wall.wall_cycles,
         "counters": raw["counters"],

@@ -41,12 +41,20 @@ def project(tmp_path_factory):
                             r"regenerate with a larger --max-k"),
     (["--shape", "0,4,3"], r"shape 0,4,3 has an empty dimension; pass --shape M,K,N with each "
                            r"at least 1"),
-    (["--stop-ring", "1"], r"early stop needs --tau with --stop-ring or --prefix \(or none of "
-                           r"them\)"),
-    (["--tau", "9"], r"early stop needs --tau with --stop-ring or --prefix \(or none of them\)"),
+    (["--stop-ring", "1"], r"early stop needs --tau \(or --tau-rel\) with --stop-ring or "
+                           r"--prefix \(or none of them\)"),
+    (["--tau", "9"], r"early stop needs --tau \(or --tau-rel\) with --stop-ring or --prefix "
+                     r"\(or none of them\)"),
+    (["--tau-rel", "9"], r"early stop needs --tau \(or --tau-rel\) with --stop-ring or "
+                         r"--prefix \(or none of them\)"),
+    (["--stop-ring", "1", "--tau", "9", "--tau-rel", "9"],
+     r"--tau and --tau-rel both set the early-stop threshold; pass one of them"),
+    (["--stop-ring", "1", "--tau-rel", "65537"],
+     r"tau_rel 65537 is outside 0\.\.65536 \(beta \* 2\^16\); pass --tau-rel with "
+     r"0 <= TAU_REL <= 65536"),
     (["--stop-ring", "4", "--tau", "9"], r"stop ring 4 is outside 0\.\.3 for the 4x8 pair"),
-    (["--prefix", "1,2"], r"early stop needs --tau with --stop-ring or --prefix \(or none of "
-                          r"them\)"),
+    (["--prefix", "1,2"], r"early stop needs --tau \(or --tau-rel\) with --stop-ring or "
+                          r"--prefix \(or none of them\)"),
     (["--prefix", "2", "--tau", "9"], r"--prefix '2' is not 2 comma-separated integers; pass "
                                       r"e\.g\. --prefix 2,4"),
     (["--prefix", "a,b", "--tau", "9"], r"--prefix 'a,b' is not 2 comma-separated integers; "
@@ -134,6 +142,21 @@ def test_perf_with_an_asymmetric_prefix_is_exact(project):
     out = json.loads(r.stdout)
     assert out["exact"] is True and out["prefix"] == [1, 2] and out["tau"] == 200
     assert out["engine_cycles"] == out["model_engine_cycles"]
+
+
+@pytest.mark.sim
+def test_perf_with_a_relative_tau_is_exact(project):
+    """--tau-rel: the RTL's two sweeps (the prefix sweep, then the pass) equal the model's
+    image, engine cycles and bus bytes."""
+    if rtlsim.simulator_available("icarus"):
+        pytest.skip(rtlsim.simulator_available("icarus"))
+    r = fracfpga("perf", str(project.root), "--shape", "6,40,5", "--pair", "8,4", "--pass", "fw",
+                 "--stop-ring", "0", "--tau-rel", "6000", "--sim", "icarus", "--seed", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["exact"] is True and out["tau_rel"] == 6000 and out["tau"] is None
+    assert out["engine_cycles"] == out["model_engine_cycles"]
+    assert out["axi_read_bytes"] + out["axi_write_bytes"] == out["model_dram_bytes"]
 
 
 def test_a_project_from_other_templates_is_refused(tmp_path):

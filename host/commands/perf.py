@@ -33,6 +33,8 @@ def perf(
                                "(instead of --stop-ring)"),
     tau: int = typer.Option(None, "--tau", help="early-stop threshold (with --stop-ring or "
                             "--prefix)"),
+    tau_rel: int = typer.Option(None, "--tau-rel", help="instead of --tau: the threshold as "
+                                "beta * 65536 of the pass's largest |prefix| (two sweeps)"),
     sim: str = typer.Option("verilator", "--sim", metavar="SIM",
                             help="RTL simulator: icarus or verilator"),
     seed: int = typer.Option(0, "--seed", help="seed of the random operands"),
@@ -54,7 +56,7 @@ def perf(
     proj = load_project(project)
     check_current(proj)
     req = PerfRequest(m, k, n, a_bits, b_bits, pass_.lower(), stop_ring, tau, sim.lower(), seed,
-                      keep)
+                      keep, tau_rel)
     req.check(proj.cfg)
     with console.status(f"running {m}x{k}x{n} at {a_bits}x{b_bits} on {req.sim}"):
         report = run_perf(proj, req, proj.root / "sim" / "perf")
