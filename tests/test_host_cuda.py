@@ -50,3 +50,19 @@ def test_train_step_bench_takes_cuda():
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["device"] == "cuda" and out["target"] == 1.5 and out["ratio"] > 0
+
+
+def test_a_relative_tau_on_cuda_gives_the_cpu_integers():
+    """PSG's current-step tau: the prefix maximum, the stops and the counters on the GPU."""
+    from fpga_model import gemm
+
+    cfg = ArrayConfig()
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randint(0, 256, (48, 200), generator=gen, dtype=torch.int32)
+    b = torch.randint(-(1 << 11), 1 << 11, (200, 24), generator=gen, dtype=torch.int32)
+    outs = [gemm(cfg, a.to(device), b.to(device), 8, 12, a_signed=False, prefix=(2, 6),
+                 tau_rel=3277) for device in ("cpu", "cuda")]
+    cpu, gpu = outs
+    assert torch.equal(torch.as_tensor(cpu.values).cpu(), torch.as_tensor(gpu.values).cpu())
+    assert (cpu.stopped == gpu.stopped).all() and cpu.counters == gpu.counters
+    assert 0 < cpu.counters["stopped"] < 48 * 24 and cpu.counters["prefix_max"] > 0
