@@ -9,8 +9,8 @@ Latency is the RTL's wall clock: ``fpga_model.pipeline.rtl_wall`` walks the desc
 generated hardware runs it (laid out in DDR as ``MemoryImage`` lays it out) on the board's
 memory port (``fpga_model.pipeline.board_port_timing``: its duty and read latency), divided by the
 array clock; energy takes those seconds for its static share and the bytes that walk moves on
-the AXI bus for DRAM. A pass with a relative tau (two sweeps) is charged as the two descriptors
-the RTL would run for it: the prefix of every block, then the pass with the absolute tau.
+the AXI bus for DRAM. A pass with a relative tau is one descriptor whose walk has two sweeps:
+the prefix of every block (nothing written), then the pass with the threshold it derived.
 Walks are cached by everything they depend on (shape, widths, pass, prefix, and the block-skip
 grid of early stop), so a training step pays for a walk only when a new shape or grid comes.
 
@@ -84,17 +84,14 @@ class PassWall:
 
 def rtl_program(cfg: ArrayConfig, d: Descriptor, stopped: np.ndarray | None
                 ) -> tuple[list[Descriptor], list[np.ndarray | None]]:
-    """The descriptors (and their stop masks) the RTL runs for ``d``: laid out as ``MemoryImage``
-    lays a pass out (buffers aligned, C int32 where the pair and K allow it); a relative tau,
-    which this RTL refuses, as its two sweeps: the prefix of every block (tau 0: all stop),
-    then the pass with the absolute tau the host computes from the prefix maximum."""
+    """The descriptor (and its stop mask) the RTL runs for ``d``: laid out as ``MemoryImage``
+    lays a pass out (buffers aligned, C int32 where the pair and K allow it)."""
+    tau = None
+    if d.early_stop and d.tau_rel is None:
+        tau = d.tau or 0
     one = replace(d, a_addr=0, b_addr=0, c_addr=0, mask_addr=0, stat_addr=0,
-                  c64=needs_c64(d.a_bits, d.b_bits, d.k), tau_rel=None,
-                  tau=(d.tau or 0) if d.early_stop else None)
-    if d.tau_rel is None:
-        return [one], [stopped]
-    every = np.ones((d.m, d.n), dtype=bool)
-    return [replace(one, tau=0), one], [every, stopped]
+                  c64=needs_c64(d.a_bits, d.b_bits, d.k), tau=tau)
+    return [one], [stopped]
 
 
 def pass_wall(cfg: ArrayConfig, d: Descriptor, stopped: np.ndarray | None = None) -> PassWall:

@@ -11,11 +11,11 @@ in E2-Train); BN, the classifier and the gates get ordinary gradients.
 
 tau is absolute (gradient units) or relative, beta times a maximum. ``tau_step="current"`` is
 E2-Train's definition, beta * max|prefix| of this step, done as the hardware can: two sweeps
-of one pass, the prefix of every output block first while the array keeps the largest |prefix|
-(the partials wait in C), then tau = ceil(max * beta) in integers, the stop decisions and the
-rest of the running blocks (``fpga_model.gemm(tau_rel=...)``; ``pass_counters(two_sweeps=True)``
-charges the second operand sweep, the doubled block overheads and the C round trip). The
-emulator runs it; this generation's DDR kernels refuse the flag. ``tau_step="previous"`` (the
+of one descriptor (flag TAU_REL), the prefix of every output block first while the array keeps
+the largest |prefix| and writes nothing, then tau = ceil(max * beta) in integers and the pass
+with that tau (``fpga_model.gemm(tau_rel=...)``; ``pass_counters(two_sweeps=True)`` charges
+the prefix sweep's reads, issues and block overheads). The model, the emulator, the HLS C-sim
+and the RTL run it and report the maximum and tau in STAT. ``tau_step="previous"`` (the
 default) is one sweep with tau from the previous step's max |g_W| (a layer's first step runs
 without early stop): on the memory-bound array the second sweep costs about 23 % latency on
 digits while the current step's max stops only about 6 points more outputs (``bench/psg.py``).
