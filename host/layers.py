@@ -453,7 +453,8 @@ class QuantConv2d(nn.Module):
         if drop <= 0:
             return 0
         half = 1 << (drop - 1)
-        tie = torch.randint(0, 2, (1,), generator=self.runtime.generator)
+        g = self.runtime.generator  # on the training device (a CUDA generator draws there)
+        tie = torch.randint(0, 2, (1,), generator=g, device=g.device if g is not None else None)
         return half - int(tie)
 
     def _gc(self, a, xq: QTensor, eq: QTensor, g: Group) -> torch.Tensor:

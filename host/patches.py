@@ -19,11 +19,14 @@ __all__ = ["ConvGeometry"]
 
 @lru_cache(maxsize=64)
 def _patch_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int,
-                 cc: int) -> torch.Tensor:
-    """Flat element index into N padded (hp, wp, cc) images of every patch-matrix element.
+                 cc: int, device: torch.device = torch.device("cpu")) -> torch.Tensor:
+    """Flat element index into N padded (hp, wp, cc) images of every patch-matrix element, on
+    the device of the tensor it gathers from.
 
     The order is (n, ho, wo, dy, dx, channel): the patch matrix's rows and columns.
     """
+    if device.type != "cpu":
+        return _patch_index(k, s, hp, wp, ho, wo, n, cc).to(device)
     base = torch.arange(n * hp * wp, dtype=torch.int64)
     pix = base.as_strided((n, ho, wo, k, k), (hp * wp, s * wp, s, wp, 1)).reshape(-1, 1)
     idx = (pix * cc + torch.arange(cc, dtype=torch.int64)).reshape(-1)
@@ -35,9 +38,10 @@ _STRIDED_COL2IM_MIN = 1 << 20  # elements: above this k*k strided adds beat inde
 
 
 @lru_cache(maxsize=64)
-def _pixel_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int) -> torch.Tensor:
+def _pixel_index(k: int, s: int, hp: int, wp: int, ho: int, wo: int, n: int,
+                 device: torch.device = torch.device("cpu")) -> torch.Tensor:
     """Padded-input pixel of every (patch row, kernel tap), as int64 (``index_add_`` wants it)."""
-    return _patch_index(k, s, hp, wp, ho, wo, n, 1).to(torch.int64)
+    return _patch_index(k, s, hp, wp, ho, wo, n, 1).to(device=device, dtype=torch.int64)
 
 
 def _wide_rows(x: torch.Tensor) -> torch.Tensor:
@@ -81,7 +85,7 @@ class ConvGeometry:
         # gather whole pixels (as wide words) with a cached index: a strided 6-D copy of a few
         # bytes per pixel is several times slower
         wide = _wide_rows(xp)
-        idx = _patch_index(k, s, h + 2 * p, w + 2 * p, ho, wo, n, wide.shape[-1])
+        idx = _patch_index(k, s, h + 2 * p, w + 2 * p, ho, wo, n, wide.shape[-1], x.device)
         flat = wide.reshape(-1).index_select(0, idx)  # 1-D gathers are the fast kernel
         return flat.view(n * ho * wo, -1).view(x.dtype)
 
@@ -101,7 +105,7 @@ class ConvGeometry:
             tp[p:p + h, p:p + w] = total
         else:
             tp = total.contiguous()
-        idx = _patch_index(k, s, h + 2 * p, w + 2 * p, ho, wo, 1, c)
+        idx = _patch_index(k, s, h + 2 * p, w + 2 * p, ho, wo, 1, c, x.device)
         return tp.reshape(-1).index_select(0, idx).view(ho * wo, k * k * c).sum(0)
 
     def col2im(self, cols: torch.Tensor, n: int, h: int, w: int, c: int) -> torch.Tensor:
@@ -129,7 +133,7 @@ class ConvGeometry:
                     out[:, dy:dy + s * (ho - 1) + 1:s, dx:dx + s * (wo - 1) + 1:s] += \
                         taps[:, :, :, dy, dx]
         else:
-            idx = _pixel_index(k, s, hp, wp, ho, wo, n)
+            idx = _pixel_index(k, s, hp, wp, ho, wo, n, cols.device)
             out = cols.new_zeros((n * hp * wp, c))
             out.index_add_(0, idx, cols.reshape(-1, c))
         return out.view(n, hp, wp, c)[:, p:p + h, p:p + w, :]
