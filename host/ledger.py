@@ -64,14 +64,18 @@ class Cost:
 
 
 def effective_macs(cfg: ArrayConfig, d: Descriptor, stopped: int = 0) -> float:
-    """FracTrain's effective MACs of one pass: M*N*K * b_a/32 * b_b/32 (prefix widths if stopped)."""
+    """FracTrain's effective MACs of one pass: M*N*K * b_a/32 * b_b/32 (prefix widths if stopped),
+    as the array computed them: a relative tau's prefix sweep computes every prefix once more."""
     full = d.a_bits * d.b_bits
-    if not d.early_stop or not stopped:
+    if not d.early_stop:
         return d.m * d.n * d.k * full / 1024.0
     p, q = prefix_keep(cfg.digits(d.a_bits), cfg.digits(d.b_bits), d.stop_ring, d.prefix)
-    pa = min(d.a_bits, cfg.brick_width * p)
-    pb = min(d.b_bits, cfg.brick_width * q)
-    return d.k * (stopped * pa * pb + (d.m * d.n - stopped) * full) / 1024.0
+    pre = min(d.a_bits, cfg.brick_width * p) * min(d.b_bits, cfg.brick_width * q)
+    outputs = d.m * d.n
+    total = stopped * pre + (outputs - stopped) * full
+    if d.tau_rel is not None:
+        total += outputs * pre
+    return d.k * total / 1024.0
 
 
 @dataclass(frozen=True)

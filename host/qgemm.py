@@ -91,7 +91,10 @@ def affine_gemm(run: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], a: to
             out = out.sub_(exact_matmul(a, zmat, k * _span(a) * _span(b)))
         else:  # short rows, wide output: the row sums of a and a rank-1 update
             rs = code_sum(a, 1, dt) if a_rowsum is None else a_rowsum.to(dt)
-            out = out.addmm_(rs.view(-1, 1), zb.view(1, -1), alpha=-1)
+            if out.is_cuda:  # CUDA has no integer addmm: the same outer product, broadcast
+                out = out.sub_(rs.view(-1, 1) * zb.view(1, -1))
+            else:
+                out = out.addmm_(rs.view(-1, 1), zb.view(1, -1), alpha=-1)
         if a_zero:  # z_a sum_k (b - z_b), one value per column
             out = out.sub_(code_sum(b, 0, dt).sub_(zb, alpha=k).mul_(a_zero).view(1, -1))
         return out

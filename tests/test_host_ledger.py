@@ -29,8 +29,9 @@ def test_stopped_outputs_are_charged_at_their_prefix_widths():
     want = 7 * (4 * 4 * 4 + 6 * 8 * 6) / 1024
     assert effective_macs(CFG, d, stopped=4) == pytest.approx(want)
     # E2-Train's prefix: 4 of 8 activation bits x every bit of a 12-bit error
+    # with a relative tau the prefix sweep computed all 10 prefixes once more
     d = Descriptor(m=2, n=5, k=7, a_bits=8, b_bits=12, prefix=(2, 6), tau_rel=3277)
-    want = 7 * (4 * 4 * 12 + 6 * 8 * 12) / 1024
+    want = 7 * (4 * 4 * 12 + 6 * 8 * 12 + 10 * 4 * 12) / 1024
     assert effective_macs(CFG, d, stopped=4) == pytest.approx(want)
 
 
@@ -130,6 +131,13 @@ def test_effective_macs_are_the_digit_products_the_array_issued():
         d = Descriptor(m=9, n=7, k=50, a_bits=8, b_bits=16, a_signed=False, **kw)
         assert effective_macs(cfg, d, r.counters["stopped"]) == \
             pytest.approx(r.counters["digit_products"] * 4 / 1024)
+    # a relative tau: the prefix sweep's digit products count too
+    r = gemm(cfg, a, b, 8, 16, a_signed=False, prefix=(2, 8), tau_rel=1 << 14)
+    assert 0 < r.counters["stopped"] < 63
+    d = Descriptor(m=9, n=7, k=50, a_bits=8, b_bits=16, a_signed=False, prefix=(2, 8),
+                   tau_rel=1 << 14)
+    assert effective_macs(cfg, d, r.counters["stopped"]) == \
+        pytest.approx(r.counters["digit_products"] * 4 / 1024)
 
 
 def _psg_runs(cfg, m=12, k=40, n=10):
