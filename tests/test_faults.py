@@ -580,7 +580,7 @@ def test_a_mismatch_is_exit_1_and_says_so(project):
         {"vectors/edges.expected.bin": file_sha256(path)}))
     rc, out, err = run("deploy", project, "--backend", "emulator")
     assert rc == 1 and "Traceback" not in out + err
-    assert "mismatch: 1 of 4 jobs differ from the model on the emulator (first: edges:" in out
+    assert "mismatch: 1 of 5 jobs differ from the model on the emulator (first: edges:" in out
 
 
 @pytest.mark.parametrize("stop", [[], ["--stop-ring", "1", "--tau", "50"]])

@@ -135,8 +135,8 @@ def test_runtime_wheel_installs_offline_and_runs(packaged, tmp_path):
     assert lines[1] == ("backend auto: no pynq: pynq is not installed; no rtl: the rtl backend "
                         "is not part of this installation; chose emulator: the bit-accurate "
                         "Python model is always available")
-    assert lines[-1] == ("the emulator equals the model on 4 of 4 jobs (9 of 9 width pairs, "
-                         "9 early-stop descriptors)")
+    assert lines[-1] == ("the emulator equals the model on 5 of 5 jobs (9 of 9 width pairs, "
+                         "13 early-stop descriptors)")
     r = subprocess.run([str(env_dir / "bin" / "fracfpga-board"), str(folder), "--backend", "rtl"],
                        capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
     assert r.returncode == 2
