@@ -248,10 +248,10 @@ def hls_pass_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
                                      + tm * -(-n // 8) + 2 * timing.result_depth)
     region = (max(fetch, execute, result, port_cycles) + port.latency_cycles
               + (first_fetch or 0) + last_write)
-    walker = (timing.descriptor + costs.desc + port.latency_cycles + DESC_BYTES // beat + 1
-              + 4 * (port.latency_cycles + 2) + STAT_BYTES // beat + 2 * (port.latency_cycles + 2))
-    if sweep:
-        walker = costs.tau_step
+    # the walker's serial work: descriptor, edge merges and STAT; the sweep only derives tau
+    walker = costs.tau_step if sweep else (
+        timing.descriptor + costs.desc + port.latency_cycles + DESC_BYTES // beat + 1
+        + 4 * (port.latency_cycles + 2) + STAT_BYTES // beat + 2 * (port.latency_cycles + 2))
     order = "K outer" if k_outer else ("B stationary" if resident else "streamed")
     steps = outer * bm_n * bn_n * inner
     return HlsEstimate(order, resident, steps, fetch, execute, result, port_cycles, walker,

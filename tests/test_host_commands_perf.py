@@ -132,14 +132,19 @@ def test_perf_on_icarus_counts_the_bus(project):
     assert out["memory_roof_cycles"] > 0 and out["model_wall_cycles"] > 0
 
 
-@pytest.mark.sim
-def test_perf_with_an_asymmetric_prefix_is_exact(project):
+def _perf_on_icarus(project, *args: str) -> dict:
+    """``fracfpga perf`` of a 6x40x5 pass on Icarus (skipped without it); its JSON report."""
     if rtlsim.simulator_available("icarus"):
         pytest.skip(rtlsim.simulator_available("icarus"))
-    r = fracfpga("perf", str(project.root), "--shape", "6,40,5", "--pair", "4,8", "--pass", "gc",
-                 "--prefix", "1,2", "--tau", "200", "--sim", "icarus", "--seed", "1")
+    r = fracfpga("perf", str(project.root), "--shape", "6,40,5", "--sim", "icarus", *args)
     assert r.returncode == 0, r.stdout + r.stderr
-    out = json.loads(r.stdout)
+    return json.loads(r.stdout)
+
+
+@pytest.mark.sim
+def test_perf_with_an_asymmetric_prefix_is_exact(project):
+    out = _perf_on_icarus(project, "--pair", "4,8", "--pass", "gc", "--prefix", "1,2", "--tau",
+                          "200", "--seed", "1")
     assert out["exact"] is True and out["prefix"] == [1, 2] and out["tau"] == 200
     assert out["engine_cycles"] == out["model_engine_cycles"]
 
@@ -148,12 +153,8 @@ def test_perf_with_an_asymmetric_prefix_is_exact(project):
 def test_perf_with_a_relative_tau_is_exact(project):
     """--tau-rel: the RTL's two sweeps (the prefix sweep, then the pass) equal the model's
     image, engine cycles and bus bytes."""
-    if rtlsim.simulator_available("icarus"):
-        pytest.skip(rtlsim.simulator_available("icarus"))
-    r = fracfpga("perf", str(project.root), "--shape", "6,40,5", "--pair", "8,4", "--pass", "fw",
-                 "--stop-ring", "0", "--tau-rel", "6000", "--sim", "icarus", "--seed", "2")
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = json.loads(r.stdout)
+    out = _perf_on_icarus(project, "--pair", "8,4", "--pass", "fw", "--stop-ring", "0",
+                          "--tau-rel", "6000", "--seed", "2")
     assert out["exact"] is True and out["tau_rel"] == 6000 and out["tau"] is None
     assert out["engine_cycles"] == out["model_engine_cycles"]
     assert out["axi_read_bytes"] + out["axi_write_bytes"] == out["model_dram_bytes"]
