@@ -266,11 +266,17 @@ def test_wall_model_equals_the_rtl(tmp_path, sim, cfg, seg):
         assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == pass_bytes(cfg, job, seg)
 
 
+PAUSE_SEEDS = (1, 2, 3, 4)  # random pauses: the model predicts the mean, judged over these draws
+
+
 @pytest.mark.sim
 @pytest.mark.parametrize("pauses", [False, True])
 def test_wall_model_on_the_cocotb_memory(project, tmp_path, pauses):
     """cocotbext-axi's AxiRam answers a cycle later than the HDL memory: with that latency the
-    model is exact; with random pauses on all five channels it is within 5%."""
+    model is exact; with random pauses on all five channels the model gives the expected wall
+    clock: each job's mean over ``PAUSE_SEEDS`` is within 5% of it and the total within 2.5%
+    (one short job's single draw varies by about 2.5%; a model that ignored the pauses would be
+    6-17% short)."""
     sim = "verilator"
     if rtlsim.simulator_available(sim):
         pytest.skip(rtlsim.simulator_available(sim))
@@ -281,20 +287,29 @@ def test_wall_model_on_the_cocotb_memory(project, tmp_path, pauses):
     write_jobs(jobs, tmp_path / "vectors")
     build = rtlsim.build_rtl(project, sim, build_dir=tmp_path / sim,
                              parameters={"SEG_CHUNKS": SEG})
-    rows = rtlsim.run_rtl_jobs(project, sim, build=build, vectors=tmp_path / "vectors",
-                               backpressure=pauses)
-    assert all(r.passed for r in rows), [r.detail for r in rows]
     port = (PortTiming.random_pauses(rtlsim.PAUSE_PROBABILITY) if pauses
             else PortTiming(read_latency=1, write_response=1))
-    for job, raw in zip(jobs, rtlsim.job_results(build)):
+    models = []
+    for job in jobs:
         stopped = [read_pass(job.expected, d).stopped if d.early_stop else None
                    for d in job.descriptors]
         refused = job.status.status - 1 if job.status.status else None
-        w = rtl_wall(CFG, job.descriptors, stopped, refused, desc_addr=job.desc_addr,
-                     segment=SEG, port=port)
-        wall = raw["counters"]["wall_cycles"]
-        if pauses:
-            assert abs(wall / w.wall_cycles - 1) <= 0.05, (job.name, wall, w.wall_cycles)
-        else:
-            assert raw["counters"] == w.counters(), job.name
-        assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == w.read_bytes + w.write_bytes
+        models.append(rtl_wall(CFG, job.descriptors, stopped, refused, desc_addr=job.desc_addr,
+                               segment=SEG, port=port))
+    walls = []
+    for seed in PAUSE_SEEDS if pauses else (1,):
+        rows = rtlsim.run_rtl_jobs(project, sim, build=build, vectors=tmp_path / "vectors",
+                                   backpressure=pauses, seed=seed)
+        assert all(r.passed for r in rows), [r.detail for r in rows]
+        raws = rtlsim.job_results(build)
+        walls.append([raw["counters"]["wall_cycles"] for raw in raws])
+        for job, raw, w in zip(jobs, raws, models):
+            if not pauses:
+                assert raw["counters"] == w.counters(), job.name
+            assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == w.read_bytes + w.write_bytes
+    if pauses:
+        mean = np.mean(walls, axis=0)
+        for job, m, w in zip(jobs, mean, models):
+            assert abs(m / w.wall_cycles - 1) <= 0.05, (job.name, m, w.wall_cycles)
+        total = sum(w.wall_cycles for w in models)
+        assert abs(mean.sum() / total - 1) <= 0.025, (mean.sum(), total)
