@@ -326,7 +326,7 @@ def descriptor_outcomes(tier: str, job: VectorJob, actual: bytes) -> list[JobOut
 
 # ------------------------------------------------------------------------------ the jobs
 def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | None = None, *,
-                 build: RtlBuild | None = None, backpressure: bool = False,
+                 build: RtlBuild | None = None, backpressure: bool = False, seed: int = 1,
                  per_descriptor: bool = False, mem_base: int = 0x1000,
                  vectors: Path | None = None, port_duty: tuple[int, int] | None = None,
                  timeout_cycles: int = 5_000_000) -> list[JobOutcome]:
@@ -338,6 +338,7 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
         jobs: job names to run (default: all of them, in the project's order).
         build: a build to reuse (default: ``build_rtl(project, sim)``).
         backpressure: insert random idle cycles and backpressure on every AXI channel.
+        seed: the random draw of that backpressure (one seed, one reproducible run).
         per_descriptor: add one outcome per descriptor of each job (named ``job #i AxB``).
         mem_base: where the DDR window starts in the simulated address space (MEM_LO/MEM_HI).
         vectors: a vectors folder to replay instead of the project's own.
@@ -369,6 +370,7 @@ def run_rtl_jobs(project: Project | Path | str, sim: str, jobs: Sequence[str] | 
         "results": str(work / "results.json"),
         "actual_dir": str(work),
         "backpressure": backpressure,
+        "seed": seed,
         "mem_base": mem_base,
         "port_duty": list(port_duty) if port_duty else None,
         "timeout_cycles": timeout_cycles,
@@ -668,7 +670,7 @@ if _cocotb is not None:
 
         request = json.loads(Path(os.environ[REQUEST_ENV]).read_text())
         bench = RtlBench(dut)
-        bench.set_backpressure(bool(request["backpressure"]))
+        bench.set_backpressure(bool(request["backpressure"]), seed=request.get("seed", 1))
         if request.get("port_duty"):
             bench.set_port_duty(*request["port_duty"])
         await bench.reset()

@@ -354,25 +354,40 @@ class _Walk:
 
     def write(self, t_cmd: float, rows: list[tuple[int, int]], size: int) -> float:
         """A write command of (byte address, elements) rows of ``size`` bytes each, issued in
-        cycle ``t_cmd``; returns the cycle after the last element enters the writer (which
-        finishes the last beats on)."""
+        cycle ``t_cmd``; returns the cycle after the stream's last element enters the writer's
+        two-entry slice (the writer finishes the last beats on).
+
+        The writer takes the command in cycle c0 (once idle); its data side sets each row up in
+        a cycle, takes an element from the slice per cycle (element i in cycle T(i)) and lets
+        the row's last beats leave. The slice takes the stream's element e (from 1) in cycle
+        max(c0 + e, T(e - 2) + 1): one a cycle from the cycle after the command, at most two
+        ahead of the data side, so the stream's last element enters a cycle before the data side
+        takes it, earlier where the last row is shorter than three elements."""
         c0 = max(t_cmd + 1, self.writer_idle)
-        t = c0 + 1  # the writer's first row set-up
-        for i, (a, n) in enumerate(rows):
+        t = c0 + 1  # the first row's set-up
+        runs = []  # per row: the cycle its first element is taken, its elements
+        tail = 0
+        for a, n in rows:
+            runs.append((t + 1, n))
             tail = _row_tail(a % 8, n, size)
-            if i < len(rows) - 1:
-                t += 1 + n + tail  # set-up, an element per cycle, the beats after the last
-            else:
-                last = t + n
+            t += 1 + n + tail  # set-up, an element per cycle, the beats after the last
+        last = t - tail - 1  # the data side takes the last element
         elems = sum(n for _, n in rows)
+        back, before = 2, None  # T(elems - 2): the element two before the last
+        for first, n in reversed(runs):
+            if back < n:
+                before = first + n - 1 - back
+                break
+            back -= n
+        enter = c0 + elems if before is None else max(c0 + elems, before + 1)
         wbeats = sum(_beats(a % 8, n * size) for a, n in rows)
-        last += wbeats * self.port.write_wait_per_beat
+        wait = wbeats * self.port.write_wait_per_beat
         self.c.write_commands += 1
         self.c.write_beats += wbeats
-        self.writer_idle = last + tail + 1
+        self.writer_idle = last + wait + tail + 1
         self.c.result_busy += elems
         self.c.write_bytes += elems * size
-        return last + 1
+        return enter + wait + 1
 
     def hand_over(self, c_rows: list[tuple[int, int]], c_size: int,
                   m_rows: list[tuple[int, int]] | None) -> None:

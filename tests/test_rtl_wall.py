@@ -172,15 +172,17 @@ def test_one_output_worked_by_hand():
     w = rtl_wall(cfg, [d], [None])
     # start 1, descriptor 5 + 16 words, checks 3, plan 1, block 1, A and B 5 + 2 words each,
     # clear 1, issue 4 pairs, drain 4, hand-over 1 (the C command), next 1, finish 1; the STAT
-    # command waits 6 cycles for the result stage (after the hand-over: C 3 = accept, set-up,
-    # an element; mask 4; update 1); STAT 9 (command, accept, set-up, an element per cycle:
-    # 6 fields), wait for the write response 3, done 1
-    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 4 + 1 + 1 + 1 + 6 + 9 + 3 + 1
+    # command waits 5 cycles for the result stage (after the hand-over: C 2 = accept, the
+    # element enters the writer's slice while the writer sets its row up; mask 4 = command,
+    # the writer busy a cycle more (its C element, that beat), accept, the byte; update 1);
+    # STAT 8 (command, accept, an element per cycle: 6 fields; the writer takes each a cycle
+    # later), wait for the write response 4 (the last field's beat, then as before), done 1
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + 1 + 7 + 7 + 1 + 4 + 4 + 1 + 1 + 1 + 5 + 8 + 4 + 1
     assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 + 2, 4, 1 + 1 + 6)
-    # the result side, each cycle once: the hand-over, the result stage's 8, STAT 9, wait 3
-    # (the STAT command's 6 cycles of waiting lie under the result stage's 8)
-    assert w.result_busy + w.result_stall == 1 + 8 + 9 + 3
-    assert w.walker_result == 1 + 6 + 9 + 3
+    # the result side, each cycle once: the hand-over, the result stage's 7, STAT 8, wait 4
+    # (the STAT command's 5 cycles of waiting lie under the result stage's 7)
+    assert w.result_busy + w.result_stall == 1 + 7 + 8 + 4
+    assert w.walker_result == 1 + 5 + 8 + 4
     assert w.read_bytes == 64 + 8 + 8 and w.write_bytes == 4 + 1 + 48
 
 
@@ -201,12 +203,12 @@ def test_relative_tau_worked_by_hand():
     # start 1, descriptor 21, checks 3, plan 1; the prefix sweep; S_TAU_WAIT 3 (the result stage
     # reads the output in the cycle after the hand-over, then its magnitude and the maximum
     # are registered); S_TAU 17 and PLAN again; the main sweep; finish 1, the STAT command's
-    # wait 6, STAT 9, the write response 3, done 1
-    assert w.wall_cycles == 1 + 21 + 3 + 1 + block + 3 + 18 + block + 1 + 6 + 9 + 3 + 1
+    # wait 5, STAT 8, the write response 4, done 1 (as in the pass above)
+    assert w.wall_cycles == 1 + 21 + 3 + 1 + block + 3 + 18 + block + 1 + 5 + 8 + 4 + 1
     assert (w.fetch_busy, w.exec_busy, w.result_busy) == (16 + 2 * (2 + 2), 2, 1 + 1 + 6)
     # the result side: the prefix sweep's hand-over, read and wait (1 + 1 + 3), then as above
-    assert w.result_busy + w.result_stall == 1 + 1 + 3 + 1 + 8 + 9 + 3
-    assert w.walker_result == 1 + 3 + 1 + 6 + 9 + 3
+    assert w.result_busy + w.result_stall == 1 + 1 + 3 + 1 + 7 + 8 + 4
+    assert w.walker_result == 1 + 3 + 1 + 5 + 8 + 4
     assert w.read_bytes == 64 + 2 * (8 + 8) and w.write_bytes == 4 + 1 + 48
     # engine cycles: the descriptor 4, each sweep's block 5 + 7 + 1 issue, TAU_STEP_CYCLES
     assert r.stats["cycles"] == 4 + 2 * (5 + 7 + 1) + CYCLE_COSTS.tau_step
@@ -264,11 +266,17 @@ def test_wall_model_equals_the_rtl(tmp_path, sim, cfg, seg):
         assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == pass_bytes(cfg, job, seg)
 
 
+PAUSE_SEEDS = (1, 2, 3, 4)  # random pauses: the model predicts the mean, judged over these draws
+
+
 @pytest.mark.sim
 @pytest.mark.parametrize("pauses", [False, True])
 def test_wall_model_on_the_cocotb_memory(project, tmp_path, pauses):
     """cocotbext-axi's AxiRam answers a cycle later than the HDL memory: with that latency the
-    model is exact; with random pauses on all five channels it is within 5%."""
+    model is exact; with random pauses on all five channels the model gives the expected wall
+    clock: each job's mean over ``PAUSE_SEEDS`` is within 5% of it and the total within 2.5%
+    (one short job's single draw varies by about 2.5%; a model that ignored the pauses would be
+    6-17% short)."""
     sim = "verilator"
     if rtlsim.simulator_available(sim):
         pytest.skip(rtlsim.simulator_available(sim))
@@ -279,20 +287,29 @@ def test_wall_model_on_the_cocotb_memory(project, tmp_path, pauses):
     write_jobs(jobs, tmp_path / "vectors")
     build = rtlsim.build_rtl(project, sim, build_dir=tmp_path / sim,
                              parameters={"SEG_CHUNKS": SEG})
-    rows = rtlsim.run_rtl_jobs(project, sim, build=build, vectors=tmp_path / "vectors",
-                               backpressure=pauses)
-    assert all(r.passed for r in rows), [r.detail for r in rows]
     port = (PortTiming.random_pauses(rtlsim.PAUSE_PROBABILITY) if pauses
             else PortTiming(read_latency=1, write_response=1))
-    for job, raw in zip(jobs, rtlsim.job_results(build)):
+    models = []
+    for job in jobs:
         stopped = [read_pass(job.expected, d).stopped if d.early_stop else None
                    for d in job.descriptors]
         refused = job.status.status - 1 if job.status.status else None
-        w = rtl_wall(CFG, job.descriptors, stopped, refused, desc_addr=job.desc_addr,
-                     segment=SEG, port=port)
-        wall = raw["counters"]["wall_cycles"]
-        if pauses:
-            assert abs(wall / w.wall_cycles - 1) <= 0.05, (job.name, wall, w.wall_cycles)
-        else:
-            assert raw["counters"] == w.counters(), job.name
-        assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == w.read_bytes + w.write_bytes
+        models.append(rtl_wall(CFG, job.descriptors, stopped, refused, desc_addr=job.desc_addr,
+                               segment=SEG, port=port))
+    walls = []
+    for seed in PAUSE_SEEDS if pauses else (1,):
+        rows = rtlsim.run_rtl_jobs(project, sim, build=build, vectors=tmp_path / "vectors",
+                                   backpressure=pauses, seed=seed)
+        assert all(r.passed for r in rows), [r.detail for r in rows]
+        raws = rtlsim.job_results(build)
+        walls.append([raw["counters"]["wall_cycles"] for raw in raws])
+        for job, raw, w in zip(jobs, raws, models):
+            if not pauses:
+                assert raw["counters"] == w.counters(), job.name
+            assert raw["axi_read_bytes"] + raw["axi_write_bytes"] == w.read_bytes + w.write_bytes
+    if pauses:
+        mean = np.mean(walls, axis=0)
+        for job, m, w in zip(jobs, mean, models):
+            assert abs(m / w.wall_cycles - 1) <= 0.05, (job.name, m, w.wall_cycles)
+        total = sum(w.wall_cycles for w in models)
+        assert abs(mean.sum() / total - 1) <= 0.025, (mean.sum(), total)

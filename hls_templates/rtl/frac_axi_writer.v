@@ -8,6 +8,14 @@
 // last beat or the row's, taking one element per cycle (also while a beat leaves). `idle` is
 // high when no command is open and every response is back. Addresses are ADDR_W bits (the
 // board's DDR, ArrayConfig's MEM_ADDR_W); burst lengths need no arithmetic on the address.
+// The element stream enters a two-entry slice whose in_ready is a register (the slice not full
+// and the accepted command still owed an element): an element is taken only for a command the
+// writer has accepted and never beyond its rows x count (the walker issues its next command
+// after the last element is taken), and no path runs from wready or the byte lanes back to the
+// stream's source. The data side takes the slice's head (a register) one element per cycle as
+// before; the stream runs up to two elements ahead of it: element e (from 1) of a command
+// taken in cycle c0 enters in cycle max(c0 + e, T(e - 2) + 1), T(i) the cycle the data side
+// takes element i (fpga_model.pipeline._Walk.write).
 module frac_axi_writer #(
     parameter ADDR_W = 32,
     parameter MAX_BURST = 16
@@ -60,6 +68,7 @@ module frac_axi_writer #(
     reg [1:0]        size_q;
     reg [15:0]       outstanding;
     reg              out_zero;                  // outstanding == 0
+    wire             cmd_fire = cmd_valid && cmd_ready;
 
     // ---------------------------------------------------------------- address side
     reg [1:0]        a_state;
@@ -99,7 +108,7 @@ module frac_axi_writer #(
             end
             case (a_state)
                 S_IDLE:
-                    if (cmd_valid && cmd_ready) begin
+                    if (cmd_fire) begin
                         a_row_addr <= cmd_addr;
                         a_bytes_m1 <= cmd_bytes_m1[ADDR_W-1:0];
                         a_rows_left <= cmd_rows;
@@ -129,11 +138,31 @@ module frac_axi_writer #(
         end
     end
 
+    // ---------------------------------------------------------------- element slice
+    // Two entries (e0, e1) in a ring: the stream writes at e_wp, the data side reads at e_rp.
+    // in_ready (i_rdy) is registered from the next count: below two and the command still owed
+    // an element (i_more; i_left / i_rows count the stream's own place in the rows).
+    reg [63:0]   e0, e1;
+    reg          e_wp, e_rp;
+    reg [1:0]    e_cnt;
+    reg          e_ne;                      // e_cnt != 0
+    reg          i_rdy;
+    reg          i_more;                    // the command owes the stream an element
+    reg [31:0]   i_left;                    // elements of the stream's row still to take
+    reg          i_one;                     // i_left == 1
+    reg [31:0]   i_rows;                    // rows the stream has still to take
+    reg          i_rows_one;                // i_rows == 1
+    reg          count_one;                 // count_q == 1
+    assign in_ready = i_rdy;
+    wire         push = in_valid && i_rdy;
+    wire [63:0]  e_head = e_rp ? e1 : e0;
+
     // ---------------------------------------------------------------- data side
     // The window is a ring of two beats (slot0, slot1); `head` is the slot that leaves next and
     // `pos` the next free byte lane counted from the head's lane 0, so an element enters at ring
     // lane (8 * head + pos) mod 16 whether or not a beat leaves in the same cycle (a full beat
-    // leaving moves the head on by 8 lanes and pos back by 8): no byte is shifted.
+    // leaving moves the head on by 8 lanes and pos back by 8): no byte is shifted. pos stays
+    // below 16: a full beat (pos >= 8) leaves before an element enters behind it.
     reg [1:0]        w_state;
     reg [ADDR_W-1:0] w_row_addr;
     reg [31:0]       w_rows_left;
@@ -144,36 +173,93 @@ module frac_axi_writer #(
     reg [63:0]       slot0, slot1;
     reg [7:0]        strb0, strb1;
     reg              head;
-    reg [4:0]        pos;           // next free byte lane, from the head's lane 0
+    reg [3:0]        pos;           // next free byte lane, from the head's lane 0
 
-    wire beat_full = pos >= 5'd8;
-    wire beat_tail = !w_left_nz && (pos != 5'd0);
+    wire beat_full = pos[3];
+    wire beat_tail = !w_left_nz && (pos != 4'd0);
+    wire pos_le8 = !pos[3] || (pos[2:0] == 3'd0);
     assign wvalid = (w_state == S_RUN) && (beat_full || beat_tail);
     assign wdata = head ? slot1 : slot0;
     assign wstrb = head ? strb1 : strb0;
     assign wlast = (&w_blk) || (w_beats_left == 33'd1);
     wire w_fire = wvalid && wready;
-    // an element enters every cycle while the row has one: also in the cycle a full beat
+    // the slice's head enters every cycle while the row has one: also in the cycle a full beat
     // leaves (the window then holds at most 7 bytes), so a row takes one cycle per element
-    assign in_ready = (w_state == S_RUN) && w_left_nz && (!beat_full || wready);   // full: wvalid
-    wire in_fire = in_valid && in_ready;
+    wire take = e_ne && (w_state == S_RUN) && w_left_nz && (!beat_full || wready);
 
-    wire [4:0]   elem_bytes = (size_q == 2'd3) ? 5'd8 : (size_q == 2'd2) ? 5'd4 : 5'd1;
-    wire [4:0]   pos_kept = w_fire ? (beat_full ? pos - 5'd8 : 5'd0) : pos;
-    wire [3:0]   wpos = {head ^ pos[3], pos[2:0]};   // ring lane of the entering element
+    wire [3:0]   elem_bytes = (size_q == 2'd3) ? 4'd8 : (size_q == 2'd2) ? 4'd4 : 4'd1;
+    wire [3:0]   pos_kept = w_fire ? (beat_full ? {1'b0, pos[2:0]} : 4'd0) : pos;
 
-    // ring lane j takes byte (j - wpos) mod 16 of the element when that is below its size
-    reg [127:0] lane_data;
-    reg [15:0]  lane_we;
-    reg [3:0]   lane_k;                         // the element's byte at ring lane j
-    reg [2:0]   lane_b;                         // the same mod 8: where its data comes from
+    // ring lane j takes byte (j - wpos) mod 16 of the element, wpos = (8 * head + pos) mod 16,
+    // when that is below its size: the lanes the next element writes are a register (we_mask,
+    // set per row and rotated by the element's size as it enters; a beat leaving moves pos and
+    // head, not wpos), its bytes a rotation of the slice's head by pos (muxes, no arithmetic on
+    // the lane index)
+    reg  [15:0]  we_mask;
+    wire [15:0]  elem_lanes = (size_q == 2'd3) ? 16'h00ff : (size_q == 2'd2) ? 16'h000f : 16'h0001;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0]  lanes_row = {elem_lanes, elem_lanes} << w_row_addr[2:0];
+    wire [127:0] bytes_rot = {e_head, e_head} << {pos[2:0], 3'b000};
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [15:0]  lane_we = take ? we_mask : 16'd0;
+    wire [127:0] lane_data = {bytes_rot[127:64], bytes_rot[127:64]};
     integer j;
-    always @* begin
-        for (j = 0; j < 16; j = j + 1) begin
-            lane_k = j[3:0] - wpos;
-            lane_b = j[2:0] - pos[2:0];
-            lane_data[8*j +: 8] = in_data[8*lane_b +: 8];
-            lane_we[j] = in_fire && ({1'b0, lane_k} < elem_bytes);
+
+    always @(posedge clk) begin
+        if (rst) begin
+            e_wp <= 1'b0;
+            e_rp <= 1'b0;
+            e_cnt <= 2'd0;
+            e_ne <= 1'b0;
+            i_rdy <= 1'b0;
+            i_more <= 1'b0;
+        end else begin
+            if (push) begin
+                if (e_wp)
+                    e1 <= in_data;
+                else
+                    e0 <= in_data;
+                e_wp <= !e_wp;
+            end
+            if (take)
+                e_rp <= !e_rp;
+            case ({push, take})
+                2'b10: begin
+                    e_cnt <= e_cnt + 2'd1;
+                    e_ne <= 1'b1;
+                end
+                2'b01: begin
+                    e_cnt <= e_cnt - 2'd1;
+                    e_ne <= e_cnt != 2'd1;
+                end
+                default: ;
+            endcase
+            // the stream's place: a new command, or an element taken into the slice
+            if (cmd_fire) begin
+                i_left <= cmd_count;
+                i_one <= cmd_count == 32'd1;
+                count_one <= cmd_count == 32'd1;
+                i_rows <= cmd_rows;
+                i_rows_one <= cmd_rows == 32'd1;
+                i_more <= (cmd_count != 32'd0) && (cmd_rows != 32'd0);
+            end else if (push) begin
+                if (i_one) begin
+                    i_left <= count_q;
+                    i_one <= count_one;
+                    i_rows <= i_rows - 32'd1;
+                    i_rows_one <= i_rows == 32'd2;
+                    if (i_rows_one)
+                        i_more <= 1'b0;
+                end else begin
+                    i_left <= i_left - 32'd1;
+                    i_one <= i_left == 32'd2;
+                end
+            end
+            // ready next cycle: the command still owes an element and the slice has room
+            i_rdy <= (cmd_fire ? (cmd_count != 32'd0) && (cmd_rows != 32'd0)
+                               : i_more && !(push && i_one && i_rows_one))
+                     && ((e_cnt == 2'd0) || (e_cnt == 2'd1 && (take || !push))
+                         || (e_cnt == 2'd2 && take));
         end
     end
 
@@ -183,7 +269,7 @@ module frac_axi_writer #(
         end else begin
             case (w_state)
                 S_IDLE:
-                    if (cmd_valid && cmd_ready) begin
+                    if (cmd_fire) begin
                         count_q <= cmd_count;
                         stride_q <= cmd_stride;
                         size_q <= cmd_size;
@@ -201,7 +287,8 @@ module frac_axi_writer #(
                     strb0 <= 8'd0;
                     strb1 <= 8'd0;
                     head <= 1'b0;
-                    pos <= {2'd0, w_row_addr[2:0]};
+                    pos <= {1'b0, w_row_addr[2:0]};
+                    we_mask <= lanes_row[31:16];
                     w_state <= S_RUN;
                 end
                 S_RUN: begin
@@ -219,17 +306,21 @@ module frac_axi_writer #(
                             strb1[j] <= 1'b0;
                         end
                     end
-                    pos <= pos_kept + (in_fire ? elem_bytes : 5'd0);
+                    pos <= pos_kept + (take ? elem_bytes : 4'd0);
+                    if (take)
+                        we_mask <= (size_q == 2'd3) ? {we_mask[7:0], we_mask[15:8]}
+                                 : (size_q == 2'd2) ? {we_mask[11:0], we_mask[15:12]}
+                                 : {we_mask[14:0], we_mask[15]};
                     if (w_fire)
                         head <= !head;
-                    if (in_fire) begin
+                    if (take) begin
                         w_left <= w_left - 32'd1;
                         w_left_nz <= w_left != 32'd1;
                     end
                     if (w_fire) begin
                         w_blk <= w_blk + { {(LB-1){1'b0}}, 1'b1};
                         w_beats_left <= w_beats_left - 33'd1;
-                        if (!w_left_nz && pos <= 5'd8) begin
+                        if (!w_left_nz && pos_le8) begin
                             if (w_rows_left == 32'd1) begin
                                 w_state <= S_IDLE;
                             end else begin
