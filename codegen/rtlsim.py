@@ -586,7 +586,8 @@ class RtlBench:
 
     def set_port_duty(self, busy: int, period: int) -> None:
         """Serve R and W beats on ``busy`` of every ``period`` cycles (a deterministic pattern):
-        the memory-port model of a port slower than the bus."""
+        the memory-port model of a port slower than the bus, each direction on its own (the
+        HDL memory, ``fracfpga perf``'s, shares the serving cycles between them)."""
         if self.hdl_memory:
             raise ValueError("the HDL memory's duty cycle is a build parameter (BUSY, PERIOD)")
         import itertools

@@ -225,6 +225,9 @@ class PortTiming:
     read_stall_per_beat: float = 0.0  # reader stalls per R beat (it wants one per 2 cycles)
     write_wait_per_beat: float = 0.0  # per W beat
     write_response: float = 0.0  # to the B response the walker waits for per descriptor
+    # beats per cycle the port moves for reads and writes together (frac_sim_mem with BUSY <
+    # PERIOD: one beat, R or W, per serving cycle); None: each direction has the bus
+    share: float | None = None
 
     @classmethod
     def random_pauses(cls, p: float, latency: int = 1) -> "PortTiming":
@@ -239,12 +242,14 @@ class PortTiming:
 
     @classmethod
     def duty(cls, busy: int, period: int) -> "PortTiming":
-        """frac_sim_mem serving R and W beats on ``busy`` of every ``period`` cycles (one gap of
+        """frac_sim_mem serving beats on ``busy`` of every ``period`` cycles (one gap of
         g = period - busy cycles): a beat met at a random phase waits g(g+1)/(2 period) on
-        average; the reader retries once without a stall, so it stalls g(g-1)/(2 period)."""
+        average; the reader retries once without a stall, so it stalls g(g-1)/(2 period). The
+        serving cycles are shared by reads and writes (``share``, see ``_Walk.contend``)."""
         g = period - busy
         wait = g * (g + 1) / (2 * period)
-        return cls(wait, g * (g - 1) / (2 * period), wait, 0.0)
+        return cls(wait, g * (g - 1) / (2 * period), wait, 0.0,
+                   busy / period if busy < period else None)
 
 
 def board_port_timing(cfg: ArrayConfig, *, latency: bool = True) -> PortTiming:
@@ -294,6 +299,9 @@ class _Walk:
         self.result_cycles = 0.0  # cycles the result side was occupied (busy or stalled)
         self.f_covered = -1  # the same for the fetch side (the walker's loads, the prefetch)
         self.fetch_cycles = 0.0
+        # shared port: [start, end, beats] of the writer's recent commands and of the prefetch
+        self.writes: list[list[float]] = []
+        self.reads: list[list[float]] = []
 
     def state(self, cycles: int = 1) -> None:
         self.t += cycles
@@ -313,9 +321,11 @@ class _Walk:
             self.fetch_cycles += new
         self.f_covered = max(self.f_covered, last)
 
-    def _read(self, t_cmd: float, rows: list[tuple[int, int]]) -> float:
-        """A read command of (byte address, words) rows sent in cycle ``t_cmd``; returns the
-        cycle after its last word."""
+    def _read(self, t_cmd: float, rows: list[tuple[int, int]], *,
+              background: bool = False) -> list[float]:
+        """A read command of (byte address, words) rows sent in cycle ``t_cmd``; returns its
+        [first beat, the cycle after its last word, beats] (``background``: the prefetch, which
+        the writer's later commands may still slow down on a shared port)."""
         words = sum(n for _, n in rows)
         beats = sum(_beats(a % 8, 4 * n) for a, n in rows)
         stall = (READ_START + READ_ROW_GAP * (len(rows) - 1) + self.port.read_latency
@@ -323,11 +333,45 @@ class _Walk:
         self.c.fetch_busy += words
         self.c.read_bytes += 8 * beats
         self.c.read_commands += 1
-        return t_cmd + words + stall
+        rec = [t_cmd + READ_START + self.port.read_latency, t_cmd + words + stall, beats]
+        if self.port.share is not None:
+            self.writes = [w for w in self.writes if w[1] > rec[0]]
+            for i, w in enumerate(self.writes):
+                extra = self._contention(rec, w)
+                if extra:
+                    rec[1] += extra
+                    self._delay_writer(i, extra, rec[0])
+            if background:
+                self.reads.append(rec)
+        return rec
+
+    def _contention(self, a: list[float], b: list[float]) -> float:
+        """Cycles both of two overlapping [start, end, beats] streams lose on a shared port
+        (``PortTiming.share``): where their beat rates add up to more than the share, the port
+        serves them in turns and both advance at share / (the sum) of their pace (a fluid
+        estimate of frac_sim_mem's turns)."""
+        overlap = min(a[1], b[1]) - max(a[0], b[0])
+        if overlap <= 0 or a[1] <= a[0] or b[1] <= b[0]:
+            return 0.0
+        want = (a[2] / (a[1] - a[0]) + b[2] / (b[1] - b[0])) / self.port.share
+        return overlap * (want - 1) if want > 1 else 0.0
+
+    def _delay_writer(self, i: int, extra: float, since: float) -> None:
+        """The writer's i-th recent command ends ``extra`` cycles later, and everything behind it:
+        its later commands, its idle cycle, the result stage (when busy after ``since``)."""
+        for j, w in enumerate(self.writes[i:]):
+            w[1] += extra
+            if j:
+                w[0] += extra
+        self.writer_idle += extra
+        if self.rs_free > since:
+            self.rs_free += extra
+            self.result_cycles += extra
+            self.covered += extra
 
     def read(self, rows: list[tuple[int, int]]) -> None:
         """A read command of (byte address, words) rows, from its command state to the last word."""
-        end = self._read(self.t, rows)
+        end = self._read(self.t, rows)[1]
         self._fcover(self.t, end - 1)
         self.c.walker_fetch += end - self.t
         self.t = end
@@ -338,15 +382,20 @@ class _Walk:
         self.c.walker_fetch += 1
         self.t += 1
 
-    def prefetch(self, rows: list[tuple[int, int]]) -> float:
+    def prefetch(self, rows: list[tuple[int, int]]) -> list[float]:
         """BLK_START sends the next row block's A (the walker's current cycle); the prefetch
-        loads it while the walker goes on. Returns the first cycle it is done."""
-        done = self._read(self.t, rows)
-        self._fcover(self.t + 1, done - 1)
-        return done
+        loads it while the walker goes on. Returns its record (``_read``): element 1 is the
+        first cycle it is done."""
+        rec = self._read(self.t, rows, background=True)
+        self._fcover(self.t + 1, rec[1] - 1)
+        return rec
 
-    def take_prefetch(self, done: float) -> None:
+    def take_prefetch(self, rec: list[float]) -> None:
         """LOAD_A_CMD of the next row block: waits until the prefetch is done, swaps banks."""
+        done = rec[1]
+        if self.port.share is not None:
+            self.reads = [r for r in self.reads if r is not rec]
+            self._fcover(self.f_covered + 1, done - 1)  # what the writer's turns added
         t = max(self.t, done)
         self._fcover(self.t, t)
         self.c.walker_fetch += t + 1 - self.t
@@ -385,6 +434,16 @@ class _Walk:
         self.c.write_commands += 1
         self.c.write_beats += wbeats
         self.writer_idle = last + wait + tail + 1
+        if self.port.share is not None:  # the prefetch it meets: both take turns
+            rec = [c0, self.writer_idle, wbeats]
+            for r in self.reads:
+                extra = self._contention(rec, r)
+                if extra:
+                    r[1] += extra
+                    rec[1] += extra
+                    self.writer_idle += extra
+                    enter += extra
+            self.writes.append(rec)
         self.c.result_busy += elems
         self.c.write_bytes += elems * size
         return enter + wait + 1
@@ -479,7 +538,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         bm, bn = -(-d.m // tm), -(-d.n // tn)
         b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
         a_banks = one and 2 * chunks16 <= seg  # two banks of A: the next row block prefetched
-        pf = None  # the cycle the prefetch of the next row block's A is done (None: idle)
+        pf = None  # the prefetch of the next row block's A (its record; None: idle)
         skip = (block_skip_grid(cfg, stopped[i]) if d.early_stop and stopped[i] is not None
                 else None)
 

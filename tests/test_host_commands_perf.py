@@ -176,3 +176,34 @@ def test_a_project_from_other_templates_is_refused(tmp_path):
                         r"\(rtl/frac_walker\.v differs, made by an earlier version\?\); .*"
                         r"regenerate it with 'fracfpga generate --bits 4,8 .*'",
                         r.stderr.strip()), r.stderr
+
+
+@pytest.mark.sim
+def test_reads_and_writes_share_the_port(tmp_path):
+    """The board's sustained rate is for reads and writes together: frac_sim_mem serves one beat
+    a serving cycle (3 of 4 on HP0), and the model's turns (``_Walk``'s contention) put the
+    wall within 2.5% of the RTL's on the default array where the result stage's writes meet
+    the operand reads (a model with a bus per direction is 5% and more short there)."""
+    from dataclasses import replace
+
+    from codegen.perf import run_perf
+    from codegen.vectors import make_job
+    from fpga_model.pipeline import board_port_timing, rtl_wall
+
+    if rtlsim.simulator_available("verilator"):
+        pytest.skip(rtlsim.simulator_available("verilator"))
+    cfg = ArrayConfig()
+    project = render_project(cfg, tmp_path / "zc706")
+    port = board_port_timing(cfg, latency=False)
+    assert port.share == 0.75
+    for req in (PerfRequest(256, 144, 16, 4, 4, "fw"), PerfRequest(144, 256, 16, 4, 4, "gc")):
+        out = run_perf(project, req, tmp_path / "perf")
+        wall = out["wall_cycles"]
+        assert out["exact"] is True
+        beats = out["axi_read_bytes"] // 8 + -(-out["axi_write_bytes"] // 8)
+        assert beats <= 0.75 * wall + 1, (beats, wall)
+        assert abs(out["model_wall_cycles"] / wall - 1) <= 0.025, (req, out["model_wall_cycles"],
+                                                                  wall)
+        (d,) = make_job(cfg, "p", perf_image(cfg, req)).descriptors
+        apart = rtl_wall(cfg, [d], [None], port=replace(port, share=None)).wall_cycles
+        assert apart < 0.95 * wall, (req, apart, wall)

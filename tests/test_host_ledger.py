@@ -213,3 +213,10 @@ def test_a_skipped_block_needs_its_stop_mask():
     d, counters, _ = next(r for r in _psg_runs(SMALL) if r[1]["blocks_skipped"])
     with pytest.raises(ValueError, match="record it with its stop mask"):
         Ledger(SMALL).record(d, counters)
+
+
+def test_a_port_slower_than_the_bus_is_shared_by_reads_and_writes():
+    """``PortTiming.duty``: below the bus rate the serving cycles are shared (``share`` beats
+    a cycle for both directions); at the bus rate each direction has its own."""
+    assert PortTiming.duty(3, 4).share == 0.75
+    assert PortTiming.duty(1, 1).share is None and PortTiming().share is None

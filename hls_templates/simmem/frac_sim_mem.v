@@ -1,9 +1,10 @@
 // fracfpga simulation-only HDL (never part of a generated project's kernel).
 // frac_sim_mem: an AXI4 slave memory inside the simulation, the DDR window of the kernel, so
 // that long runs do not call into Python per beat. Deterministic timing: an accepted read
-// burst's beats follow one per cycle; R and W beats are served on BUSY of every PERIOD cycles
-// (the memory-port model; BUSY = PERIOD: every cycle; the pattern restarts at each load, so
-// a run's cycles do not depend on the runs before it). The window [BASE, BASE + 8*WORDS) is
+// burst's beats follow one per cycle; beats are served on BUSY of every PERIOD cycles, one beat
+// (R or W) per serving cycle: the memory-port model, whose sustained rate is for reads and
+// writes together (BUSY = PERIOD: the bus alone, an R and a W beat every cycle); the pattern
+// restarts at each load, so a run's cycles do not depend on the runs before it. The window [BASE, BASE + 8*WORDS) is
 // loaded with $fread from LOAD_FILE when `load` pulses (8-byte words, most significant byte
 // first) and written with $writememh to DUMP_FILE (words 0 .. dump_words-1) when `dump`
 // pulses. rd_bytes and wr_bytes count the bytes of every R beat and every strobed W byte.
@@ -56,6 +57,20 @@ module frac_sim_mem #(
     wire serve = phase < BUSY_W;
     always @(posedge clk)
         phase <= (rst || load || phase == LAST_PHASE) ? 32'd0 : phase + 32'd1;
+    // BUSY < PERIOD: the port's rate is for reads and writes together, so a serving cycle moves
+    // one beat, R or W; when both could move they take turns (after a read beat a waiting
+    // write goes first, after a write beat a read). BUSY = PERIOD: the bus alone, an R and a
+    // W beat may pass in the same cycle.
+    localparam SHARED = BUSY < PERIOD;
+    wire r_fire, w_fire;
+    reg  w_first;
+    always @(posedge clk)
+        if (rst || load)
+            w_first <= 1'b0;
+        else if (r_fire)
+            w_first <= 1'b1;
+        else if (w_fire)
+            w_first <= 1'b0;
 
     // ---------------------------------------------------------------- reads: a queue of bursts
     reg [63:0] ar_addr [0:QD-1];
@@ -67,11 +82,12 @@ module frac_sim_mem #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] r_off = (ar_addr[ar_head] + {53'd0, r_beat, 3'b000} - BASE) >> 3;
     /* verilator lint_on UNUSEDSIGNAL */
-    assign rvalid = ar_count != 4'd0 && serve;
+    wire w_waits = SHARED && w_first && wvalid && aw_count != 4'd0;
+    assign rvalid = ar_count != 4'd0 && serve && !w_waits;
     assign rdata = mem[r_off[AWI-1:0]];
     assign rlast = r_beat == ar_len[ar_head];
     wire ar_fire = arvalid && arready;
-    wire r_fire = rvalid && rready;
+    assign r_fire = rvalid && rready;
 
     // ---------------------------------------------------------------- writes
     reg [63:0] aw_addr [0:QD-1];
@@ -80,10 +96,10 @@ module frac_sim_mem #(
     reg [7:0]  w_beat;
     reg [31:0] b_pending;
     assign awready = aw_count < 4'd8;
-    assign wready = aw_count != 4'd0 && serve;
+    assign wready = aw_count != 4'd0 && serve && !(SHARED && r_fire);
     assign bvalid = b_pending != 32'd0;
     wire aw_fire = awvalid && awready;
-    wire w_fire = wvalid && wready;
+    assign w_fire = wvalid && wready;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] w_off = (aw_addr[aw_head] + {53'd0, w_beat, 3'b000} - BASE) >> 3;
     /* verilator lint_on UNUSEDSIGNAL */
