@@ -26,6 +26,7 @@ from fpga_model import (CYCLE_COSTS, DESC_BYTES, DESC_FIELDS, ERROR_CODES, ERROR
 from fpga_model.descriptor import C32_MAX_BITS, FLAGS, Pass
 from fpga_model.operands import TAU_REL_ONE
 from fpga_model.regmap import COUNTERS
+from fpga_model.wall import MASK_ROW_BYTES
 from fpga_model.hls_cycles import cycle_table, hls_buffers, maxi_settings
 
 from .errors import ProjectError, TemplateError
@@ -177,6 +178,7 @@ def template_context(cfg: ArrayConfig) -> dict:
         "error_codes": ERROR_CODES,
         "errors": ERRORS,
         "c32_max_bits": C32_MAX_BITS,
+        "mask_row_bytes": MASK_ROW_BYTES,
         "tau_rel_one": TAU_REL_ONE,
         "flags": dict(FLAGS),
         "passes": {p.name: int(p) for p in Pass},

@@ -74,7 +74,7 @@ from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts, block_skip_grid
 from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
-from .wall import MemoryPort, memory_port, port_duty, seg_chunks
+from .wall import MASK_ROW_BYTES, MemoryPort, memory_port, port_duty, seg_chunks
 
 __all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
            "WallCounts", "rtl_wall", "board_port_timing"]
@@ -533,6 +533,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         a_line, b_line = 4 * chunks16 * da, 4 * chunks16 * db
         vbytes = 8 if d.c64 else 4
         c_stride, m_stride = vbytes * d.n, -(-d.n // 8)
+        m_pack = m_stride <= MASK_ROW_BYTES  # the result stage gathers a row block's masks
         segs = [min(kseg, d.k - s) for s in range(0, d.k, kseg)]
         one = len(segs) == 1
         bm, bn = -(-d.m // tm), -(-d.n // tn)
@@ -614,9 +615,12 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     last_col = bj == bn - 1
                     nbytes = (bits + 7) // 8 if last_col else bits // 8
                     m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
-                    w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes,
-                                [(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
-                                else None)
+                    if m_pack:  # the row block's rows gathered, written once: one run of bytes
+                        m_rows = ([(m_addr - mbyte, vm * m_stride)] if last_col else None)
+                    else:
+                        m_rows = ([(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
+                                  else None)
+                    w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes, m_rows)
                     mcarry, mbyte = bits % 8, mbyte + bits // 8
                     w.state()  # NEXT_BLOCK
 

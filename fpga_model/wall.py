@@ -24,7 +24,8 @@ from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .planes import PLANE_K, operand_bytes, plane_chunks
 
 __all__ = ["MemoryPort", "memory_port", "pass_traffic", "compute_roof_cycles",
-           "memory_roof_cycles", "seg_chunks", "bus_read_bytes", "SEG_CHUNKS_MAX", "port_duty"]
+           "memory_roof_cycles", "seg_chunks", "bus_read_bytes", "SEG_CHUNKS_MAX", "port_duty",
+           "MASK_ROW_BYTES"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ def memory_roof_cycles(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int,
 
 
 SEG_CHUNKS_MAX = 512  # frac_array_top's cap on the plane words per line held on chip
+# The result stage gathers a row block's stop-mask rows over its column blocks when a mask row
+# fits this many bytes (N <= 8 * MASK_ROW_BYTES) and writes them once, as one run of bytes
+# (rows are contiguous in the packed mask), instead of a strobed beat per row and column block.
+MASK_ROW_BYTES = 8
 
 
 def seg_chunks(cfg: ArrayConfig) -> int:

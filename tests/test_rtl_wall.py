@@ -24,6 +24,7 @@ from fpga_model.cycles import CYCLE_COSTS, block_skip_grid
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.memory import MemoryImage, read_pass
 from fpga_model.pipeline import WallCounts, rtl_wall
+from fpga_model.wall import MASK_ROW_BYTES
 
 CFG = ArrayConfig(bits=(3, 4, 6, 8, 12), tiles=(2, 3), max_k=160)
 SEG = 2  # plane words per line held on chip in the sim build: K > 32 runs in segments
@@ -33,7 +34,8 @@ ODD = ArrayConfig(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_
 
 def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
     """The standard set plus passes of each kind: odd and even widths, early stop, int64 C, K
-    within one segment and over several, shapes off the tile grid, B kept on chip, and
+    within one segment and over several, shapes off the tile grid, B kept on chip, mask rows
+    gathered over a row block (N <= 8 * MASK_ROW_BYTES) and written per block (wider), and
     relative-tau passes (``rel_jobs``)."""
     rng = np.random.default_rng(seed)
     lo, mid, hi = min(cfg.bits), cfg.bits[len(cfg.bits) // 2], max(cfg.bits)
@@ -46,6 +48,9 @@ def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
         (Pass.FW, (9, 16, 6), mid, lo, None),  # B's column blocks side by side: B stationary
         (Pass.GC, (5, k - 20, 6), mid, hi, (1, 3)),  # an asymmetric prefix over K segments
         (Pass.FW, (6, 40, 5), lo, hi, (1, 2)),
+        # mask rows wider than MASK_ROW_BYTES (written per block) and exactly that wide (gathered)
+        (Pass.FW, (3, 20, 8 * MASK_ROW_BYTES + 6), mid, lo, 1),
+        (Pass.EB, (5, 16, 8 * MASK_ROW_BYTES), lo, mid, 0),
     ]
     jobs = []
     for i, (pass_, (m, k, n), ab, bb, ring) in enumerate(cases):
