@@ -245,7 +245,7 @@ class PortTiming:
         """frac_sim_mem serving beats on ``busy`` of every ``period`` cycles (one gap of
         g = period - busy cycles): a beat met at a random phase waits g(g+1)/(2 period) on
         average; the reader retries once without a stall, so it stalls g(g-1)/(2 period). The
-        serving cycles are shared by reads and writes (``share``, see ``_Walk.contend``)."""
+        serving cycles are shared by reads and writes (``share``, see ``_Walk._contention``)."""
         g = period - busy
         wait = g * (g + 1) / (2 * period)
         return cls(wait, g * (g - 1) / (2 * period), wait, 0.0,
@@ -614,12 +614,12 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     bits = mcarry + vn
                     last_col = bj == bn - 1
                     nbytes = (bits + 7) // 8 if last_col else bits // 8
-                    m_addr = mem_base + d.mask_addr + row0 * m_stride + mbyte
+                    m_row0 = mem_base + d.mask_addr + row0 * m_stride  # the row block's masks
                     if m_pack:  # the row block's rows gathered, written once: one run of bytes
-                        m_rows = ([(m_addr - mbyte, vm * m_stride)] if last_col else None)
+                        m_rows = [(m_row0, vm * m_stride)] if last_col else None
                     else:
-                        m_rows = ([(m_addr + r * m_stride, nbytes) for r in range(vm)] if nbytes
-                                  else None)
+                        m_rows = ([(m_row0 + mbyte + r * m_stride, nbytes) for r in range(vm)]
+                                  if nbytes else None)
                     w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes, m_rows)
                     mcarry, mbyte = bits % 8, mbyte + bits // 8
                     w.state()  # NEXT_BLOCK

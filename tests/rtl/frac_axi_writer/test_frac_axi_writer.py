@@ -13,7 +13,6 @@ the clock is low (it may not follow WREADY or in_valid in the same cycle).
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import cocotb
@@ -21,12 +20,10 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import Edge, FallingEdge, ReadOnly, RisingEdge
 
-from codegen import rtlsim
 
 pytestmark = pytest.mark.sim
 
 HERE = Path(__file__).resolve().parent
-RTL = HERE.parents[2] / "hls_templates" / "rtl"
 PARAMS = dict(ADDR_W=40, MAX_BURST=16)
 SIZES = {0: 1, 2: 4, 3: 8}
 
@@ -177,29 +174,7 @@ async def writer_random_pauses_and_gaps(dut):
     await _run(dut, 3, 0.5, 0.3)
 
 
-def test_frac_axi_writer_under_random_ready(monkeypatch):
+def test_frac_axi_writer_under_random_ready(cocotb_unit):
     """Build the writer on Icarus and run the cocotb tests above."""
-    reason = rtlsim.simulator_available("icarus")
-    if reason:
-        pytest.skip(reason)
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
-    build = HERE / "sim_build"
-    runner = get_runner("icarus")
-    runner.build(sources=[RTL / "frac_axi_writer.v"], hdl_toplevel="frac_axi_writer",
-                 build_dir=build, parameters=PARAMS, timescale=("1ns", "1ps"),
-                 log_file=build / "build.log")
-    results = build / "results.xml"
-    for folder in (str(HERE), str(HERE.parents[2])):  # the simulator imports this module
-        if folder not in sys.path:
-            monkeypatch.syspath_prepend(folder)
-    try:
-        runner.test(test_module="test_frac_axi_writer", hdl_toplevel="frac_axi_writer",
-                    hdl_toplevel_lang="verilog", build_dir=build, test_dir=build,
-                    timescale=("1ns", "1ps"), results_xml=str(results),
-                    log_file=build / "test.log")
-    except SystemExit:  # a failing cocotb test; its results say which
-        pass
-    total, failed = get_results(results)
-    assert total == 3 and failed == 0, f"a cocotb test failed; see {build / 'test.log'}"
+    total, failed, log = cocotb_unit(HERE, ["frac_axi_writer.v"], "frac_axi_writer", PARAMS)
+    assert total == 3 and failed == 0, f"a cocotb test failed; see {log}"

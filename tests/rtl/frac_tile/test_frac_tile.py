@@ -9,7 +9,6 @@ prefix), and the next block's clear lets the stopped tile accumulate again.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import cocotb
@@ -18,12 +17,10 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from codegen import rtlsim
 
 pytestmark = pytest.mark.sim
 
 HERE = Path(__file__).resolve().parent
-RTL = HERE.parents[2] / "hls_templates" / "rtl"
 SOURCES = ("frac_array.v", "frac_tile.v", "frac_brick.v", "frac_opbuf.v")
 PARAMS = dict(TM=2, TN=1, BRICKS=4, ACC_WIDTH=48, MAX_DIGITS=2, MAX_SHIFT=4, PLANE_K=16,
               SEG_CHUNKS=1)
@@ -160,29 +157,7 @@ async def run_stopped_tile_is_quiet(dut):
     assert int(_tile(dut, 0).acc.value) == value(0, [(1, 1)] + rest)
 
 
-def test_frac_tile_isolation(monkeypatch):
+def test_frac_tile_isolation(cocotb_unit):
     """Build the two-tile array on Icarus and run the cocotb test above."""
-    reason = rtlsim.simulator_available("icarus")
-    if reason:
-        pytest.skip(reason)
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
-    build = HERE / "sim_build"
-    runner = get_runner("icarus")
-    runner.build(sources=[RTL / s for s in SOURCES], hdl_toplevel="frac_array",
-                 build_dir=build, parameters=PARAMS, timescale=("1ns", "1ps"),
-                 log_file=build / "build.log")
-    results = build / "results.xml"
-    for folder in (str(HERE), str(HERE.parents[2])):  # the simulator imports this module
-        if folder not in sys.path:
-            monkeypatch.syspath_prepend(folder)
-    try:
-        runner.test(test_module="test_frac_tile", hdl_toplevel="frac_array",
-                    hdl_toplevel_lang="verilog", build_dir=build, test_dir=build,
-                    timescale=("1ns", "1ps"), results_xml=str(results),
-                    log_file=build / "test.log")
-    except SystemExit:  # a failing cocotb test; its results say which
-        pass
-    total, failed = get_results(results)
-    assert total == 1 and failed == 0, f"the cocotb test failed; see {build / 'test.log'}"
+    total, failed, log = cocotb_unit(HERE, SOURCES, "frac_array", PARAMS)
+    assert total == 1 and failed == 0, f"the cocotb test failed; see {log}"
