@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm
-from fpga_model.descriptor import DESC_BYTES, STAT_BYTES
+from fpga_model import ArrayConfig, Descriptor, Pass, code_range, gemm, needs_c64
+from fpga_model.descriptor import DESC_BYTES, STAT_BYTES, STAT_FIELDS
 from fpga_model.job import Job
 from fpga_model.kernel import KernelStatus, run_kernel
-from fpga_model.memory import MemoryImage, read_operand
+from fpga_model.memory import MemoryImage, mask_row_bytes, operand_planes, read_operand
 
 __all__ = ["VectorJob", "JobOutcome", "standard_jobs", "make_job", "write_jobs", "read_jobs",
-           "descriptors_in"]
+           "descriptors_in", "unaligned_job"]
 
 
 def descriptors_in(image: bytes, desc_addr: int, desc_count: int) -> tuple[Descriptor, ...]:
@@ -108,6 +108,43 @@ def make_job(cfg: ArrayConfig, name: str, image: MemoryImage) -> VectorJob:
     status = run_kernel(cfg, after, image.desc_addr, len(image.descriptors))
     return VectorJob(name, bytes(mem), bytes(after), image.desc_addr, len(image.descriptors),
                      status, tuple(image.descriptors))
+
+
+def unaligned_job(cfg: ArrayConfig, n: int | None = None, name: str = "unaligned") -> VectorJob:
+    """Two descriptors at an odd offset, operands and outputs at odd addresses, early stop on:
+    every mover's byte alignment (the reader's rows start mid-beat, the writer's strobes)."""
+    rng = np.random.default_rng(6)
+    base, size = 3, 1 << 16
+    memory = bytearray(size)
+    top = base + 2 * DESC_BYTES + 5
+    descs = []
+    for i, (ab, bb) in enumerate([(max(cfg.bits), min(cfg.bits)), (min(cfg.bits), max(cfg.bits))]):
+        m, k, n_ = 2 * cfg.tm + 1, cfg.bricks + 3, (n or cfg.tn + 1) + i
+        a = rng.integers(-(1 << (ab - 1)), 1 << (ab - 1), (m, k))
+        b = rng.integers(0, 1 << bb, (k, n_))
+        addrs = []
+        c64 = needs_c64(ab, bb, k)
+        for blob in (operand_planes(a, ab), operand_planes(b.T, bb),
+                     bytes((8 if c64 else 4) * m * n_), bytes(m * mask_row_bytes(n_)),
+                     bytes(8 * len(STAT_FIELDS))):
+            memory[top:top + len(blob)] = blob
+            addrs.append(top)
+            top += len(blob) + 3
+        ring = min(i, max(cfg.digits(ab), cfg.digits(bb)) - 1)
+        prefix = gemm(cfg, a, b, ab, bb, b_signed=False, stop_ring=ring, tau=0).values
+        tau = int(np.median(np.abs(prefix))) if i == 0 else 1 << 62
+        descs.append(Descriptor(m=m, n=n_, k=k, a_bits=ab, b_bits=bb, a_addr=addrs[0],
+                                b_addr=addrs[1], c_addr=addrs[2], mask_addr=addrs[3],
+                                stat_addr=addrs[4], a_signed=True, b_signed=False,
+                                stop_ring=ring, tau=tau, pass_=Pass.EB if i == 0 else Pass.GC,
+                                layer=i, c64=c64))
+    if top >= size:
+        raise ValueError(f"unaligned_job: the operands need {top} bytes, more than {size}")
+    for i, d in enumerate(descs):
+        memory[base + i * DESC_BYTES:base + (i + 1) * DESC_BYTES] = d.pack()
+    after = bytearray(memory)
+    status = run_kernel(cfg, after, base, len(descs))
+    return VectorJob(name, bytes(memory), bytes(after), base, len(descs), status, tuple(descs))
 
 
 def _codes(rng: np.random.Generator, shape: tuple[int, int], bits: int, signed: bool,

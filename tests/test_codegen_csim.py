@@ -23,11 +23,11 @@ import pytest
 from codegen.csim import BINARY, BUILD_DIR, ap_types_dir, build_csim, run_csim
 from codegen.errors import ProjectError, ToolNotFound
 from codegen.render import Project, load_project, render_project
-from codegen.vectors import VectorJob, read_jobs, write_jobs
-from fpga_model import ArrayConfig, CycleCosts, Descriptor, Pass, gemm, needs_c64, pass_counters
-from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
+from codegen.vectors import VectorJob, read_jobs, unaligned_job, write_jobs
+from fpga_model import ArrayConfig, CycleCosts, Descriptor, needs_c64, pass_counters
+from fpga_model.descriptor import DESC_BYTES
 from fpga_model.kernel import run_kernel
-from fpga_model.memory import (MemoryImage, mask_row_bytes, operand_planes, read_pass,
+from fpga_model.memory import (MemoryImage, read_pass,
                                value_bytes)
 
 CONFIGS = {
@@ -228,46 +228,21 @@ def _refusal_jobs(cfg: ArrayConfig) -> list[VectorJob]:
     return jobs
 
 
-def _unaligned_job(cfg: ArrayConfig, n: int | None = None, name: str = "unaligned") -> VectorJob:
-    """Descriptors at an odd offset, operands and outputs at odd addresses, early stop on."""
-    rng = np.random.default_rng(6)
-    base, size = 3, 1 << 16
-    memory = bytearray(size)
-    top = base + 2 * DESC_BYTES + 5
-    descs = []
-    for i, (ab, bb) in enumerate([(max(cfg.bits), min(cfg.bits)), (min(cfg.bits), max(cfg.bits))]):
-        m, k, n = 2 * cfg.tm + 1, cfg.bricks + 3, (n or cfg.tn + 1) + i
-        a = rng.integers(-(1 << (ab - 1)), 1 << (ab - 1), (m, k))
-        b = rng.integers(0, 1 << bb, (k, n))
-        addrs = []
-        c64 = needs_c64(ab, bb, k)
-        for blob in (operand_planes(a, ab), operand_planes(b.T, bb),
-                     bytes((8 if c64 else 4) * m * n), bytes(m * mask_row_bytes(n)),
-                     bytes(8 * len(STAT_FIELDS))):
-            memory[top:top + len(blob)] = blob
-            addrs.append(top)
-            top += len(blob) + 3
-        ring = min(i, max(cfg.digits(ab), cfg.digits(bb)) - 1)
-        prefix = gemm(cfg, a, b, ab, bb, b_signed=False, stop_ring=ring, tau=0).values
-        tau = int(np.median(np.abs(prefix))) if i == 0 else 1 << 62
-        descs.append(Descriptor(m=m, n=n, k=k, a_bits=ab, b_bits=bb, a_addr=addrs[0],
-                                b_addr=addrs[1], c_addr=addrs[2], mask_addr=addrs[3],
-                                stat_addr=addrs[4], a_signed=True, b_signed=False,
-                                stop_ring=ring, tau=tau, pass_=Pass.EB if i == 0 else Pass.GC,
-                                layer=i, c64=c64))
-    assert top < size
-    for i, d in enumerate(descs):
-        memory[base + i * DESC_BYTES:base + (i + 1) * DESC_BYTES] = d.pack()
-    job = _job_from_bytes(cfg, name, bytes(memory), base, len(descs))
-    assert job.status.ok
-    assert any(read_pass(job.expected, d).stopped.any() for d in descs)
-    return job
+def test_unaligned_job_completes_and_stops_some_outputs():
+    """The shared unaligned job runs both descriptors on the model, and early stop bites."""
+    cfg = ArrayConfig(bits=(3, 5, 7), tiles=(2, 3), bricks=4, max_k=64)
+    job = unaligned_job(cfg)
+    assert job.status.ok and job.desc_addr % 8 == 3 and len(job.descriptors) == 2
+    addrs = [a for d in job.descriptors
+             for a in (d.a_addr, d.b_addr, d.c_addr, d.mask_addr, d.stat_addr)]
+    assert sum(a % 8 != 0 for a in addrs) >= len(addrs) - 1  # all but the first mid-beat
+    assert any(read_pass(job.expected, d).stopped.any() for d in job.descriptors)
 
 
 @pytest.mark.parametrize("name", ["b4-8-16", "b3-5-7"])
 def test_refusals_and_unaligned_addresses_equal_the_model(projects, tmp_path, name):
     project = copy_project(projects[name], tmp_path / "p")
-    jobs = _refusal_jobs(project.cfg) + [_unaligned_job(project.cfg)]
+    jobs = _refusal_jobs(project.cfg) + [unaligned_job(project.cfg)]
     shutil.rmtree(project.vectors)
     write_jobs(jobs, project.vectors)
     outcomes = run_csim(project)
@@ -301,8 +276,8 @@ def test_every_dataflow_order_equals_the_model(projects, tmp_path, variant):
     cfg = project.cfg
     stored = [j.name for j in read_jobs(project.vectors)]
     jobs = list(read_jobs(project.vectors))
-    jobs += [_unaligned_job(cfg), _unaligned_job(cfg, n=130, name="wide"),
-             _unaligned_job(cfg, n=67, name="wide-odd")]
+    jobs += [unaligned_job(cfg), unaligned_job(cfg, n=130, name="wide"),
+             unaligned_job(cfg, n=67, name="wide-odd")]
     shutil.rmtree(project.vectors)
     write_jobs(jobs, project.vectors)
     outcomes = run_csim(project)
