@@ -178,8 +178,7 @@ def plan_pass(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int
 # The RTL as built: wall-clock cycles and bus bytes of frac_walker, cycle for cycle.
 # ---------------------------------------------------------------------------------------------
 
-READ_START = 5  # command cycle, accept, reader row set-up, AR, first R beat: then one word/cycle
-READ_ROW_GAP = 2  # a further row of a read command: the reader's row set-up and first beat
+READ_START = 4  # command cycle, accept, reader row set-up, AR: the first R beat comes next
 DESC_CHECK = 3  # DECODE, CHECK, GATE
 DRAIN = CYCLE_COSTS.block - 1  # the array's pipeline after the last issue
 ET_DRAIN = CYCLE_COSTS.et_check - 1  # the same before ET_CMP, with the registered stop compare
@@ -218,11 +217,11 @@ class WallCounts:
 
 @dataclass(frozen=True)
 class PortTiming:
-    """What a memory adds to the beat-per-cycle timeline (expected cycles; all 0 for
+    """What a memory adds to the beat-per-cycle timeline (expected cycles; the defaults are
     frac_sim_mem serving every cycle, where ``rtl_wall`` is exact)."""
 
     read_latency: float = 0.0  # to the first R beat of a read command
-    read_stall_per_beat: float = 0.0  # reader stalls per R beat (it wants one per 2 cycles)
+    read_cycles_per_beat: float = 1.0  # cycles per R beat the port sustains (the reader takes 1)
     write_wait_per_beat: float = 0.0  # per W beat
     write_response: float = 0.0  # to the B response the walker waits for per descriptor
     # beats per cycle the port moves for reads and writes together (frac_sim_mem with BUSY <
@@ -234,22 +233,21 @@ class PortTiming:
         """A slave that pauses every channel at random with probability ``p`` per cycle and
         answers ``latency`` cycles later than frac_sim_mem (cocotbext-axi's AxiRam: 1).
 
-        A command waits for its AR and its first R beat (geometric: p/(1-p) each); a held R
-        beat is taken when the reader asks, so the reader stalls only when two tries in a row
-        found none (p^3 / (1-p) per beat); every W beat and the B response wait p/(1-p)."""
+        A command waits for its AR and its first R beat (geometric: p/(1-p) each); the reader
+        takes a beat a cycle, so the R channel's pauses set its pace: 1/(1-p) cycles a beat;
+        every W beat and the B response wait p/(1-p)."""
         wait = p / (1 - p)
-        return cls(latency + 2 * wait, p ** 3 / (1 - p), wait, latency + wait)
+        return cls(latency + 2 * wait, 1 / (1 - p), wait, latency + wait)
 
     @classmethod
     def duty(cls, busy: int, period: int) -> "PortTiming":
         """frac_sim_mem serving beats on ``busy`` of every ``period`` cycles (one gap of
         g = period - busy cycles): a beat met at a random phase waits g(g+1)/(2 period) on
-        average; the reader retries once without a stall, so it stalls g(g-1)/(2 period). The
+        average; the reader, taking a beat a cycle, streams at period / busy cycles a beat. The
         serving cycles are shared by reads and writes (``share``, see ``_Walk._contention``)."""
         g = period - busy
         wait = g * (g + 1) / (2 * period)
-        return cls(wait, g * (g - 1) / (2 * period), wait, 0.0,
-                   busy / period if busy < period else None)
+        return cls(wait, period / busy, wait, 0.0, busy / period if busy < period else None)
 
 
 def board_port_timing(cfg: ArrayConfig, *, latency: bool = True) -> PortTiming:
@@ -275,6 +273,48 @@ def _row_tail(offset: int, n: int, size: int) -> int:
     for _ in range(n):
         pos = (pos - 8 if pos >= 8 else pos) + size
     return (pos + 7) // 8
+
+
+@lru_cache(maxsize=4096)
+def _read_stream(rows: tuple[tuple[int, int], ...], line: int) -> tuple[int, int]:
+    """frac_axi_reader's data side on a memory with a beat ready every cycle from the first
+    (``READ_START``): rows of (byte offset in a beat, words), each whole ``line``-word lines.
+    Returns (transfers, cycles from the first beat's cycle to the one after the last
+    transfer). A transfer is two words of a line (a line's odd last word alone); it leaves once
+    the two-beat ring holds its bytes, the cycle after they arrive (the ring's flag is a
+    register), and a beat enters when a slot is free or freed by the transfer leaving; every
+    further row costs the reader's row set-up cycle."""
+    transfers = 0
+    t = -1  # the first row streams a cycle before its first beat
+    for i, (off, count) in enumerate(rows):
+        t += i > 0  # a further row's set-up cycle
+        beats_left = (off + 4 * count + 7) // 8
+        held, rp, avail = 0, off, False
+        lleft, rest = line, count - line
+        while True:
+            one = lleft == 1
+            fire = avail
+            head_out = fire and (not one or rp >= 4)
+            beat = beats_left > 0 and (held < 2 or head_out) and t >= 0
+            if beat:
+                beats_left -= 1
+            held += beat - head_out
+            end_row = False
+            if fire:
+                transfers += 1
+                rp = (rp + 4) % 8 if one else rp
+                if lleft <= 2:
+                    end_row = rest == 0
+                    rest -= line
+                    lleft = line
+                else:
+                    lleft -= 2
+            need = 4 if lleft == 1 else 8
+            avail = (8 * held - rp >= need) and not end_row
+            t += 1
+            if end_row:
+                break
+    return transfers, t
 
 
 def _beats(offset: int, nbytes: int) -> int:
@@ -321,40 +361,58 @@ class _Walk:
             self.fetch_cycles += new
         self.f_covered = max(self.f_covered, last)
 
-    def _read(self, t_cmd: float, rows: list[tuple[int, int]], *,
+    def _read(self, t_cmd: float, rows: list[tuple[int, int]], line: int, *,
               background: bool = False) -> list[float]:
-        """A read command of (byte address, words) rows sent in cycle ``t_cmd``; returns its
-        [first beat, the cycle after its last word, beats] (``background``: the prefetch, which
-        the writer's later commands may still slow down on a shared port)."""
-        words = sum(n for _, n in rows)
-        beats = sum(_beats(a % 8, 4 * n) for a, n in rows)
-        stall = (READ_START + READ_ROW_GAP * (len(rows) - 1) + self.port.read_latency
-                 + beats * self.port.read_stall_per_beat)
-        self.c.fetch_busy += words
+        """A read command of (byte address, words) rows of ``line``-word lines sent in cycle
+        ``t_cmd``; returns its [first beat, the cycle after its last transfer, beats]
+        (``background``: the prefetch, which the writer's later commands may still slow down on
+        a shared port). A port slower than a beat a cycle sets the pace where it is the
+        slower side."""
+        shape = tuple((a % 8, n) for a, n in rows)
+        beats = sum(_beats(off, 4 * n) for off, n in shape)
+        transfers, stream = _read_stream(shape, line)
+        start = t_cmd + READ_START + self.port.read_latency
+        self.c.fetch_busy += transfers
         self.c.read_bytes += 8 * beats
         self.c.read_commands += 1
-        rec = [t_cmd + READ_START + self.port.read_latency, t_cmd + words + stall, beats]
+        paced = beats * self.port.read_cycles_per_beat + len(rows)
+        rec = [start, start + max(stream, paced), beats]
         if self.port.share is not None:
             self.writes = [w for w in self.writes if w[1] > rec[0]]
             for i, w in enumerate(self.writes):
-                extra = self._contention(rec, w)
-                if extra:
-                    rec[1] += extra
-                    self._delay_writer(i, extra, rec[0])
+                extra_r, extra_w = self._contention(rec, w)
+                rec[1] += extra_r
+                if extra_w:
+                    self._delay_writer(i, extra_w, rec[0])
             if background:
                 self.reads.append(rec)
         return rec
 
-    def _contention(self, a: list[float], b: list[float]) -> float:
-        """Cycles both of two overlapping [start, end, beats] streams lose on a shared port
-        (``PortTiming.share``): where their beat rates add up to more than the share, the port
-        serves them in turns and both advance at share / (the sum) of their pace (a fluid
-        estimate of frac_sim_mem's turns)."""
-        overlap = min(a[1], b[1]) - max(a[0], b[0])
-        if overlap <= 0 or a[1] <= a[0] or b[1] <= b[0]:
-            return 0.0
-        want = (a[2] / (a[1] - a[0]) + b[2] / (b[1] - b[0])) / self.port.share
-        return overlap * (want - 1) if want > 1 else 0.0
+    def _contention(self, a: list[float], b: list[float]) -> tuple[float, float]:
+        """Cycles each of two overlapping [start, end, beats] streams loses on a shared port
+        (``PortTiming.share``), a fluid estimate of frac_sim_mem's turns. Where their beat
+        rates add up to more than the share, the port serves them in turns (a waiting write
+        after a read beat, a read after a write beat): a stream asking for at most half the
+        share keeps its pace and the other gets the rest, else each gets half. While both run
+        each advances at its turn's share of its pace, alone again at its own."""
+        t0 = max(a[0], b[0])
+        left_a, left_b = a[1] - t0, b[1] - t0
+        if left_a <= 0 or left_b <= 0:
+            return 0.0, 0.0
+        s = self.port.share
+        ra, rb = a[2] / (a[1] - a[0]), b[2] / (b[1] - b[0])
+        if ra + rb <= s:
+            return 0.0, 0.0
+        half = s / 2
+        ka = 1.0 if ra <= half else (s - rb if rb <= half else half) / ra
+        kb = 1.0 if rb <= half else (s - ra if ra <= half else half) / rb
+        if left_a / ka <= left_b / kb:  # a ends first, b runs on alone
+            end_a = t0 + left_a / ka
+            end_b = end_a + left_b - kb * (left_a / ka)
+        else:
+            end_b = t0 + left_b / kb
+            end_a = end_b + left_a - ka * (left_b / kb)
+        return end_a - a[1], end_b - b[1]
 
     def _delay_writer(self, i: int, extra: float, since: float) -> None:
         """The writer's i-th recent command ends ``extra`` cycles later, and everything behind it:
@@ -369,9 +427,10 @@ class _Walk:
             self.result_cycles += extra
             self.covered += extra
 
-    def read(self, rows: list[tuple[int, int]]) -> None:
-        """A read command of (byte address, words) rows, from its command state to the last word."""
-        end = self._read(self.t, rows)[1]
+    def read(self, rows: list[tuple[int, int]], line: int) -> None:
+        """A read command of (byte address, words) rows of ``line``-word lines, from its command
+        state to the last transfer."""
+        end = self._read(self.t, rows, line)[1]
         self._fcover(self.t, end - 1)
         self.c.walker_fetch += end - self.t
         self.t = end
@@ -382,11 +441,11 @@ class _Walk:
         self.c.walker_fetch += 1
         self.t += 1
 
-    def prefetch(self, rows: list[tuple[int, int]]) -> list[float]:
+    def prefetch(self, rows: list[tuple[int, int]], line: int) -> list[float]:
         """BLK_START sends the next row block's A (the walker's current cycle); the prefetch
         loads it while the walker goes on. Returns its record (``_read``): element 1 is the
         first cycle it is done."""
-        rec = self._read(self.t, rows, background=True)
+        rec = self._read(self.t, rows, line, background=True)
         self._fcover(self.t + 1, rec[1] - 1)
         return rec
 
@@ -437,12 +496,11 @@ class _Walk:
         if self.port.share is not None:  # the prefetch it meets: both take turns
             rec = [c0, self.writer_idle, wbeats]
             for r in self.reads:
-                extra = self._contention(rec, r)
-                if extra:
-                    r[1] += extra
-                    rec[1] += extra
-                    self.writer_idle += extra
-                    enter += extra
+                extra_w, extra_r = self._contention(rec, r)
+                r[1] += extra_r
+                rec[1] += extra_w
+                self.writer_idle += extra_w
+                enter += extra_w
             self.writes.append(rec)
         self.c.result_busy += elems
         self.c.write_bytes += elems * size
@@ -518,7 +576,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
     w = _Walk(port)
     w.state()  # the cycle the start is taken
     for i, d in enumerate(descriptors):
-        w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)])
+        w.read([(mem_base + desc_addr + 64 * i, DESC_WORDS)], DESC_WORDS)
         w.state(DESC_CHECK)
         if refused is not None and i == refused:
             w.refuse()
@@ -555,14 +613,14 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     w.take_prefetch(pf)
                     pf = None
                 else:
-                    w.read([(a, vm * words * da)])
+                    w.read([(a, vm * words * da)], words * da)
                 if b_stationary and row0:
                     w.skip()
                 else:
-                    w.read([(b, vn * words * db)])
+                    w.read([(b, vn * words * db)], words * db)
             else:
-                w.read([(a + r * a_line, words * da) for r in range(vm)])
-                w.read([(b + c * b_line, words * db) for c in range(vn)])
+                w.read([(a + r * a_line, words * da) for r in range(vm)], words * da)
+                w.read([(b + c * b_line, words * db) for c in range(vn)], words * db)
 
         def group(row0, col0, vm, vn, pairs, started) -> bool:
             nonlocal pf
@@ -575,7 +633,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                             and ((b_stationary and row0) or col0 + tn >= d.n)):
                         nm = min(tm, d.m - row0 - tm)
                         pf = w.prefetch([(mem_base + d.a_addr + (row0 + tm) * a_line,
-                                          nm * chunks16 * da)])
+                                          nm * chunks16 * da)], chunks16 * da)
                     w.state()
                     started = True
                 n = pairs * -(-sk // cfg.bricks)

@@ -51,7 +51,7 @@ def test_the_board_port_adds_its_duty_and_read_latency():
     t = board_port_timing(CFG)
     assert t.read_latency == duty.read_latency + port.latency_cycles == duty.read_latency + 40
     assert t.write_response == duty.write_response + 40
-    assert t.read_stall_per_beat == duty.read_stall_per_beat
+    assert t.read_cycles_per_beat == duty.read_cycles_per_beat == 4 / 3
     assert t.write_wait_per_beat == duty.write_wait_per_beat
     assert board_port_timing(CFG, latency=False) == duty
     assert board_port_timing(ArrayConfig(clock_mhz=100.0), latency=False) == PortTiming()

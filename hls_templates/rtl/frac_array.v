@@ -1,7 +1,7 @@
 // fracfpga static RTL module (copied into every project as is; frac_array_top sets its parameters).
 // frac_array: TM x TN tiles, output-stationary; TM row buffers (A) and TN column buffers (B)
 // broadcast their digits along the rows and columns. The buffers are filled with digit-plane
-// words straight from DDR (one word per cycle); a column buffer may hold several column blocks
+// words straight from DDR (two words per cycle, a bus beat, into the buffers' two banks); a column buffer may hold several column blocks
 // of B side by side (the walker addresses them: B stays on chip across row blocks). One issue
 // per cycle: a chunk address and the digit pair (its planes and sign modes; its shift follows
 // a cycle later); the pair walks a 5-stage pipeline, each stage within the 200 MHz rule of
@@ -38,13 +38,20 @@ module frac_array #(
 ) (
     input  wire                        clk,
     input  wire                        rst,
-    // loading: one plane word per cycle into a row or column buffer
+    // loading: up to two plane words per cycle (one per bank, frac_opbuf) into a row or
+    // column buffer
     input  wire                        a_wr_en,
     input  wire [RW-1:0]               a_wr_row,
     input  wire                        b_wr_en,
     input  wire [CW-1:0]               b_wr_col,
-    input  wire [WA+PW-1:0]            wr_addr,
-    input  wire [2*PLANE_K-1:0]        wr_word,
+    input  wire                        wr_en0,
+    input  wire [WA+PW-2:0]            wr_addr0,
+    input  wire [2*PLANE_K-1:0]        wr_word0,
+    input  wire                        wr_en1,
+    input  wire [WA+PW-2:0]            wr_addr1,
+    input  wire [2*PLANE_K-1:0]        wr_word1,
+    input  wire                        a_odd,         // A, B: an odd digit count (bank map)
+    input  wire                        b_odd,
     // stage 0: issue of one digit pair on one chunk
     input  wire                        issue,
     input  wire [AW-1:0]               rd_addr,
@@ -123,7 +130,10 @@ module frac_array #(
                 .AW(AW), .LG(LG)
             ) u_abuf (
                 .clk(clk),
-                .wr_en(a_wr_en && a_wr_row == ROW[RW-1:0]), .wr_addr(wr_addr), .wr_word(wr_word),
+                .wr_en0(wr_en0 && a_wr_en && a_wr_row == ROW[RW-1:0]),
+                .wr_addr0(wr_addr0), .wr_word0(wr_word0),
+                .wr_en1(wr_en1 && a_wr_en && a_wr_row == ROW[RW-1:0]),
+                .wr_addr1(wr_addr1), .wr_word1(wr_word1), .odd(a_odd),
                 .rd_en(issue), .rd_addr(rd_addr), .rd_plane(a_plane),
                 .pad_mask(s1_a_pad), .line_valid(row_valid[r]),
                 .dig(a_dig[2*BRICKS*r +: 2*BRICKS])
@@ -138,7 +148,10 @@ module frac_array #(
                 .AW(AW), .LG(LG)
             ) u_bbuf (
                 .clk(clk),
-                .wr_en(b_wr_en && b_wr_col == COL[CW-1:0]), .wr_addr(wr_addr), .wr_word(wr_word),
+                .wr_en0(wr_en0 && b_wr_en && b_wr_col == COL[CW-1:0]),
+                .wr_addr0(wr_addr0), .wr_word0(wr_word0),
+                .wr_en1(wr_en1 && b_wr_en && b_wr_col == COL[CW-1:0]),
+                .wr_addr1(wr_addr1), .wr_word1(wr_word1), .odd(b_odd),
                 .rd_en(issue), .rd_addr(b_rd_addr), .rd_plane(b_plane),
                 .pad_mask(s1_b_pad), .line_valid(col_valid[c]),
                 .dig(b_dig[2*BRICKS*c +: 2*BRICKS])

@@ -1,16 +1,19 @@
 // fracfpga static RTL module (copied into every project as is; frac_array_top sets its parameters).
 // frac_axi_reader: AXI4 read master that streams 32-bit words from a 2-D region of DDR (digit-
-// plane words of the operands, descriptor words).
+// plane words of the operands, descriptor words), two a cycle: a full beat's worth.
 // A command reads `rows` rows of `count` words; row r starts at byte address addr + r*stride,
-// at any byte alignment. The address side issues one INCR burst per MAX_BURST-beat aligned
+// at any byte alignment, and is made of lines of `line` words (an operand's line segment, a
+// descriptor): a transfer never straddles two lines, so the walker's buffers see a line's words
+// in pairs from its start. The address side issues one INCR burst per MAX_BURST-beat aligned
 // block a row touches (8-byte beats; MAX_BURST a power of two that divides 512, so no burst
 // crosses a 4 KB boundary), at most MAX_OUTSTANDING at a time; the data side keeps the beats in
 // a two-beat ring, drops the bytes before the start of each row and after its end, and emits
-// one word per cycle. cmd_ready is high exactly when both sides are idle.
+// one transfer per cycle (a beat enters in the cycle the transfer frees its slot, so the
+// stream keeps pace with a memory serving a beat per cycle). cmd_ready is high exactly when both sides are idle.
 // Timing (one carry chain per register-to-register path): addresses are ADDR_W bits (the
 // board's DDR, ArrayConfig's MEM_ADDR_W); a burst's length needs no arithmetic on the address
 // (the next burst starts at the next aligned block: an increment of the block number), and a
-// word is read out of the ring at a byte pointer, so no beat is shifted on its way in.
+// transfer is read out of the ring at a byte pointer, so no beat is shifted on its way in.
 module frac_axi_reader #(
     parameter ADDR_W = 32,
     parameter MAX_BURST = 16,
@@ -25,10 +28,13 @@ module frac_axi_reader #(
     input  wire [31:0]       cmd_count,
     input  wire [31:0]       cmd_rows,
     input  wire [ADDR_W-1:0] cmd_stride,
-    // word stream
+    input  wire [31:0]       cmd_line,    // words per line; a row is whole lines
+    // transfer stream: two words of a line, or a line's odd last word alone
     output wire              out_valid,
     input  wire              out_ready,
-    output wire [31:0]       out_data,
+    output wire [63:0]       out_data,
+    output wire              out_two,     // out_data holds two words (else bits 31:0 only)
+    output wire              out_eol,     // the transfer ends its line
     // AXI4 read address and data channels
     output wire [ADDR_W-1:0] araddr,
     output wire [7:0]        arlen,
@@ -125,35 +131,50 @@ module frac_axi_reader #(
     end
 
     // ---------------------------------------------------------------- data side
+    // A transfer is two words of one line (word i in bits 31:0, i+1 in 63:32), or the last
+    // word of a line of odd length alone: 8 bytes a cycle, what one beat brings. The flags
+    // that pick one or two words are registers (the words left in the line compared with
+    // small constants a transfer ahead), so no adder feeds the handshake.
     reg [1:0]        d_state;
     reg [ADDR_W-1:0] d_row_addr;
     reg [31:0]       d_rows_left;
+    reg              d_last_row;    // d_rows_left == 1
     reg [31:0]       d_beats_left;  // beats of this row still to take
     reg              d_beats_nz;    // d_beats_left != 0
-    reg [31:0]       d_left;        // words still to emit in this row
-    reg              d_last_word;   // d_left == 1
-    reg              d_last_row;    // d_rows_left == 1
+    reg [31:0]       d_rest;        // words of the row after the current line
+    reg              d_rest_z;      // d_rest == 0: the current line ends the row
+    reg [31:0]       d_lleft;       // words of the current line still to emit
+    reg              d_l1, d_l3, d_l4;         // d_lleft == 1, 3, 4
+    reg              d_eol;                    // d_lleft <= 2: the transfer ends its line
+    reg              ln1, ln2, ln3, ln4;       // line_q == 1, 2, 3, 4 (per command)
+    reg [31:0]       line_q;
     reg [63:0]       slot0, slot1;  // the ring: two beats
     reg              d_wslot;       // the slot the next beat goes to
     reg [3:0]        d_rp;          // the next word's first byte in {slot1, slot0}
     reg [1:0]        d_held;        // beats held, from slot d_rp[3] on
-    reg              d_avail;       // a word is held (registered from the next d_held, d_rp)
+    reg              d_avail;       // a transfer is held (registered from the next state)
 
-    // bytes held: 8 * d_held - d_rp[2:0]; a word leaves when there are 4, a beat enters when
-    // there are at most 8 (one slot is free)
-    assign out_valid = d_avail;
-    assign rready = (d_state == D_STREAM) && d_beats_nz && (d_held != 2'd2);
+    // bytes held: 8 * d_held - d_rp[2:0]; a transfer leaves when it holds 8 (two words) or 4
+    // (a line's odd last word); a beat enters when a slot is free or is freed in this cycle
+    // (a transfer of two words always takes the head slot's last byte)
     wire out_fire = out_valid && out_ready;
-    wire head_out = out_fire && d_rp[2];       // the word takes the head slot's last byte
-    wire [2:0] rp_nx = out_fire ? d_rp[2:0] + 3'd4 : d_rp[2:0];   // the offset in the head slot
+    wire eol = d_eol;
+    wire head_out = out_fire && (!d_l1 || d_rp[2]);
+    assign out_valid = d_avail;
+    assign out_two = !d_l1;
+    assign out_eol = eol;
+    assign rready = (d_state == D_STREAM) && d_beats_nz && (d_held != 2'd2 || head_out);
+    wire [2:0] rp_nx = (out_fire && d_l1) ? d_rp[2:0] + 3'd4 : d_rp[2:0];
     wire [1:0] held_nx = d_held + {1'b0, r_fire} - {1'b0, head_out};
-    wire       avail_nx = held_nx == 2'd2 || (held_nx == 2'd1 && rp_nx <= 3'd4);
+    wire       l1_nx = out_fire ? (eol ? ln1 : d_l3) : d_l1;
+    wire       avail_nx = held_nx == 2'd2 || (held_nx == 2'd1 && (l1_nx ? rp_nx <= 3'd4
+                                                                       : rp_nx == 3'd0));
 
     wire [255:0] ring2 = {slot1, slot0, slot1, slot0};
     /* verilator lint_off UNUSEDSIGNAL */
     wire [255:0] at_rp = ring2 >> {d_rp, 3'b000};
     /* verilator lint_on UNUSEDSIGNAL */
-    assign out_data = at_rp[31:0];
+    assign out_data = at_rp[63:0];
 
     always @(posedge clk) begin
         if (rst) begin
@@ -165,6 +186,11 @@ module frac_axi_reader #(
                     if (cmd_valid && cmd_ready) begin
                         count_q <= cmd_count;
                         stride_q <= cmd_stride;
+                        line_q <= cmd_line;
+                        ln1 <= cmd_line == 32'd1;
+                        ln2 <= cmd_line == 32'd2;
+                        ln3 <= cmd_line == 32'd3;
+                        ln4 <= cmd_line == 32'd4;
                         d_row_addr <= cmd_addr;
                         d_rows_left <= cmd_rows;
                         d_last_row <= cmd_rows == 32'd1;
@@ -173,8 +199,11 @@ module frac_axi_reader #(
                 D_ROW: begin
                     d_beats_left <= row_beats(d_row_addr[2:0], count_q);
                     d_beats_nz <= count_q != 32'd0;
-                    d_left <= count_q;
-                    d_last_word <= count_q == 32'd1;
+                    d_rest <= count_q - line_q;
+                    d_rest_z <= count_q == line_q;
+                    d_lleft <= line_q;
+                    {d_l1, d_l3, d_l4} <= {ln1, ln3, ln4};
+                    d_eol <= ln1 || ln2;
                     d_rp <= {1'b0, d_row_addr[2:0]};
                     d_wslot <= 1'b0;
                     d_held <= 2'd0;
@@ -192,20 +221,31 @@ module frac_axi_reader #(
                         d_beats_nz <= d_beats_left != 32'd1;
                     end
                     d_held <= held_nx;
-                    d_avail <= avail_nx && !(out_fire && d_last_word);
+                    d_avail <= avail_nx && !(out_fire && eol && d_rest_z);
                     if (out_fire) begin
-                        d_rp <= d_rp + 4'd4;
-                        d_left <= d_left - 32'd1;
-                        d_last_word <= d_left == 32'd2;
-                        if (d_last_word) begin
-                            if (d_last_row) begin
-                                d_state <= D_IDLE;
-                            end else begin
-                                d_rows_left <= d_rows_left - 32'd1;
-                                d_last_row <= d_rows_left == 32'd2;
-                                d_row_addr <= d_row_addr + stride_q;
-                                d_state <= D_ROW;
+                        d_rp <= d_l1 ? d_rp + 4'd4 : d_rp + 4'd8;
+                        if (eol) begin
+                            d_lleft <= line_q;
+                            {d_l1, d_l3, d_l4} <= {ln1, ln3, ln4};
+                            d_eol <= ln1 || ln2;
+                            d_rest <= d_rest - line_q;
+                            d_rest_z <= d_rest == line_q;
+                            if (d_rest_z) begin
+                                if (d_last_row) begin
+                                    d_state <= D_IDLE;
+                                end else begin
+                                    d_rows_left <= d_rows_left - 32'd1;
+                                    d_last_row <= d_rows_left == 32'd2;
+                                    d_row_addr <= d_row_addr + stride_q;
+                                    d_state <= D_ROW;
+                                end
                             end
+                        end else begin
+                            d_lleft <= d_lleft - 32'd2;
+                            d_l1 <= d_l3;
+                            d_eol <= d_l3 || d_l4;
+                            d_l3 <= d_lleft == 32'd5;
+                            d_l4 <= d_lleft == 32'd6;
                         end
                     end
                 end

@@ -2,8 +2,13 @@
 // frac_opbuf: the operand buffer of one array row (A) or column (B), broadcast to its tiles.
 // It holds one K segment of its line as digit-plane words (memory contract v2): a word is the
 // 2-bit digits of PLANE_K = 16 reduction indices for one digit position, written as it
-// arrives from DDR at address {chunk16, plane}. On issue (stage 0) the word of the issued
-// chunk and plane is read; in stage 1 the chunk's BRICKS lanes are selected from it (BRICKS
+// arrives from DDR at word address {chunk16, plane}. The reader brings two consecutive words of
+// a line per cycle, so the words are kept in two banks of half the depth: word (w, p) lies in
+// bank (w[0] & odd) ^ p[0] (odd: the operand has an odd digit count) at {w, p} >> 1, and any
+// two words that follow each other in a line, (w, p) (w, p + 1) or (w, D - 1) (w + 1, 0), lie
+// in different banks; the walker sorts each transfer's words into them. On issue (stage 0)
+// both banks are read at the issued chunk and plane's address and the bank is registered; in
+// stage 1 the word is picked and the chunk's BRICKS lanes are selected from it (BRICKS
 // divides PLANE_K, so a chunk never straddles two words) and registered: the block RAM's
 // output drives one level of logic into flip-flops, and the tiles' bricks start from a
 // register. The pad bit of an odd width (bit 0 of every digit of the bottom plane) is masked
@@ -19,10 +24,14 @@ module frac_opbuf #(
     parameter LG = 0                           // log2(PLANE_K / BRICKS): chunks per word
 ) (
     input  wire                clk,
-    // loading: one plane word per cycle
-    input  wire                wr_en,
-    input  wire [WA+PW-1:0]    wr_addr,
-    input  wire [2*PLANE_K-1:0] wr_word,
+    // loading: up to one plane word per bank and cycle, at its bank address ({w, p} >> 1)
+    input  wire                wr_en0,
+    input  wire [WA+PW-2:0]    wr_addr0,
+    input  wire [2*PLANE_K-1:0] wr_word0,
+    input  wire                wr_en1,
+    input  wire [WA+PW-2:0]    wr_addr1,
+    input  wire [2*PLANE_K-1:0] wr_word1,
+    input  wire                odd,            // the loaded operand has an odd digit count
     // stage 0: issue
     input  wire                rd_en,
     input  wire [AW-1:0]       rd_addr,
@@ -34,19 +43,30 @@ module frac_opbuf #(
 );
     localparam GROUPS = PLANE_K / BRICKS;
 
-    reg [2*PLANE_K-1:0] mem [0:(1<<(WA+PW))-1];   // at {word, plane}
-    reg [2*PLANE_K-1:0] q;
+    reg [2*PLANE_K-1:0] mem0 [0:(1<<(WA+PW-1))-1];   // the two banks, at {word, plane} >> 1
+    reg [2*PLANE_K-1:0] mem1 [0:(1<<(WA+PW-1))-1];
+    reg [2*PLANE_K-1:0] q0, q1;
+    reg                 qbank;
 
     /* verilator lint_off WIDTHTRUNC */
     wire [WA-1:0] rd_word = rd_addr >> LG;
     /* verilator lint_on WIDTHTRUNC */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [WA+PW-1:0] rd_wp = {rd_word, rd_plane};
+    /* verilator lint_on UNUSEDSIGNAL */
 
     always @(posedge clk) begin
-        if (wr_en)
-            mem[wr_addr] <= wr_word;
-        if (rd_en)
-            q <= mem[{rd_word, rd_plane}];
+        if (wr_en0)
+            mem0[wr_addr0] <= wr_word0;
+        if (wr_en1)
+            mem1[wr_addr1] <= wr_word1;
+        if (rd_en) begin
+            q0 <= mem0[rd_wp[WA+PW-1:1]];
+            q1 <= mem1[rd_wp[WA+PW-1:1]];
+            qbank <= (rd_word[0] & odd) ^ rd_plane[0];
+        end
     end
+    wire [2*PLANE_K-1:0] q = qbank ? q1 : q0;
 
     wire [2*BRICKS-1:0] lanes;
     generate

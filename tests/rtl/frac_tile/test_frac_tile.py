@@ -104,20 +104,26 @@ async def run_stopped_tile_is_quiet(dut):
     a[0, 0] = rng.integers(0, 4, 16)
     a[1, 0] = rng.integers(1, 4, 16)
     b = rng.integers(1, 4, (2, 16))
+    # two planes (an even digit count): word (0, p) lies in bank p at {0, p} >> 1 = 0, so a
+    # line's two words are written in one cycle, as the reader delivers them
+    dut.a_odd.value = 0
+    dut.b_odd.value = 0
+    dut.wr_en0.value = 1
+    dut.wr_en1.value = 1
+    dut.wr_addr0.value = 0
+    dut.wr_addr1.value = 0
     for row in range(2):
-        for plane in range(2):
-            dut.a_wr_en.value = 1
-            dut.a_wr_row.value = row
-            dut.wr_addr.value = plane  # {word 0, plane}
-            dut.wr_word.value = _word(a[row, plane])
-            await _tick(dut)
-    dut.a_wr_en.value = 0
-    for plane in range(2):
-        dut.b_wr_en.value = 1
-        dut.b_wr_col.value = 0
-        dut.wr_addr.value = plane
-        dut.wr_word.value = _word(b[plane])
+        dut.a_wr_en.value = 1
+        dut.a_wr_row.value = row
+        dut.wr_word0.value = _word(a[row, 0])
+        dut.wr_word1.value = _word(a[row, 1])
         await _tick(dut)
+    dut.a_wr_en.value = 0
+    dut.b_wr_en.value = 1
+    dut.b_wr_col.value = 0
+    dut.wr_word0.value = _word(b[0])
+    dut.wr_word1.value = _word(b[1])
+    await _tick(dut)
     dut.b_wr_en.value = 0
 
     def value(row, pairs):
