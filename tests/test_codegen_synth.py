@@ -190,10 +190,12 @@ def test_timing_and_area_of_the_default_project(default_synth):
     assert {"frac_tile", "frac_walker"} <= set(stages)
     assert report.rule.target_mhz == 200.0 and 0 < report.fmax_mhz < 1000
     assert stages["frac_tile"].worst.end.cell.startswith("u_array/")
-    # the datapath is pipelined to the rule: <= 6 LUT levels and one carry chain per stage
-    for name in ("frac_tile", "frac_opbuf", "frac_array"):
-        assert stages[name].passes, stages[name]
-        assert stages[name].fmax_mhz >= 200, stages[name]
+    # every stage is pipelined to the rule (<= 6 LUT levels and one carry chain) and the
+    # estimate meets the board's 200 MHz
+    for name, stage in stages.items():
+        assert stage.passes, (name, stage)
+        assert stage.fmax_mhz >= 200, (name, stage)
+    assert report.fmax_mhz >= 200 and report.fmax_mhz == min(s.fmax_mhz for s in stages.values())
     area = synth.area_per_mac(project.cfg, result)
     assert area["macs_per_cycle"] == 64
     assert area["lut_per_mac"] == result.resources["lut"] / 64

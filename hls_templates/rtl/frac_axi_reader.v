@@ -17,7 +17,7 @@
 module frac_axi_reader #(
     parameter ADDR_W = 32,
     parameter MAX_BURST = 16,
-    parameter MAX_OUTSTANDING = 4
+    parameter MAX_OUTSTANDING = 4       // 2 or more
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -49,7 +49,6 @@ module frac_axi_reader #(
     localparam LB = $clog2(MAX_BURST);          // beat bits inside an aligned block
     localparam [1:0] A_IDLE = 2'd0, A_ROW = 2'd1, A_BURST = 2'd2;
     localparam [1:0] D_IDLE = 2'd0, D_ROW = 2'd1, D_STREAM = 2'd2;
-    localparam [3:0] OUTST_W = MAX_OUTSTANDING;
 
     // beats that hold `count` words starting at byte address `addr`
     function [31:0] row_beats(input [2:0] offset, input [31:0] count);
@@ -72,7 +71,9 @@ module frac_axi_reader #(
     reg [31:0]       a_rows_left;
     reg [BW-1:0]     a_beat;                    // the burst's first beat
     reg [BW-1:0]     a_end;                     // the row's last beat
-    reg [3:0]        outstanding;
+    // bursts issued and not yet ended, as a thermometer (bit i: more than i): its update is one
+    // LUT after the handshakes, where a counter's carry chain would follow the walker's ready
+    reg [MAX_OUTSTANDING-1:0] outstanding;
 
     // the row ends inside this burst's aligned block: the burst runs to the row's end, else to
     // the block's end
@@ -82,7 +83,7 @@ module frac_axi_reader #(
     wire [ADDR_W-1:0] a_row_last = a_row_addr + a_bytes_m1;
     wire [63:0]       cmd_bytes_m1 = {30'd0, cmd_count, 2'b00} - 64'd1;
     /* verilator lint_on UNUSEDSIGNAL */
-    assign arvalid = (a_state == A_BURST) && (outstanding < OUTST_W);
+    assign arvalid = (a_state == A_BURST) && !outstanding[MAX_OUTSTANDING-1];
     assign araddr = {a_beat, 3'b000};
     assign arlen = { {(8-LB){1'b0}}, a_len_m1};
     wire ar_fire = arvalid && arready;
@@ -92,12 +93,12 @@ module frac_axi_reader #(
     always @(posedge clk) begin
         if (rst) begin
             a_state <= A_IDLE;
-            outstanding <= 4'd0;
+            outstanding <= {MAX_OUTSTANDING{1'b0}};
         end else begin
             if (ar_fire && !r_done)
-                outstanding <= outstanding + 4'd1;
+                outstanding <= {outstanding[MAX_OUTSTANDING-2:0], 1'b1};
             else if (r_done && !ar_fire)
-                outstanding <= outstanding - 4'd1;
+                outstanding <= {1'b0, outstanding[MAX_OUTSTANDING-1:1]};
             case (a_state)
                 A_IDLE:
                     if (cmd_valid && cmd_ready) begin
@@ -143,6 +144,7 @@ module frac_axi_reader #(
     reg              d_beats_nz;    // d_beats_left != 0
     reg [31:0]       d_rest;        // words of the row after the current line
     reg              d_rest_z;      // d_rest == 0: the current line ends the row
+    reg              d_row_end;     // d_eol && d_rest_z: the transfer ends the row
     reg [31:0]       d_lleft;       // words of the current line still to emit
     reg              d_l1, d_l3, d_l4;         // d_lleft == 1, 3, 4
     reg              d_eol;                    // d_lleft <= 2: the transfer ends its line
@@ -201,6 +203,7 @@ module frac_axi_reader #(
                     d_beats_nz <= count_q != 32'd0;
                     d_rest <= count_q - line_q;
                     d_rest_z <= count_q == line_q;
+                    d_row_end <= (ln1 || ln2) && count_q == line_q;
                     d_lleft <= line_q;
                     {d_l1, d_l3, d_l4} <= {ln1, ln3, ln4};
                     d_eol <= ln1 || ln2;
@@ -221,7 +224,7 @@ module frac_axi_reader #(
                         d_beats_nz <= d_beats_left != 32'd1;
                     end
                     d_held <= held_nx;
-                    d_avail <= avail_nx && !(out_fire && eol && d_rest_z);
+                    d_avail <= avail_nx && !(out_fire && d_row_end);
                     if (out_fire) begin
                         d_rp <= d_l1 ? d_rp + 4'd4 : d_rp + 4'd8;
                         if (eol) begin
@@ -230,22 +233,24 @@ module frac_axi_reader #(
                             d_eol <= ln1 || ln2;
                             d_rest <= d_rest - line_q;
                             d_rest_z <= d_rest == line_q;
-                            if (d_rest_z) begin
-                                if (d_last_row) begin
-                                    d_state <= D_IDLE;
-                                end else begin
-                                    d_rows_left <= d_rows_left - 32'd1;
-                                    d_last_row <= d_rows_left == 32'd2;
-                                    d_row_addr <= d_row_addr + stride_q;
-                                    d_state <= D_ROW;
-                                end
-                            end
+                            d_row_end <= (ln1 || ln2) && d_rest == line_q;
                         end else begin
                             d_lleft <= d_lleft - 32'd2;
                             d_l1 <= d_l3;
                             d_eol <= d_l3 || d_l4;
+                            d_row_end <= (d_l3 || d_l4) && d_rest_z;
                             d_l3 <= d_lleft == 32'd5;
                             d_l4 <= d_lleft == 32'd6;
+                        end
+                        if (d_row_end) begin
+                            if (d_last_row) begin
+                                d_state <= D_IDLE;
+                            end else begin
+                                d_rows_left <= d_rows_left - 32'd1;
+                                d_last_row <= d_rows_left == 32'd2;
+                                d_row_addr <= d_row_addr + stride_q;
+                                d_state <= D_ROW;
+                            end
                         end
                     end
                 end

@@ -25,16 +25,37 @@ module frac_ring_step #(
     output reg  [DGW-1:0] pa_next,
     output reg  [DGW-1:0] pb_next
 );
-    wire [DGW-1:0] one = { {(DGW-1){1'b0}}, 1'b1};
-    wire [DGW-1:0] pa_inc = pa + one;
-    wire [DGW-1:0] pb_inc = pb + one;
+    // The compares and increments are written as gates, not `<` and `+`: on DGW (3-4) bits each
+    // is one or two LUTs, where synthesis would otherwise build a carry chain and put its
+    // delay in front of the walker's pair update.
+    function lt(input [DGW-1:0] a, input [DGW-1:0] b);   // a < b, unsigned
+        integer i;
+        begin
+            lt = 1'b0;
+            for (i = 0; i < DGW; i = i + 1)
+                lt = (!a[i] && b[i]) || (!(a[i] ^ b[i]) && lt);
+        end
+    endfunction
+    function [DGW-1:0] inc(input [DGW-1:0] a);          // a + 1, modulo 2^DGW
+        integer i;
+        reg c;
+        begin
+            c = 1'b1;
+            for (i = 0; i < DGW; i = i + 1) begin
+                inc[i] = a[i] ^ c;
+                c = c && a[i];
+            end
+        end
+    endfunction
+    wire [DGW-1:0] pa_inc = inc(pa);
+    wire [DGW-1:0] pb_inc = inc(pb);
 
     always @* begin
         more = 1'b0;
         pa_next = pa;
         pb_next = pb;
-        if (pa < ring) begin            // on the column part: pb == ring
-            if (pa_inc < c_hi) begin
+        if (lt(pa, ring)) begin         // on the column part: pb == ring
+            if (lt(pa_inc, c_hi)) begin
                 more = 1'b1;
                 pa_next = pa_inc;
                 pb_next = ring;
@@ -44,7 +65,7 @@ module frac_ring_step #(
                 pb_next = r_lo;
             end
         end else begin                  // on the row part: pa == ring
-            more = pb_inc < r_hi;
+            more = lt(pb_inc, r_hi);
             pb_next = pb_inc;
         end
     end
