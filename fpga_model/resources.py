@@ -49,8 +49,8 @@ RESOURCE_COSTS = {
     "ff_select_per_lane": 2,  # the registered digit of a lane
     "segment_words": 512,  # plane words per digit position held by an operand buffer
     "bram36_words": 1024,  # 32-bit plane words in one BRAM36 (1K x 36)
-    "lut_control": 9225,  # descriptor walker, AXI reader/writer, AXI-Lite registers
-    "ff_control": 6882,  # the same and the array's pipeline control
+    "lut_control": 9239,  # descriptor walker, AXI reader/writer, AXI-Lite registers
+    "ff_control": 6886,  # the same and the array's pipeline control
     "dsp_control": 1,  # the walker's digit-product count per segment (one DSP48, no cascade)
     "dsp48_acc_bits": 48,  # P register
     "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
