@@ -28,5 +28,14 @@ module frac_brick (
     localparam [319:0] PRODUCTS = products(64);
     wire [5:0] key = {x_signed, x, y_signed, y};
 
-    assign p = PRODUCTS[5*key +: 5];
+    // the table as 64 entries: synthesis maps it as the one vector would (a LUT6 per product
+    // bit), and a simulator reads one element instead of a 5-bit slice at a variable offset
+    wire [4:0] table_e [0:63];
+    genvar e;
+    generate
+        for (e = 0; e < 64; e = e + 1) begin : g_entry
+            assign table_e[e] = PRODUCTS[5*e +: 5];
+        end
+    endgenerate
+    assign p = table_e[key];
 endmodule

@@ -57,11 +57,12 @@ module frac_tile #(
     // ---------------------------------------------------------------- stage 2: bricks, partials
     // operand isolation: a stopped tile's bricks multiply zero digits (their products hold at 0)
     wire [5*BRICKS-1:0] prods;
+    wire [2*BRICKS-1:0] a_gated = a_dig & {2*BRICKS{!stop}};
     genvar l;
     generate
         for (l = 0; l < BRICKS; l = l + 1) begin : g_brick
             frac_brick u_brick (
-                .x_signed(a_signed), .x(a_dig[2*l +: 2] & {2{!stop}}),
+                .x_signed(a_signed), .x(a_gated[2*l +: 2]),
                 .y_signed(b_signed), .y(b_dig[2*l +: 2]),
                 .p(prods[5*l +: 5])
             );
@@ -69,13 +70,18 @@ module frac_tile #(
     endgenerate
 
     reg [QW*NP-1:0] part, part_q;
+    reg signed [QW-1:0] psum;
     integer g, i;
     always @* begin
         part = {QW*NP{1'b0}};
-        for (g = 0; g < NP; g = g + 1)
+        for (g = 0; g < NP; g = g + 1) begin
+            psum = {QW{1'b0}};
             for (i = 0; i < GP; i = i + 1)
-                part[QW*g +: QW] = part[QW*g +: QW]
-                                 + { {(QW-5){prods[5*(GP*g+i)+4]}}, prods[5*(GP*g+i) +: 5]};
+                /* verilator lint_off WIDTHEXPAND */
+                psum = psum + $signed(prods[5*(GP*g+i) +: 5]);   // sign-extended to QW bits
+                /* verilator lint_on WIDTHEXPAND */
+            part[QW*g +: QW] = psum;
+        end
     end
 
     always @(posedge clk)
