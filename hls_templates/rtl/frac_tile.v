@@ -2,6 +2,15 @@
 // frac_tile: one output of the array (output-stationary). BRICKS bricks multiply the same digit
 // pair (i, j) for BRICKS reduction indices; an adder tree sums their products; one shifter
 // moves the sum by 2(i+j); the accumulator adds it. The digits arrive registered (frac_opbuf).
+// A brick is a 2b x 2b product: each operand a raw 2-bit digit pattern plus a sign mode (signed:
+// a two's-complement digit in [-2, 1], the top digit of a signed operand; else unsigned in
+// [0, 3]), so the product lies in [-6, 9]. Every brick reads the tile's one 64-entry table of
+// the products plus BIAS = 6, in [0, 15] (a LUT6 per bit, four per brick): partial sums add
+// 4-bit unsigned numbers, and the tree subtracts BIAS once per brick. The key
+// {x_signed, x, y_signed, y} is written as the OR of a part shared by a column of tiles
+// ({x_signed, 00, y_signed, y}: a simulator computes it once per column) and the tile's own
+// A digit; synthesis maps it to the same LUT6 per product bit. One table per tile instead of
+// one per brick keeps a simulator's working set small (bench/rtlsim_speed.py).
 //   stage 2: bricks and partial sums of GP products     -> part_q
 //   stage 3: sum of the partial sums                    -> sum_q
 //   stage 4: shift and accumulate                       -> acc
@@ -47,7 +56,8 @@ module frac_tile #(
 );
     localparam GP = (BRICKS < 4) ? BRICKS : 4;  // products per partial sum
     localparam NP = BRICKS / GP;                // partial sums
-    localparam QW = 5 + $clog2(GP);             // a partial sum: GP products in [-6, 9]
+    localparam BIAS = 6;                        // added to every product: [-6, 9] -> [0, 15]
+    localparam QW = 4 + $clog2(GP);             // a partial sum: GP biased products, unsigned
     localparam TW = 6 + $clog2(BRICKS);         // adder-tree sum: BRICKS products in [-6, 9]
     localparam PW = TW + MAX_SHIFT + 2;         // shifted sum
 
@@ -55,22 +65,45 @@ module frac_tile #(
     reg                        stop;
 
     // ---------------------------------------------------------------- stage 2: bricks, partials
-    // operand isolation: a stopped tile's bricks multiply zero digits (their products hold at 0)
-    wire [5*BRICKS-1:0] prods;
+    // the biased products by key {x_signed, x, y_signed, y}, computed at elaboration
+    function [255:0] products(input integer entries);
+        integer key;
+        reg signed [4:0] xe, ye;
+        /* verilator lint_off UNUSEDSIGNAL */
+        reg signed [4:0] pe;                    // in [0, 15]: its sign bit is always 0
+        /* verilator lint_on UNUSEDSIGNAL */
+        begin
+            products = 256'd0;
+            for (key = 0; key < entries; key = key + 1) begin
+                xe = { {3{key[5] & key[4]}}, key[4:3]};
+                ye = { {3{key[2] & key[1]}}, key[1:0]};
+                pe = xe * ye + BIAS;
+                products[4*key +: 4] = pe[3:0];
+            end
+        end
+    endfunction
+    localparam [255:0] PRODUCTS = products(64);
+
+    // the table as 64 entries: synthesis maps each brick's read as the one vector would (a LUT6
+    // per product bit), and a simulator reads one element of one small array
+    wire [3:0] table_e [0:63];
+    // operand isolation: a stopped tile's bricks multiply zero digits (their products hold)
     wire [2*BRICKS-1:0] a_gated = a_dig & {2*BRICKS{!stop}};
-    genvar l;
+    wire [4*BRICKS-1:0] prods;
+    genvar e, l;
     generate
+        for (e = 0; e < 64; e = e + 1) begin : g_entry
+            assign table_e[e] = PRODUCTS[4*e +: 4];
+        end
         for (l = 0; l < BRICKS; l = l + 1) begin : g_brick
-            frac_brick u_brick (
-                .x_signed(a_signed), .x(a_gated[2*l +: 2]),
-                .y_signed(b_signed), .y(b_dig[2*l +: 2]),
-                .p(prods[5*l +: 5])
-            );
+            assign prods[4*l +: 4] =
+                table_e[{a_signed, 2'b00, b_signed, b_dig[2*l +: 2]}
+                        | {1'b0, a_gated[2*l +: 2], 3'b000}];
         end
     endgenerate
 
     reg [QW*NP-1:0] part, part_q;
-    reg signed [QW-1:0] psum;
+    reg [QW-1:0] psum;
     integer g, i;
     always @* begin
         part = {QW*NP{1'b0}};
@@ -78,7 +111,7 @@ module frac_tile #(
             psum = {QW{1'b0}};
             for (i = 0; i < GP; i = i + 1)
                 /* verilator lint_off WIDTHEXPAND */
-                psum = psum + $signed(prods[5*(GP*g+i) +: 5]);   // sign-extended to QW bits
+                psum = psum + prods[4*(GP*g+i) +: 4];            // zero-extended to QW bits
                 /* verilator lint_on WIDTHEXPAND */
             part[QW*g +: QW] = psum;
         end
@@ -89,11 +122,13 @@ module frac_tile #(
             part_q <= part;
 
     // ---------------------------------------------------------------- stage 3: tree
+    // the partial sums less the bricks' bias (TW - QW >= 2 bits of headroom)
+    localparam [TW-1:0] TREE_BIAS = BIAS * BRICKS;
     reg signed [TW-1:0] tree;
     always @* begin
-        tree = {TW{1'b0}};
+        tree = -TREE_BIAS;
         for (g = 0; g < NP; g = g + 1)
-            tree = tree + { {(TW-QW){part_q[QW*g+QW-1]}}, part_q[QW*g +: QW]};
+            tree = tree + { {(TW-QW){1'b0}}, part_q[QW*g +: QW]};
     end
 
     reg signed [TW-1:0] sum_q;

@@ -21,7 +21,7 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 pytestmark = pytest.mark.sim
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("frac_array.v", "frac_tile.v", "frac_brick.v", "frac_opbuf.v")
+SOURCES = ("frac_array.v", "frac_tile.v", "frac_opbuf.v")
 PARAMS = dict(TM=2, TN=1, BRICKS=4, ACC_WIDTH=48, MAX_DIGITS=2, MAX_SHIFT=4, PLANE_K=16,
               SEG_CHUNKS=1)
 CHUNKS = 16 // PARAMS["BRICKS"]
