@@ -13,12 +13,11 @@ also leave the model's DDR image byte for byte (``all_passed``).
 8x8 project, the board's memory-port model): for the FW, EB and GC passes of a ResNet-38 CIFAR
 stage at batch 128 and each width pair, wall cycles against max(compute roof, memory roof)
 (target <= 1.25x) and the 8-bit over 4-bit wall ratio against the roofs' ratio (target >= 0.8x).
-By default the layers are full size (a full FW layer simulates in about 15 s on Verilator, a
-GC one in about 70 s; the table takes a quarter of an hour). ``--scale`` divides the batch
-dimension (M of FW/EB, K of GC) for a quicker look; roofs are computed for the scaled shape.
-Scaling is not neutral for GC: at K 256 both operands fit one K segment and stay on chip,
-while a full GC layer (K 131072) reloads them per output block, so only the full size tells
-whether GC meets its target.
+By default the layers are full size (a full FW or GC layer simulates in 5-15 s on Verilator;
+the table takes about 3 minutes). ``--scale`` divides the batch dimension (M of FW/EB, K of GC)
+for a quicker look; roofs are computed for the scaled shape. Scaling is not neutral for GC: at
+K 256 both operands fit one K segment and stay on chip, while a full GC layer (K 131072) runs
+K outer (``fpga_model.wall.k_outer_chunks``), so only the full size measures that order.
 
     python bench/rtl.py --targets [--stage 16] [--scale 1] [--pairs 3x6,4x6,...]
 

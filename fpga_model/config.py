@@ -59,6 +59,9 @@ def parse_tiles(text: str) -> tuple[int, int]:
     return r, c
 
 
+ACC_OUTPUTS_MAX = 1 << 16  # the cap on ArrayConfig.acc_outputs (frac_acc_ram's depth)
+
+
 @dataclass(frozen=True)
 class ArrayConfig:
     """A recursive digit array for a bit-width set on a board.
@@ -246,7 +249,8 @@ class ArrayConfig:
         return ",".join(str(b) for b in self.bits)
 
     def resources(self) -> ResourceEstimate:
-        return estimate_resources(self.tm, self.tn, self.bricks, self.acc_width, self.max_shift)
+        return estimate_resources(self.tm, self.tn, self.bricks, self.acc_width, self.max_shift,
+                                  acc_outputs=self.acc_outputs)
 
     @property
     def name(self) -> str:
@@ -270,7 +274,15 @@ class ArrayConfig:
             "BITS_MASK": sum(1 << b for b in self.bits),
             "NUM_WIDTHS": len(self.bits),
             "MEM_ADDR_W": self.mem_addr_bits,
+            "SUM_OUTPUTS": self.acc_outputs,
         }
+
+    @property
+    def acc_outputs(self) -> int:
+        """Outputs whose partial sums the RTL keeps on chip for a K-outer pass (frac_acc_ram):
+        a quarter of the board's BRAM at 6 bytes a sum, at most 2^16 (ResNet-38's largest GC
+        needs 576 x 64 = 36,864)."""
+        return min(self.board_info.bram36 * 4608 // 4 // 6, ACC_OUTPUTS_MAX)
 
     @property
     def mem_addr_bits(self) -> int:

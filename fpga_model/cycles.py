@@ -125,11 +125,12 @@ def _record_bits(m: int, n: int, k: int, a_bits: int, b_bits: int) -> int:
 
 
 def _dram_bits(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
-               reload=None, segment: int | None = None) -> int:
+               reload=None, segment: int | None = None, early: bool = False) -> int:
     """DDR bits of a pass as the RTL moves them on the bus (memory contract v2, buffers 8-byte
     aligned): the digit planes of A and B as every output block reads them, in whole beats
     (``fpga_model.wall.bus_read_bytes``), and ``_record_bits``."""
-    reads = bus_read_bytes(cfg, m, n, k, a_bits, b_bits, reload=reload, segment=segment)
+    reads = bus_read_bytes(cfg, m, n, k, a_bits, b_bits, reload=reload, segment=segment,
+                           early=early)
     return 8 * reads + _record_bits(m, n, k, a_bits, b_bits)
 
 
@@ -181,7 +182,7 @@ def pass_counters(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits:
     if plane_chunks(k) > (segment or seg_chunks(cfg)) and (p, q) != (da, db):
         reload = (pairs == full).astype(np.int64)
     cycles = costs.desc + nblocks * (costs.block + costs.et_check) + int(compute.sum())
-    dram = _dram_bits(cfg, m, n, k, a_bits, b_bits, reload, segment)
+    dram = _dram_bits(cfg, m, n, k, a_bits, b_bits, reload, segment, early=True)
     lanes = np.add.outer(vm, vn)  # operand words read per cycle (one per valid row and column)
     n_stop = int(stopped.sum())
     # every valid output takes the prefix pairs, the running ones the rest (a skipped block's

@@ -20,6 +20,15 @@ result counters count the union of the timelines' cycles on their side
 (``fpga_model.regmap.COUNTERS``); the walker's own are ``WallCounts.walker_fetch`` and
 ``walker_result``.
 
+K outer (``fpga_model.wall.k_outer_chunks``: K over several segments, no early stop, the M x N
+partial sums fit ``ArrayConfig.acc_outputs``): the walk runs once per K slice of
+``k_outer_chunks`` plane words (S_SLICE, ``SLICE_CYCLES``, then PLAN), each slice as a pass with
+K in one segment (B stationary, A prefetched), its lines read as rows of the slice's words; the
+result stage adds each block's slice into the sums (R_A, an output a cycle, nothing written) and
+on the last slice writes C from them (``SUMS_TO_C`` cycles later than the hand-over would). A
+pass over several segments without early stop spends ``SLICE_CYCLES`` once where it does not
+run K outer (S_SLICE decides).
+
 A relative tau (``Descriptor.tau_rel``) walks the blocks twice. The prefix sweep loads and
 issues as the pass with tau = 0 would (every block skips after its prefix, so no segment is
 reloaded); at each hand-over the result stage reads the block's outputs, one a cycle, for the
@@ -29,8 +38,9 @@ threshold (S_TAU, PLAN again), and the main sweep is the absolute-tau pass.
 
 ``plan_pass`` is the specification the second-generation RTL is to be built against (DESIGN
 §4.1: decoupled, double-buffered; built in part: the RTL keeps A across a row's blocks and B
-across row blocks, writes results beside the next block's loads and issue, and prefetches the
-next row block's A when K fits one segment; K-outer GC and segment streaming are not built).
+across row blocks, writes results beside the next block's loads and issue, prefetches the next
+row block's A when K fits one segment (or one K-outer slice), and runs GC-shaped passes K
+outer; segment streaming for FW/EB with a K beyond a segment is not built).
 It predicts the wall-clock cycles
 of one pass for a memory port (``fpga_model.wall.MemoryPort``) under these choices:
 
@@ -74,7 +84,7 @@ from .config import ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts, block_skip_grid
 from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
-from .wall import MASK_ROW_BYTES, MemoryPort, memory_port, port_duty, seg_chunks
+from .wall import MASK_ROW_BYTES, MemoryPort, k_outer_chunks, memory_port, port_duty, seg_chunks
 
 __all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
            "WallCounts", "rtl_wall", "board_port_timing"]
@@ -180,6 +190,8 @@ def plan_pass(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int
 
 READ_START = 4  # command cycle, accept, reader row set-up, AR: the first R beat comes next
 DESC_CHECK = 3  # DECODE, CHECK, GATE
+SLICE_CYCLES = 7  # S_SLICE: K outer or not, a slice's codes, its words per digit and per line
+SUMS_TO_C = 4  # K outer, last slice: R_AD (the last sums written) and R_CC before C's command
 DRAIN = CYCLE_COSTS.block - 1  # the array's pipeline after the last issue
 ET_DRAIN = CYCLE_COSTS.et_check - 1  # the same before ET_CMP, with the registered stop compare
 WRITE_IDLE_AFTER = 2  # from the last W beat to the writer's idle: the B response, its count
@@ -507,15 +519,18 @@ class _Walk:
         return enter + wait + 1
 
     def hand_over(self, c_rows: list[tuple[int, int]], c_size: int,
-                  m_rows: list[tuple[int, int]] | None) -> None:
+                  m_rows: list[tuple[int, int]] | None, sums: int = 0) -> None:
         """S_HAND: the walker waits for the result stage to be idle, hands the block over (the
         C command goes out in that cycle) and goes on; the result stage writes the C rows, the
-        mask rows (``None``: none to write, one command cycle) and updates its carry."""
+        mask rows (``None``: none to write, one command cycle) and updates its carry. ``sums``:
+        the last slice of a K-outer pass, whose ``sums`` outputs are first added into the sums
+        (R_A, a cycle each), then R_AD and R_CC send C's command (C comes from the sums)."""
         h = max(self.t, self.rs_free)
         self._cover(self.t, h)
         self.c.walker_result += h + 1 - self.t
         self.t = h + 1
-        r = self.write(h, c_rows, c_size)  # R_C until the last element: R_M_CMD
+        c_cmd = h + sums + SUMS_TO_C if sums else h
+        r = self.write(c_cmd, c_rows, c_size)  # R_C until the last element: R_M_CMD
         r = self.write(r, m_rows, 1) if m_rows else r + 1
         r += 1  # R_M_UPD
         self._cover(h + 1, r - 1)
@@ -532,9 +547,9 @@ class _Walk:
         self.c.walker_result += self.t - t0
 
     def peek(self, n: int) -> None:
-        """S_HAND of the prefix sweep: the walker waits for the result stage to be idle and
-        hands the block over; the result stage (R_P) reads its ``n`` outputs, one a cycle, and
-        writes nothing."""
+        """S_HAND of the prefix sweep or of a K-outer slice before the last: the walker waits
+        for the result stage to be idle and hands the block over; the result stage (R_P, R_A)
+        reads its ``n`` outputs, one a cycle, and writes nothing to DDR."""
         h = max(self.t, self.rs_free)
         self._cover(self.t, h)
         self.c.walker_result += h + 1 - self.t
@@ -581,31 +596,51 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         if refused is not None and i == refused:
             w.refuse()
             break
-        w.state()  # PLAN
         da, db = cfg.digits(d.a_bits), cfg.digits(d.b_bits)
         p, q = (prefix_keep(da, db, d.stop_ring, d.prefix) if d.early_stop else (da, db))
         g0 = p * q  # the prefix's pairs, issued before ET_CMP
         g1 = da * db - g0
         no_rest = g1 == 0
-        chunks16 = -(-d.k // PLANE_K)
-        a_line, b_line = 4 * chunks16 * da, 4 * chunks16 * db
+        a_line, b_line = 4 * -(-d.k // PLANE_K) * da, 4 * -(-d.k // PLANE_K) * db
         vbytes = 8 if d.c64 else 4
         c_stride, m_stride = vbytes * d.n, -(-d.n // 8)
         m_pack = m_stride <= MASK_ROW_BYTES  # the result stage gathers a row block's masks
-        segs = [min(kseg, d.k - s) for s in range(0, d.k, kseg)]
-        one = len(segs) == 1
         bm, bn = -(-d.m // tm), -(-d.n // tn)
-        b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side on chip
-        a_banks = one and 2 * chunks16 <= seg  # two banks of A: the next row block prefetched
+        # K slices: one of all of K, or K outer (k_outer_chunks): slices of sc plane words,
+        # each walked as a pass with K in one segment, its lines read a slice at a time
+        sc = k_outer_chunks(cfg, d.m, d.n, d.k, d.early_stop, seg)
+        slices = ([(k0, min(sc * PLANE_K, d.k - k0)) for k0 in range(0, d.k, sc * PLANE_K)]
+                  if sc else [(0, d.k)])
         pf = None  # the prefetch of the next row block's A (its record; None: idle)
+        # S_SLICE: every pass over several segments without early stop (K outer or not)
+        w.state(SLICE_CYCLES if not d.early_stop and len(range(0, d.k, kseg)) > 1 else 0)
+        w.state()  # PLAN
+
+        def set_slice(k0: int, kk: int) -> None:
+            """A K slice's codes from k0 (all of K, or a K-outer slice): its segments, its
+            plane words per digit and whether its operands stay on chip."""
+            nonlocal segs, one, chunks16, koff, b_stationary, a_banks
+            koff, chunks16 = k0 // PLANE_K, -(-kk // PLANE_K)
+            segs = [min(kseg, kk - s) for s in range(0, kk, kseg)]
+            one = len(segs) == 1
+            b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side
+            a_banks = one and 2 * chunks16 <= seg  # two banks of A: the next row block prefetched
+
+        segs, one, chunks16, koff, b_stationary, a_banks = [], True, 0, 0, False, False
         skip = (block_skip_grid(cfg, stopped[i]) if d.early_stop and stopped[i] is not None
                 else None)
+
+        def lines(addr: int, n: int, step: int, words: int) -> list[tuple[int, int]]:
+            """A load's rows: one run of n lines (K in one segment), a slice of each (K outer)."""
+            if sc:
+                return [(addr + r * step, words) for r in range(n)]
+            return [(addr, n * words)]
 
         def load(row0: int, col0: int, vm: int, vn: int, s: int, sk: int) -> None:
             nonlocal pf
             words = -(-sk // PLANE_K)
-            a = mem_base + d.a_addr + row0 * a_line + s * 4 * da * seg
-            b = mem_base + d.b_addr + col0 * b_line + s * 4 * db * seg
+            a = mem_base + d.a_addr + row0 * a_line + (s * seg + koff) * 4 * da
+            b = mem_base + d.b_addr + col0 * b_line + (s * seg + koff) * 4 * db
             if one:  # the buffers keep A across a row's blocks, B when N fits one block
                 if col0:
                     w.skip()
@@ -613,11 +648,11 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     w.take_prefetch(pf)
                     pf = None
                 else:
-                    w.read([(a, vm * words * da)], words * da)
+                    w.read(lines(a, vm, a_line, words * da), words * da)
                 if b_stationary and row0:
                     w.skip()
                 else:
-                    w.read([(b, vn * words * db)], words * db)
+                    w.read(lines(b, vn, b_line, words * db), words * db)
             else:
                 w.read([(a + r * a_line, words * da) for r in range(vm)], words * da)
                 w.read([(b + c * b_line, words * db) for c in range(vn)], words * db)
@@ -632,8 +667,9 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     if (a_banks and pf is None and row0 + tm < d.m
                             and ((b_stationary and row0) or col0 + tn >= d.n)):
                         nm = min(tm, d.m - row0 - tm)
-                        pf = w.prefetch([(mem_base + d.a_addr + (row0 + tm) * a_line,
-                                          nm * chunks16 * da)], chunks16 * da)
+                        pf = w.prefetch(lines(mem_base + d.a_addr + (row0 + tm) * a_line
+                                              + koff * 4 * da, nm, a_line, chunks16 * da),
+                                        chunks16 * da)
                     w.state()
                     started = True
                 n = pairs * -(-sk // cfg.bricks)
@@ -641,9 +677,10 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                 w.c.exec_busy += n
             return started
 
-        def sweep(skip, dry: bool) -> None:
+        def sweep(skip, dry: bool, last: bool = True) -> None:
             """The blocks in order; ``dry``: the prefix sweep (its blocks all skip, nothing is
-            written, the result stage reads each block's outputs)."""
+            written, the result stage reads each block's outputs); ``last``: the last K slice
+            (the others add their blocks into the sums)."""
             for bi in range(bm):
                 row0 = bi * tm
                 vm = min(tm, d.m - row0)
@@ -664,7 +701,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                             else:
                                 group(row0, col0, vm, vn, g1, True)
                         w.state(DRAIN)
-                    if dry:
+                    if dry or not last:
                         w.peek(vm * vn)
                         w.state()  # NEXT_BLOCK
                         continue
@@ -678,15 +715,22 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                     else:
                         m_rows = ([(m_row0 + mbyte + r * m_stride, nbytes) for r in range(vm)]
                                   if nbytes else None)
-                    w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes, m_rows)
+                    w.hand_over([(c_addr + r * c_stride, vn) for r in range(vm)], vbytes, m_rows,
+                                sums=vm * vn if sc else 0)
                     mcarry, mbyte = bits % 8, mbyte + bits // 8
                     w.state()  # NEXT_BLOCK
 
         if d.early_stop and d.tau_rel is not None:
+            set_slice(0, d.k)
             sweep(np.ones((bm, bn), dtype=bool), True)  # the prefix sweep: tau = 0
             w.tau_wait()
             w.state(CYCLE_COSTS.tau_step)  # S_TAU, PLAN again
-        sweep(skip, False)
+        for i_sl, (k0, kk) in enumerate(slices):
+            if i_sl:
+                w.state(SLICE_CYCLES)
+                w.state()  # PLAN
+            set_slice(k0, kk)
+            sweep(skip, False, i_sl == len(slices) - 1)
         w.state()  # FINISH
         w.stat(len(STAT_FIELDS), mem_base + d.stat_addr)
     w.state()  # DONE

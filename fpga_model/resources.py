@@ -50,9 +50,10 @@ RESOURCE_COSTS = {
     "ff_select_per_lane": 2,  # the registered digit of a lane
     "segment_words": 512,  # plane words per digit position held by an operand buffer
     "bram36_words": 1024,  # 32-bit plane words in one BRAM36 (1K x 36)
-    "lut_control": 9134,  # descriptor walker, AXI reader/writer, AXI-Lite registers
-    "ff_control": 6978,  # the same and the array's pipeline control
-    "dsp_control": 1,  # the walker's digit-product count per segment (one DSP48, no cascade)
+    "lut_control": 10195,  # descriptor walker, AXI reader/writer, AXI-Lite registers
+    "ff_control": 7914,  # the same and the array's pipeline control
+    "dsp_control": 2,  # the walker's digit-product count per segment, M x N for K outer
+    "sums_bram36_depth": 32768,  # frac_acc_ram: one bit of 32K sums per BRAM36 (32K x 1)
     "dsp48_acc_bits": 48,  # P register
     "dsp48_shift_bits": 23,  # 2^shift must fit the signed 25-bit A port (7-series)
 }
@@ -74,8 +75,9 @@ class ResourceEstimate:
 
 
 def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift: int,
-                       code_width: int = 16) -> ResourceEstimate:
-    """Estimate the array's resources from its shape (pure function of the numbers given)."""
+                       code_width: int = 16, acc_outputs: int = 0) -> ResourceEstimate:
+    """Estimate the array's resources from its shape (pure function of the numbers given);
+    ``acc_outputs``: the K-outer sums held on chip (ArrayConfig.acc_outputs)."""
     c = RESOURCE_COSTS
     tiles, lines = tm * tn, tm + tn
     code_bits = min(code_width, 2 * (max_shift // 4 + 1))  # 2 * MAX_DIGITS
@@ -98,5 +100,6 @@ def estimate_resources(tm: int, tn: int, bricks: int, acc_width: int, max_shift:
         lut=math.ceil(tiles * lut_tile + lines * lut_line + c["lut_control"]),
         ff=tiles * ff_tile + lines * bricks * c["ff_select_per_lane"] + c["ff_control"],
         dsp=tiles * dsp_tile + c["dsp_control"],
-        bram36=lines * bram36_line,
+        bram36=lines * bram36_line
+        + math.ceil(acc_outputs / c["sums_bram36_depth"]) * acc_width,
     )

@@ -24,7 +24,8 @@ from .descriptor import DESC_BYTES, STAT_BYTES, needs_c64
 from .planes import PLANE_K, operand_bytes, plane_chunks
 
 __all__ = ["MemoryPort", "memory_port", "pass_traffic", "compute_roof_cycles",
-           "memory_roof_cycles", "seg_chunks", "bus_read_bytes", "SEG_CHUNKS_MAX", "port_duty",
+           "memory_roof_cycles", "seg_chunks", "k_outer_chunks", "bus_read_bytes",
+           "SEG_CHUNKS_MAX", "port_duty",
            "MASK_ROW_BYTES"]
 
 
@@ -105,6 +106,20 @@ def seg_chunks(cfg: ArrayConfig) -> int:
     return min(-(-cfg.max_k // PLANE_K), SEG_CHUNKS_MAX)
 
 
+def k_outer_chunks(cfg: ArrayConfig, m: int, n: int, k: int, early: bool = False,
+                   segment: int | None = None) -> int:
+    """Plane words per line and digit position of the K slices the RTL walks a pass in when it
+    runs K outer, else 0. K outer: K spans more than one segment, no early stop, and the M x N
+    partial sums fit ``cfg.acc_outputs``; a slice is ``segment >> s`` words, s >= 1 the least
+    with ceil(N / TN) <= 2^s, so that B's column blocks of a slice stay on chip side by side and
+    A has two banks (each operand read once; frac_walker's S_SLICE)."""
+    seg = segment or seg_chunks(cfg)
+    if early or plane_chunks(k) <= seg or m * n > cfg.acc_outputs:
+        return 0
+    bn = -(-n // cfg.tiles[1])
+    return seg >> max(1, (bn - 1).bit_length())
+
+
 def _beat_bytes(offset, nbytes):
     """Bytes of the 8-byte beats that hold ``nbytes`` from ``offset`` (numpy or int)."""
     return 8 * ((offset % 8 + nbytes + 7) // 8)
@@ -112,12 +127,13 @@ def _beat_bytes(offset, nbytes):
 
 def bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int, *,
                    reload=None, a_addr: int = 0, b_addr: int = 0,
-                   segment: int | None = None) -> int:
+                   segment: int | None = None, early: bool = False) -> int:
     """Operand bytes the RTL reads on the bus for one pass, in whole beats. When K fits one
     segment, A is read once per row block (one run of words) and B once per output block, or
     once in all when its column blocks fit the column buffers side by side (ceil(N/TN) *
     ceil(K/16) <= segment: B stationary); else every output block reads its A rows and B
-    columns per K segment.
+    columns per K segment, unless the pass runs K outer (``k_outer_chunks``; ``early``: it has
+    early stop, so it does not): then every line is read once, a slice at a time.
 
     ``reload`` (bm x bn, 0/1) marks the blocks that read their segments a second time (early
     stop with K over several segments, for the rings after the stop ring); ``a_addr`` and
@@ -126,14 +142,16 @@ def bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits
     few shapes on every step.
     """
     if reload is None:
-        return _bus_read_bytes(cfg, m, n, k, a_bits, b_bits, a_addr % 8, b_addr % 8, segment)
+        return _bus_read_bytes(cfg, m, n, k, a_bits, b_bits, a_addr % 8, b_addr % 8, segment,
+                               early)
     return _bus_read_bytes.__wrapped__(cfg, m, n, k, a_bits, b_bits, a_addr, b_addr, segment,
-                                       reload)
+                                       early, reload)
 
 
 @functools.lru_cache(maxsize=4096)
 def _bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bits: int,
-                    a_addr: int, b_addr: int, segment: int | None, reload=None) -> int:
+                    a_addr: int, b_addr: int, segment: int | None, early: bool,
+                    reload=None) -> int:
     import numpy as np
 
     tm, tn = cfg.tiles
@@ -141,6 +159,14 @@ def _bus_read_bytes(cfg: ArrayConfig, m: int, n: int, k: int, a_bits: int, b_bit
     da, db = cfg.digits(a_bits), cfg.digits(b_bits)
     words = plane_chunks(k)
     bm, bn = -(-m // tm), -(-n // tn)
+    sc = k_outer_chunks(cfg, m, n, k, early, seg)
+    if sc:  # K outer: every line once, a slice of words at a time
+        total = 0
+        for lines, d, base in ((m, da, a_addr), (n, db, b_addr)):
+            rows = base + np.arange(lines, dtype=np.int64) * (4 * words * d)
+            for s in range(0, words, sc):
+                total += int(_beat_bytes(rows + 4 * d * s, 4 * d * min(sc, words - s)).sum())
+        return total
 
     def per_block(lines: int, tile: int, d: int, base: int) -> "np.ndarray":
         line = 4 * words * d

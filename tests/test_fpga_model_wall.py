@@ -41,3 +41,32 @@ def test_roofs():
     # FW of a ResNet-38 CIFAR layer on HP0: about balanced at (8, 8), memory-bound at (4, 4)
     assert memory_roof_cycles(CFG, m, n, k, 8, 8) < compute_roof_cycles(CFG, m, n, k, 8, 8)
     assert memory_roof_cycles(CFG, m, n, k, 4, 4) > compute_roof_cycles(CFG, m, n, k, 4, 4)
+
+
+def test_k_outer_rule():
+    """GC of ResNet-38 runs K outer (slices of SEG_CHUNKS >> s words, ceil(N/TN) <= 2^s, s >= 1);
+    not with early stop, not where K fits a segment, not where the sums do not fit on chip."""
+    from fpga_model.wall import k_outer_chunks, seg_chunks
+
+    seg = seg_chunks(CFG)
+    assert seg == 512 and CFG.acc_outputs == 1 << 16
+    assert k_outer_chunks(CFG, 144, 16, 131072) == 256  # two column blocks: half a segment
+    assert k_outer_chunks(CFG, 576, 64, 131072) == 64  # eight: an eighth
+    assert k_outer_chunks(CFG, 144, 8, 131072) == 256  # one: still two banks of A
+    assert k_outer_chunks(CFG, 144, 16, 131072, early=True) == 0
+    assert k_outer_chunks(CFG, 131072, 16, 144) == 0  # FW: K in one segment
+    assert k_outer_chunks(CFG, 1024, 128, 131072) == 0  # 131072 sums > 65536
+    assert k_outer_chunks(CFG, 8, 8 * 1024, 131072) == 0  # 1024 column blocks: no slice left
+    assert k_outer_chunks(CFG, 8, 8 * 512, 131072) == 1  # 512 column blocks: one word
+
+
+def test_k_outer_reads_each_line_once():
+    """K outer: every operand line crosses the bus once (whole beats per slice row); the
+    output-stationary order it replaces read A ceil(N/TN) times and B ceil(M/TM) times."""
+    from fpga_model.wall import bus_read_bytes
+
+    m, n, k = 144, 16, 131072
+    once = pass_traffic(m, n, k, 8, 8)
+    assert bus_read_bytes(CFG, m, n, k, 8, 8) == once["A"] + once["B"]
+    blocks = bus_read_bytes(CFG, m, n, k, 8, 8, early=True)  # no K outer with early stop
+    assert blocks == 2 * once["A"] + 18 * once["B"]

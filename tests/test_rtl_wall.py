@@ -23,8 +23,8 @@ from fpga_model import ArrayConfig, Pass, code_range, gemm, pass_counters
 from fpga_model.cycles import CYCLE_COSTS, block_skip_grid
 from fpga_model.descriptor import DESC_BYTES, STAT_FIELDS
 from fpga_model.memory import MemoryImage, read_pass
-from fpga_model.pipeline import WallCounts, rtl_wall
-from fpga_model.wall import MASK_ROW_BYTES
+from fpga_model.pipeline import SLICE_CYCLES, WallCounts, rtl_wall
+from fpga_model.wall import MASK_ROW_BYTES, k_outer_chunks, seg_chunks
 
 CFG = ArrayConfig(bits=(3, 4, 6, 8, 12), tiles=(2, 3), max_k=160)
 SEG = 2  # plane words per line held on chip in the sim build: K > 32 runs in segments
@@ -34,8 +34,9 @@ ODD = ArrayConfig(bits=(2, 5, 7, 16), tiles=(3, 1), bricks=4, acc_width=56, max_
 
 def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
     """The standard set plus passes of each kind: odd and even widths, early stop, int64 C, K
-    within one segment and over several, shapes off the tile grid, B kept on chip, mask rows
-    gathered over a row block (N <= 8 * MASK_ROW_BYTES) and written per block (wider), and
+    within one segment and over several (K outer where ``k_outer_chunks`` says so), shapes off
+    the tile grid, B kept on chip, mask rows gathered over a row block (N <= 8 *
+    MASK_ROW_BYTES) and written per block (wider), and
     relative-tau passes (``rel_jobs``), and descriptors, operands and results at odd byte
     addresses (``unaligned_job``: the reader's rows start mid-beat)."""
     rng = np.random.default_rng(seed)
@@ -52,6 +53,9 @@ def wall_jobs(cfg: ArrayConfig, seed: int = 5) -> list[VectorJob]:
         # mask rows wider than MASK_ROW_BYTES (written per block) and exactly that wide (gathered)
         (Pass.FW, (3, 20, 8 * MASK_ROW_BYTES + 6), mid, lo, 1),
         (Pass.EB, (5, 16, 8 * MASK_ROW_BYTES), lo, mid, 0),
+        # K outer where K spans segments (k_outer_chunks): row blocks with the prefetch, a
+        # short last slice, int64 C
+        (Pass.GC, (7, k - 10, 3), mid, hi, None), (Pass.GC, (5, k, 6), hi, hi, None),
     ]
     jobs = []
     for i, (pass_, (m, k, n), ab, bb, ring) in enumerate(cases):
@@ -153,6 +157,13 @@ def test_model_splits_every_cycle_into_stages(cfg, seg):
             # per block: BLOCK, NEXT_BLOCK, BLK_START with the drain, the drain before ET_CMP
             control += 2 + blocks * (2 + CYCLE_COSTS.block
                                      + (CYCLE_COSTS.et_check if d.early_stop else 0))
+            sc = k_outer_chunks(cfg, d.m, d.n, d.k, d.early_stop, seg)
+            if sc:  # K outer: per slice S_SLICE, PLAN and the blocks' bookkeeping again
+                slices = -(-d.k // (16 * sc))
+                control += SLICE_CYCLES * slices
+                control += (slices - 1) * (1 + blocks * (2 + CYCLE_COSTS.block))
+            elif not d.early_stop and d.k > 16 * (seg or seg_chunks(cfg)):
+                control += SLICE_CYCLES  # S_SLICE decides: not K outer
             if d.tau_rel is not None:  # the prefix sweep's blocks, S_TAU and PLAN again
                 control += blocks * (2 + CYCLE_COSTS.block + CYCLE_COSTS.et_check)
                 control += CYCLE_COSTS.tau_step
