@@ -59,6 +59,11 @@ def parse_tiles(text: str) -> tuple[int, int]:
     return r, c
 
 
+# On-chip sums of K-outer passes (the RTL's frac_acc_ram, the HLS kernel's accumulators): a
+# quarter of the board's BRAM at ACC_BYTES a sum; the RTL caps the count at ACC_OUTPUTS_MAX.
+BRAM36_BYTES = 4608  # 36 Kb of data per BRAM36
+ACC_SHARE = 0.25  # of the board's BRAM for the sums
+ACC_BYTES = 6  # one 48-bit sum
 ACC_OUTPUTS_MAX = 1 << 16  # the cap on ArrayConfig.acc_outputs (frac_acc_ram's depth)
 
 
@@ -282,7 +287,8 @@ class ArrayConfig:
         """Outputs whose partial sums the RTL keeps on chip for a K-outer pass (frac_acc_ram):
         a quarter of the board's BRAM at 6 bytes a sum, at most 2^16 (ResNet-38's largest GC
         needs 576 x 64 = 36,864)."""
-        return min(self.board_info.bram36 * 4608 // 4 // 6, ACC_OUTPUTS_MAX)
+        share = int(self.board_info.bram36 * BRAM36_BYTES * ACC_SHARE)  # buffer_plan's
+        return min(share // ACC_BYTES, ACC_OUTPUTS_MAX)
 
     @property
     def mem_addr_bits(self) -> int:

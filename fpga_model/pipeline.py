@@ -80,7 +80,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .config import ArrayConfig
+from .config import ACC_BYTES, ACC_SHARE, BRAM36_BYTES, ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts, block_skip_grid
 from .descriptor import needs_c64
 from .planes import PLANE_BYTES, PLANE_K, line_words
@@ -89,10 +89,7 @@ from .wall import MASK_ROW_BYTES, MemoryPort, k_outer_chunks, memory_port, port_
 __all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
            "WallCounts", "rtl_wall", "board_port_timing"]
 
-BRAM36_BYTES = 4608  # 36 Kb of data per BRAM36
 STATIONARY_SHARE = 0.5  # of the board's BRAM for the stationary operand
-ACC_SHARE = 0.25  # for the GC accumulators
-ACC_BYTES = 6  # one 48-bit accumulator
 
 
 @dataclass(frozen=True)
