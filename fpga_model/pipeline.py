@@ -83,7 +83,7 @@ import numpy as np
 from .config import ACC_BYTES, ACC_SHARE, BRAM36_BYTES, ArrayConfig
 from .cycles import CYCLE_COSTS, CycleCosts, block_skip_grid
 from .descriptor import needs_c64
-from .planes import PLANE_BYTES, PLANE_K, line_words
+from .planes import PLANE_BYTES, PLANE_K, line_words, plane_chunks
 from .wall import MASK_ROW_BYTES, MemoryPort, k_outer_chunks, memory_port, port_duty, seg_chunks
 
 __all__ = ["BufferPlan", "buffer_plan", "PassPlan", "plan_pass", "BRAM36_BYTES", "PortTiming",
@@ -598,7 +598,7 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
         g0 = p * q  # the prefix's pairs, issued before ET_CMP
         g1 = da * db - g0
         no_rest = g1 == 0
-        a_line, b_line = 4 * -(-d.k // PLANE_K) * da, 4 * -(-d.k // PLANE_K) * db
+        a_line, b_line = 4 * line_words(d.k, d.a_bits), 4 * line_words(d.k, d.b_bits)
         vbytes = 8 if d.c64 else 4
         c_stride, m_stride = vbytes * d.n, -(-d.n // 8)
         m_pack = m_stride <= MASK_ROW_BYTES  # the result stage gathers a row block's masks
@@ -610,14 +610,14 @@ def rtl_wall(cfg: ArrayConfig, descriptors, stopped, refused: int | None = None,
                   if sc else [(0, d.k)])
         pf = None  # the prefetch of the next row block's A (its record; None: idle)
         # S_SLICE: every pass over several segments without early stop (K outer or not)
-        w.state(SLICE_CYCLES if not d.early_stop and len(range(0, d.k, kseg)) > 1 else 0)
+        w.state(SLICE_CYCLES if not d.early_stop and d.k > kseg else 0)
         w.state()  # PLAN
 
         def set_slice(k0: int, kk: int) -> None:
             """A K slice's codes from k0 (all of K, or a K-outer slice): its segments, its
             plane words per digit and whether its operands stay on chip."""
             nonlocal segs, one, chunks16, koff, b_stationary, a_banks
-            koff, chunks16 = k0 // PLANE_K, -(-kk // PLANE_K)
+            koff, chunks16 = k0 // PLANE_K, plane_chunks(kk)
             segs = [min(kseg, kk - s) for s in range(0, kk, kseg)]
             one = len(segs) == 1
             b_stationary = one and bn * chunks16 <= seg  # B's column blocks side by side

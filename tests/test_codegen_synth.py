@@ -158,7 +158,7 @@ def test_resource_model_matches_synthesis(default_synth):
     assert result.resources["dsp"] == cfg.num_tiles + RESOURCE_COSTS["dsp_control"]
     # each of the TM + TN buffers holds 512 x 8 plane words of 32 bits in four BRAM36; the
     # K-outer sums take one BRAM36 per bit of 32K sums
-    sums = -(-cfg.acc_outputs // 32768) * cfg.acc_width
+    sums = -(-cfg.acc_outputs // RESOURCE_COSTS["sums_bram36_depth"]) * cfg.acc_width
     assert result.resources["bram36"] == 4 * (cfg.tm + cfg.tn) + sums
     for name, row in synth.compare_estimate(cfg, result).items():
         assert 0.75 <= row["ratio"] <= 1.25, (name, row)
